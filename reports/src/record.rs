@@ -1,0 +1,156 @@
+//! The run record: the serialisable contract between analysis and rendering.
+//!
+//! `run.json` is exactly a [`RunRecord`] serialised with serde_json. Everything a chart or the
+//! HTML page shows is stored here; `ib-reports` computes nothing of its own (DESIGN §1).
+//! Non-finite numbers never enter the record: a tensor with NaN/inf is recorded with
+//! `finite = false` and no metrics, and its verdict is `diverged`.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Version of the run.json layout; bumped on any incompatible change.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The four verdict words of DESIGN §6, ordered by severity (`Healthy` < ... < `Diverged`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    Healthy,
+    DimensionalCollapse,
+    CompleteCollapse,
+    Diverged,
+}
+
+impl Verdict {
+    /// The contract word (`healthy`, `dimensional-collapse`, `complete-collapse`, `diverged`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Healthy => "healthy",
+            Verdict::DimensionalCollapse => "dimensional-collapse",
+            Verdict::CompleteCollapse => "complete-collapse",
+            Verdict::Diverged => "diverged",
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything one `ib-analyze run` (or `analyze`) produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub schema_version: u32,
+    /// `ib-analyze <version>`.
+    pub tool: String,
+    /// UTC time the record was written, RFC 3339.
+    pub created: String,
+    /// Where the embeddings came from (`train` or `analyze`).
+    pub source: String,
+    pub dataset: DatasetInfo,
+    /// The resolved configuration, as a free-form JSON object (shown in the report).
+    pub config: serde_json::Value,
+    pub runs: Vec<MethodRun>,
+}
+
+/// The data the runs were trained or probed on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetInfo {
+    pub name: String,
+    pub n_train: usize,
+    pub n_probe: usize,
+    pub input_dim: usize,
+    /// Number of probe transforms K, when a finite set is used.
+    pub k_views: Option<usize>,
+    /// H(T) = ln K in nats, when finite.
+    pub h_t: Option<f64>,
+}
+
+/// One training run (one method, one seed) or one analysed set of embeddings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodRun {
+    /// Unique name within the record (the method name for built-in runs).
+    pub name: String,
+    pub method: String,
+    pub seed: u64,
+    /// Epoch records in increasing epoch order; epoch 0 is the initialised network.
+    pub epochs: Vec<EpochRecord>,
+    /// The judgement of the last recorded epoch.
+    pub verdict: RunVerdict,
+    /// First epoch at which the loss or a snapshot became non-finite.
+    pub diverged_at: Option<usize>,
+}
+
+/// Metrics of one epoch of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    /// Mean training loss over the epoch (None for epoch 0 or when non-finite).
+    pub loss: Option<f64>,
+    /// Learning rate at the end of the epoch.
+    pub lr: Option<f64>,
+    /// Tensor name (DESIGN §2, e.g. `online.projector`) to its metrics.
+    pub tensors: BTreeMap<String, TensorRecord>,
+}
+
+/// Metrics of one N×d tensor at one epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorRecord {
+    pub n: usize,
+    pub d: usize,
+    /// False when the tensor held NaN or inf; then `metrics` is empty.
+    pub finite: bool,
+    /// Named scalar metrics (`std_l2`, `collapse_level`, `effective_rank`, ...).
+    pub metrics: BTreeMap<String, f64>,
+    /// Singular values of the uncentred matrix, descending.
+    pub spectrum: Vec<f64>,
+    /// Per-channel standard deviation (unbiased) of the raw rows.
+    pub channel_std: Vec<f64>,
+}
+
+impl TensorRecord {
+    /// A metric by name, if recorded.
+    pub fn metric(&self, name: &str) -> Option<f64> {
+        self.metrics.get(name).copied()
+    }
+}
+
+/// Verdict of a run: the worst of its tensors' verdicts at `epoch`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunVerdict {
+    pub verdict: Verdict,
+    pub epoch: usize,
+    /// One-line human summary of the deciding signals.
+    pub summary: String,
+    pub tensors: BTreeMap<String, TensorVerdict>,
+}
+
+/// Verdict of one tensor, with every signal that was weighed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TensorVerdict {
+    pub verdict: Verdict,
+    pub evidence: Vec<Evidence>,
+}
+
+/// One signal compared with its threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// Metric name, e.g. `normalised_std_l2`.
+    pub signal: String,
+    pub value: f64,
+    /// `<` or `>`: the signal fires when `value <op> threshold`.
+    pub op: String,
+    pub threshold: f64,
+    /// Which verdict this signal supports when it fires.
+    pub supports: Verdict,
+    pub fired: bool,
+}
+
+impl RunRecord {
+    /// Look a run up by name.
+    pub fn run(&self, name: &str) -> Option<&MethodRun> {
+        self.runs.iter().find(|r| r.name == name)
+    }
+}
