@@ -1,1 +1,102 @@
+//! ib-analyze: train small latent-bootstrapping models with candle, snapshot their latents,
+//! measure collapse, judge it, and report. See DESIGN.md for the contracts.
 
+pub mod analysis;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod data;
+pub mod output;
+pub mod pipeline;
+pub mod snapshot;
+pub mod train;
+pub mod verdict;
+
+use anyhow::{anyhow, bail, Context, Result};
+use std::process::ExitCode;
+
+use cli::{Cli, Command, RunArgs};
+use config::RunConfig;
+use train::Method;
+
+/// `ib-analyze <version>`.
+pub fn tool_version() -> String {
+    format!("ib-analyze {}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Run a parsed command line. `Ok(code)` is 0 or (for `check`) 1; errors map to exit code 2.
+pub fn execute(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => {
+            let cfg = resolve_config(&args)?;
+            let out = output::create_run_dir(args.out.as_deref(), &cfg.name)?;
+            let record = pipeline::run(&cfg, &out, !args.quiet)?;
+            let report = check::check(&record, &[], check::FailOn::Complete)?;
+            print!("{}", check::render_lines(&report));
+            println!("wrote {}", out.display());
+            println!("report: {}", out.join("report.html").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check(args) => {
+            let (_, record) = output::read_record(&args.path)?;
+            let report = check::check(&record, &args.runs, args.fail_on)?;
+            if args.json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                print!("{}", check::render_lines(&report));
+            }
+            Ok(if report.failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Report(args) => {
+            let (file, record) = output::read_record(&args.dir)?;
+            let dir = file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
+            ib_reports::write_report(&record, &dir)
+                .map_err(|e| anyhow!(e))
+                .with_context(|| format!("could not write the report into '{}'", dir.display()))?;
+            println!("report: {}", dir.join("report.html").display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Default config, then `--config`, then `--quick`, then the explicit flags.
+pub fn resolve_config(args: &RunArgs) -> Result<RunConfig> {
+    let mut cfg = match &args.config {
+        Some(path) => RunConfig::from_file(path)?,
+        None => RunConfig::default_config(),
+    };
+    if args.quick {
+        cfg.epochs = 25;
+        cfg.dataset.n_probe = 256;
+        cfg.snapshot_every = 5;
+    }
+    if let Some(methods) = &args.methods {
+        cfg.methods = methods
+            .iter()
+            .map(|m| {
+                Method::parse(m.trim()).ok_or_else(|| {
+                    let known: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+                    anyhow!(
+                        "--methods: unknown method '{m}' (known: {})",
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+    }
+    if let Some(e) = args.epochs {
+        cfg.epochs = e;
+    }
+    if let Some(s) = args.seed {
+        cfg.seed = s;
+    }
+    if cfg.methods.is_empty() {
+        bail!("--methods: name at least one method");
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}

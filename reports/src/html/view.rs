@@ -1,0 +1,290 @@
+//! The HTML page's view model: plain structs of already-formatted strings, built from the record
+//! only. Strings here are raw (not HTML-escaped); escaping happens when the page is written.
+//! The view model derives `Serialize` so it can be snapshot-tested apart from the markup.
+
+use crate::charts::{chart_tensor, Chart};
+use crate::record::{MethodRun, RunRecord, TensorRecord, Verdict};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Metrics shown first in the last-epoch table, in this order, with a short note each.
+const METRIC_ORDER: &[(&str, &str)] = &[
+    ("std_l2", "std of l2-normalised rows"),
+    ("expected_std_l2", "1/√d, the uncollapsed value"),
+    (
+        "normalised_std_l2",
+        "√d · std_l2 (≈1 healthy, ≪1 collapsed)",
+    ),
+    ("collapse_level", "1 − √d · std_l2"),
+    ("effective_rank", "dimensions, uncentred"),
+    ("effective_rank_ratio", "effective_rank / min(N, d)"),
+    ("effective_rank_centred", "dimensions, centred"),
+    ("effective_rank_centred_ratio", "centred / min(N−1, d)"),
+    ("angular_spread", "radians"),
+    ("relative_spread", ""),
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReportView {
+    pub title: String,
+    pub tool: String,
+    pub created: String,
+    pub source: String,
+    pub schema_version: u32,
+    /// The tensor the charts plot, if any.
+    pub chart_tensor: Option<String>,
+    pub runs: Vec<RunView>,
+    pub charts: Vec<ChartView>,
+    pub dataset: Vec<KeyValue>,
+    /// The resolved configuration, pretty-printed JSON.
+    pub config_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunView {
+    pub name: String,
+    pub method: String,
+    pub seed: String,
+    /// The verdict word (`healthy`, ...).
+    pub verdict: String,
+    /// CSS class of the verdict badge.
+    pub verdict_class: String,
+    pub epoch: String,
+    pub summary: String,
+    pub diverged_at: Option<String>,
+    pub tensors: Vec<TensorEvidenceView>,
+    pub metrics: MetricTable,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TensorEvidenceView {
+    pub tensor: String,
+    pub verdict: String,
+    pub verdict_class: String,
+    pub fired: usize,
+    pub total: usize,
+    pub rows: Vec<EvidenceRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EvidenceRow {
+    pub signal: String,
+    pub value: String,
+    pub op: String,
+    pub threshold: String,
+    pub supports: String,
+    pub fired: bool,
+}
+
+/// Last-epoch metrics of one run: one column per tensor, one row per metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricTable {
+    /// The epoch shown (the run's last recorded epoch), if any.
+    pub epoch: Option<String>,
+    pub loss: String,
+    pub tensors: Vec<String>,
+    /// `N × d` per tensor, with "(non-finite)" when the tensor held NaN/inf.
+    pub shapes: Vec<String>,
+    pub rows: Vec<MetricRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricRow {
+    pub metric: String,
+    pub note: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ChartView {
+    pub name: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KeyValue {
+    pub key: String,
+    pub value: String,
+}
+
+/// CSS class of a verdict badge.
+pub fn verdict_class(v: Verdict) -> String {
+    format!("v-{}", v.as_str())
+}
+
+/// A number with about four significant digits, fixed by rule so output is deterministic.
+pub fn fmt_num(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let a = v.abs();
+    if !(1e-3..1e5).contains(&a) {
+        return format!("{v:.3e}");
+    }
+    let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
+    format!("{v:.decimals$}")
+}
+
+fn fmt_opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_else(|| "–".into())
+}
+
+impl ReportView {
+    /// Build the view model of `record` with the given charts.
+    pub fn build(record: &RunRecord, charts: &[Chart]) -> Result<Self, serde_json::Error> {
+        let d = &record.dataset;
+        let dataset = vec![
+            kv("name", d.name.clone()),
+            kv("training rows", d.n_train.to_string()),
+            kv("probe rows", d.n_probe.to_string()),
+            kv("input dimension", d.input_dim.to_string()),
+            kv("probe transforms K", fmt_opt(d.k_views)),
+            kv("H(T) = ln K (nats)", fmt_opt(d.h_t.map(fmt_num))),
+        ];
+        Ok(ReportView {
+            title: format!("ib-analyze report: {}", d.name),
+            tool: record.tool.clone(),
+            created: record.created.clone(),
+            source: record.source.clone(),
+            schema_version: record.schema_version,
+            chart_tensor: chart_tensor(record),
+            runs: record.runs.iter().map(RunView::build).collect(),
+            charts: charts
+                .iter()
+                .map(|c| ChartView {
+                    name: c.name.to_string(),
+                    title: c.title.clone(),
+                })
+                .collect(),
+            dataset,
+            config_json: serde_json::to_string_pretty(&record.config)?,
+        })
+    }
+}
+
+fn kv(key: &str, value: String) -> KeyValue {
+    KeyValue {
+        key: key.to_string(),
+        value,
+    }
+}
+
+impl RunView {
+    fn build(run: &MethodRun) -> Self {
+        let v = &run.verdict;
+        let tensors = v
+            .tensors
+            .iter()
+            .map(|(name, tv)| TensorEvidenceView {
+                tensor: name.clone(),
+                verdict: tv.verdict.as_str().to_string(),
+                verdict_class: verdict_class(tv.verdict),
+                fired: tv.evidence.iter().filter(|e| e.fired).count(),
+                total: tv.evidence.len(),
+                rows: tv
+                    .evidence
+                    .iter()
+                    .map(|e| EvidenceRow {
+                        signal: e.signal.clone(),
+                        value: fmt_num(e.value),
+                        op: e.op.clone(),
+                        threshold: fmt_num(e.threshold),
+                        supports: e.supports.as_str().to_string(),
+                        fired: e.fired,
+                    })
+                    .collect(),
+            })
+            .collect();
+        RunView {
+            name: run.name.clone(),
+            method: run.method.clone(),
+            seed: run.seed.to_string(),
+            verdict: v.verdict.as_str().to_string(),
+            verdict_class: verdict_class(v.verdict),
+            epoch: v.epoch.to_string(),
+            summary: v.summary.clone(),
+            diverged_at: run.diverged_at.map(|e| e.to_string()),
+            tensors,
+            metrics: MetricTable::build(run),
+        }
+    }
+}
+
+impl MetricTable {
+    fn build(run: &MethodRun) -> Self {
+        let Some(last) = run.epochs.last() else {
+            return MetricTable {
+                epoch: None,
+                loss: "–".into(),
+                tensors: Vec::new(),
+                shapes: Vec::new(),
+                rows: Vec::new(),
+            };
+        };
+        let recs: Vec<(&String, &TensorRecord)> = last.tensors.iter().collect();
+        let present: BTreeSet<&str> = recs
+            .iter()
+            .flat_map(|(_, t)| t.metrics.keys().map(String::as_str))
+            .collect();
+        let mut names: Vec<(String, String)> = METRIC_ORDER
+            .iter()
+            .filter(|(m, _)| present.contains(m))
+            .map(|(m, n)| (m.to_string(), n.to_string()))
+            .collect();
+        for m in &present {
+            if !METRIC_ORDER.iter().any(|(k, _)| k == m) {
+                names.push((m.to_string(), String::new()));
+            }
+        }
+        let rows = names
+            .into_iter()
+            .map(|(metric, note)| MetricRow {
+                values: recs
+                    .iter()
+                    .map(|(_, t)| t.metric(&metric).map(fmt_num).unwrap_or_else(|| "–".into()))
+                    .collect(),
+                metric,
+                note,
+            })
+            .collect();
+        MetricTable {
+            epoch: Some(last.epoch.to_string()),
+            loss: fmt_opt(last.loss.map(fmt_num)),
+            tensors: recs.iter().map(|(n, _)| n.to_string()).collect(),
+            shapes: recs
+                .iter()
+                .map(|(_, t)| {
+                    let s = format!("{} × {}", t.n, t.d);
+                    if t.finite {
+                        s
+                    } else {
+                        format!("{s} (non-finite)")
+                    }
+                })
+                .collect(),
+            rows,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_num;
+
+    #[test]
+    fn numbers_have_fixed_precision() {
+        assert_eq!(fmt_num(0.125), "0.1250");
+        assert_eq!(fmt_num(64.0), "64.00");
+        assert_eq!(fmt_num(12345.0), "12345");
+        assert_eq!(fmt_num(1.5e-5), "1.500e-5");
+        assert_eq!(fmt_num(0.0), "0");
+        assert_eq!(fmt_num(f64::NAN), "NaN");
+        assert_eq!(fmt_num(-0.9876), "-0.9876");
+    }
+}

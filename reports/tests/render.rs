@@ -1,0 +1,252 @@
+//! Rendering tests on hand-written fixture records (tests/fixtures/*.json).
+//!
+//! Set `IB_REPORTS_PREVIEW_DIR=/some/dir` to keep a full report of every fixture there for a
+//! visual check (`preview_reports_when_asked`).
+
+use ib_reports::record::RunRecord;
+use ib_reports::{render_html, render_svgs, write_pngs, write_report};
+use std::path::Path;
+
+const FIXTURES: &[&str] = &["healthy_and_collapse", "diverged", "single_epoch"];
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+fn fixture(name: &str) -> RunRecord {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).expect("fixture readable");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every `http://` or `https://` in `page` is the SVG namespace inside an `xmlns="…"` attribute.
+fn assert_only_svg_namespace_urls(page: &str) {
+    for scheme in ["http://", "https://"] {
+        for (at, _) in page.match_indices(scheme) {
+            let before = &page[..at];
+            assert!(
+                before.ends_with("xmlns=\"") && page[at..].starts_with(&format!("{SVG_NS}\"")),
+                "external URL at byte {at}: {:?}",
+                &page[at.saturating_sub(40)..(at + 60).min(page.len())]
+            );
+        }
+    }
+}
+
+#[test]
+fn svgs_are_svg_and_name_runs_and_the_reference() {
+    let record = fixture("healthy_and_collapse");
+    let charts = render_svgs(&record).unwrap();
+    let names: Vec<_> = charts.iter().map(|c| c.name).collect();
+    assert_eq!(names, ["std_l2", "effective_rank", "loss"]);
+    for c in &charts {
+        assert!(
+            c.svg.trim_start().starts_with("<svg"),
+            "{} is not an SVG",
+            c.name
+        );
+        assert!(
+            c.svg.trim_end().ends_with("</svg>"),
+            "{} is not closed",
+            c.name
+        );
+        for run in &record.runs {
+            assert!(
+                c.svg.contains(&run.name),
+                "{} lacks run {}",
+                c.name,
+                run.name
+            );
+        }
+        assert!(!c.title.is_empty());
+    }
+    let std_l2 = &charts[0].svg;
+    assert!(
+        std_l2.contains("1/√d"),
+        "std_l2 chart lacks the 1/√d reference"
+    );
+    assert!(
+        std_l2.contains("online.projector"),
+        "default tensor is the projector"
+    );
+    assert!(charts[1].svg.contains("centred"));
+}
+
+#[test]
+fn html_is_self_contained_and_shows_every_verdict() {
+    for name in FIXTURES {
+        let record = fixture(name);
+        let charts = render_svgs(&record).unwrap();
+        let page = render_html(&record, &charts).unwrap();
+        assert!(page.starts_with("<!DOCTYPE html>"));
+        assert_only_svg_namespace_urls(&page);
+        assert!(
+            !page.contains("<script"),
+            "{name}: no script needed or allowed"
+        );
+        assert!(!page.contains("<img"), "{name}: charts are inline SVG");
+        assert!(!page.contains("{{"), "{name}: unfilled template slot");
+        for run in &record.runs {
+            assert!(
+                page.contains(run.verdict.verdict.as_str()),
+                "{name}: verdict word"
+            );
+            assert!(page.contains(&run.name));
+        }
+        assert_eq!(
+            page.matches("<svg").count(),
+            charts.len(),
+            "{name}: charts inlined"
+        );
+    }
+}
+
+#[test]
+fn html_contains_each_verdict_word_of_the_contrast() {
+    let record = fixture("healthy_and_collapse");
+    let page = render_html(&record, &render_svgs(&record).unwrap()).unwrap();
+    assert!(page.contains(">healthy<"));
+    assert!(page.contains(">complete-collapse<"));
+    assert!(page.contains("synthetic-content-style"));
+    assert!(page.contains("fixture written by hand"), "config is shown");
+}
+
+#[test]
+fn record_strings_are_escaped_in_html_and_svg() {
+    let mut record = fixture("healthy_and_collapse");
+    record.runs[0].name = "<script>alert('x')</script>".into();
+    record.runs[1].verdict.summary = "a & b < c".into();
+    record.config = serde_json::json!({"note": "</pre><b>"});
+    let charts = render_svgs(&record).unwrap();
+    for c in &charts {
+        assert!(!c.svg.contains("<script"), "{} leaks markup", c.name);
+    }
+    let page = render_html(&record, &charts).unwrap();
+    assert!(!page.contains("<script"));
+    assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+    assert!(page.contains("a &amp; b &lt; c"));
+    assert!(page.contains("&lt;/pre&gt;&lt;b&gt;"));
+    assert!(!page.contains("</pre><b>"));
+}
+
+#[test]
+fn write_report_writes_every_file() {
+    let record = fixture("healthy_and_collapse");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run-out");
+    let files = write_report(&record, &out).unwrap();
+    assert_eq!(files.html, out.join("report.html"));
+    assert_eq!(files.svgs.len(), 3);
+    assert_eq!(files.pngs.len(), 3);
+    for name in ["std_l2", "effective_rank", "loss"] {
+        assert!(files
+            .svgs
+            .contains(&out.join("charts").join(format!("{name}.svg"))));
+        assert!(files
+            .pngs
+            .contains(&out.join("charts").join(format!("{name}.png"))));
+    }
+    for p in files.all() {
+        assert!(p.is_file(), "{} missing", p.display());
+    }
+    for p in &files.pngs {
+        let bytes = std::fs::read(p).unwrap();
+        assert!(
+            bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{} is not a PNG",
+            p.display()
+        );
+        assert!(
+            bytes.len() > 5 * 1024,
+            "{} is only {} bytes",
+            p.display(),
+            bytes.len()
+        );
+    }
+    let svg = std::fs::read_to_string(&files.svgs[0]).unwrap();
+    assert!(svg.starts_with("<svg"));
+    // No temporary files are left behind.
+    for d in [out.clone(), out.join("charts")] {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(!name.starts_with('.'), "leftover temporary file {name}");
+        }
+    }
+    // Writing again over existing files works (rename replaces).
+    write_report(&record, &out).unwrap();
+}
+
+#[test]
+fn degenerate_records_render() {
+    for name in ["diverged", "single_epoch"] {
+        let record = fixture(name);
+        let charts = render_svgs(&record).unwrap();
+        assert_eq!(charts.len(), 3, "{name}");
+        let dir = tempfile::tempdir().unwrap();
+        let pngs = write_pngs(&record, dir.path()).unwrap();
+        assert_eq!(pngs.len(), 3, "{name}");
+        render_html(&record, &charts).unwrap();
+    }
+    let diverged = render_svgs(&fixture("diverged")).unwrap();
+    assert!(diverged[0].svg.contains("no finite values recorded"));
+    assert!(diverged[0].svg.contains("diverged at epoch 0"));
+    let single = render_svgs(&fixture("single_epoch")).unwrap();
+    assert!(
+        single[0].svg.contains("(z)"),
+        "falls back to the first tensor"
+    );
+    assert!(single[2].svg.contains("no training loss recorded"));
+}
+
+#[test]
+fn empty_record_renders() {
+    let mut record = fixture("single_epoch");
+    record.runs.clear();
+    let charts = render_svgs(&record).unwrap();
+    let page = render_html(&record, &charts).unwrap();
+    assert!(page.contains("No runs recorded."));
+    record = fixture("single_epoch");
+    record.runs[0].epochs.clear();
+    let charts = render_svgs(&record).unwrap();
+    render_html(&record, &charts).unwrap();
+}
+
+#[test]
+fn rendering_is_deterministic() {
+    let record = fixture("healthy_and_collapse");
+    let a = render_svgs(&record).unwrap();
+    let b = render_svgs(&record).unwrap();
+    assert_eq!(a, b);
+    assert_eq!(
+        render_html(&record, &a).unwrap(),
+        render_html(&record, &b).unwrap()
+    );
+}
+
+#[test]
+fn preview_reports_when_asked() {
+    let Some(dir) = std::env::var_os("IB_REPORTS_PREVIEW_DIR") else {
+        return;
+    };
+    for name in FIXTURES {
+        write_report(&fixture(name), &Path::new(&dir).join(name)).unwrap();
+    }
+}
+
+#[test]
+fn losses_on_different_scales_get_one_panel_per_run() {
+    let mut record = fixture("healthy_and_collapse");
+    let overlay = render_svgs(&record).unwrap();
+    assert!(!overlay[2].svg.contains("one panel per run"));
+    // A Barlow-Twins-like loss in the hundreds next to a negative cosine near −1.
+    for (i, e) in record.runs[1].epochs.iter_mut().enumerate() {
+        e.loss = (i > 0).then(|| 900.0 / i as f64);
+    }
+    record.runs[1].name = "barlow-twins".into();
+    let charts = render_svgs(&record).unwrap();
+    assert!(charts[2].svg.contains("one panel per run"));
+    assert!(charts[2].svg.contains("barlow-twins"));
+    if let Some(dir) = std::env::var_os("IB_REPORTS_PREVIEW_DIR") {
+        let out = Path::new(&dir).join("mixed_scales");
+        write_report(&record, &out).unwrap();
+    }
+}

@@ -1,0 +1,82 @@
+//! Per-tensor metrics of a snapshot (DESIGN §4, spectral/std metrics), computed with
+//! `ib-estimators` on f64 copies of the latents.
+
+use anyhow::Result;
+use candle_core::Tensor;
+use ib_estimators::{spectral, std_metrics};
+use ib_reports::record::TensorRecord;
+use ndarray::{Array2, ArrayView2};
+use std::collections::BTreeMap;
+
+/// Copy an N×d f32 tensor into an f64 array.
+pub fn to_array(t: &Tensor) -> Result<Array2<f64>> {
+    let (n, d) = t.dims2()?;
+    let v: Vec<f64> = t
+        .flatten_all()?
+        .to_vec1::<f32>()?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    Ok(Array2::from_shape_vec((n, d), v)?)
+}
+
+/// All metrics of one N×d embedding. Non-finite input gives `finite = false` and no metrics.
+///
+/// `bottleneck` is the width of the narrowest layer the tensor passes through when it is below d
+/// (SimSiam's predictor 64-16-64): the centred rank can then be at most that width and the
+/// uncentred one that plus one (the bias), and the rank ratios are taken against that cap
+/// rather than min(N, d), so that a bottleneck by design does not read as dimensional collapse.
+pub fn tensor_metrics(z: ArrayView2<f64>, bottleneck: Option<usize>) -> Result<TensorRecord> {
+    let (n, d) = z.dim();
+    if z.iter().any(|v| !v.is_finite()) {
+        return Ok(TensorRecord {
+            n,
+            d,
+            finite: false,
+            metrics: BTreeMap::new(),
+            spectrum: Vec::new(),
+            channel_std: Vec::new(),
+        });
+    }
+    let std_l2 = std_metrics::std_l2(z)?;
+    let spectrum = spectral::singular_values(z)?;
+    let centred = spectral::singular_values_centred(z)?;
+    let er = spectral::effective_rank(&spectrum);
+    let erc = spectral::effective_rank(&centred);
+    let mut m = BTreeMap::new();
+    m.insert("std_l2".to_string(), std_l2);
+    m.insert("expected_std_l2".to_string(), 1.0 / (d as f64).sqrt());
+    m.insert("normalised_std_l2".to_string(), std_l2 * (d as f64).sqrt());
+    m.insert(
+        "collapse_level".to_string(),
+        std_metrics::collapse_level(std_l2, d),
+    );
+    m.insert("effective_rank".to_string(), er);
+    m.insert("effective_rank_centred".to_string(), erc);
+    let cap = bottleneck.unwrap_or(usize::MAX);
+    let cap_centred = (n - 1).min(d).min(cap);
+    let cap_raw = n.min(d).min(cap.saturating_add(1));
+    m.insert("rank_cap".to_string(), cap_raw as f64);
+    m.insert("rank_cap_centred".to_string(), cap_centred as f64);
+    m.insert("effective_rank_ratio".to_string(), er / cap_raw as f64);
+    m.insert(
+        "effective_rank_centred_ratio".to_string(),
+        erc / cap_centred.max(1) as f64,
+    );
+    m.insert(
+        "angular_spread".to_string(),
+        std_metrics::angular_spread(z)?,
+    );
+    let rel = std_metrics::relative_spread(z)?;
+    if rel.is_finite() {
+        m.insert("relative_spread".to_string(), rel);
+    }
+    Ok(TensorRecord {
+        n,
+        d,
+        finite: true,
+        metrics: m,
+        spectrum,
+        channel_std: std_metrics::channel_std(z)?,
+    })
+}

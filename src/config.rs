@@ -1,0 +1,224 @@
+//! The run configuration: an embedded default, overridden by `--config FILE.toml`, then by flags.
+//!
+//! Every random draw of a run is seeded from [`RunConfig::seed`]; the same config gives the same
+//! numbers.
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::train::Method;
+
+/// The default configuration, compiled in so that `ib-analyze run` works on a fresh checkout.
+pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
+
+/// Everything a run depends on. Unknown keys are rejected so that a typo is an error, not a default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Name used for the default output directory `runs/<name>-<timestamp>`.
+    pub name: String,
+    /// Methods to train, in order (see `ib-analyze run --help`).
+    pub methods: Vec<Method>,
+    /// Master seed: data, initialisation, augmentation noise and batch order derive from it.
+    pub seed: u64,
+    pub epochs: usize,
+    /// Write a snapshot (and analyse it) every this many epochs; epoch 0 and the last are always taken.
+    pub snapshot_every: usize,
+    pub dataset: DatasetConfig,
+    pub model: ModelConfig,
+    pub optim: OptimConfig,
+    pub verdict: VerdictConfig,
+}
+
+/// The synthetic content/style data of DESIGN §7.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetConfig {
+    /// Only `synthetic` for now.
+    pub kind: String,
+    pub n_train: usize,
+    /// Held-out inputs on which snapshots are taken.
+    pub n_probe: usize,
+    /// Number of fixed style offsets of the probe: H(T) = ln K.
+    pub k_views: usize,
+    /// Std of the style shift applied as training augmentation.
+    pub style_shift_std: f64,
+    /// Std of the input noise added to every augmented view.
+    pub input_noise_std: f64,
+}
+
+/// MLP encoder, projector and predictor widths (DESIGN §7).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    pub encoder_hidden: usize,
+    pub feature_dim: usize,
+    pub projector_hidden: usize,
+    pub projection_dim: usize,
+    pub predictor_hidden: usize,
+}
+
+/// Momentum SGD with weight decay and a cosine learning-rate schedule (PyTorch semantics).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptimConfig {
+    pub batch_size: usize,
+    pub lr: f64,
+    pub momentum: f64,
+    pub weight_decay: f64,
+}
+
+/// Thresholds of the verdict (DESIGN §6). See `verdict.rs` for what each means and the README for
+/// the calibration behind the defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerdictConfig {
+    /// Complete collapse needs sqrt(d)·std_l2 below this ...
+    pub complete_normalised_std_l2: f64,
+    /// ... and the uncentred effective rank below this ...
+    pub complete_effective_rank: f64,
+    /// ... and the mean angle (radians) of l2-normalised rows to their mean direction below this.
+    pub complete_angular_spread: f64,
+    /// Dimensional collapse needs the centred effective rank / min(N-1, d) below this ...
+    pub dimensional_rank_ratio: f64,
+    /// ... and the uncentred effective rank / min(N, d) below this.
+    pub dimensional_rank_ratio_raw: f64,
+}
+
+impl RunConfig {
+    /// The embedded default.
+    pub fn default_config() -> Self {
+        toml::from_str(DEFAULT_CONFIG).expect("the embedded default config parses")
+    }
+
+    /// Read a TOML file; keys it leaves out take the embedded default's values.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read config '{}'", path.display()))?;
+        Self::from_toml_over_default(&text)
+            .with_context(|| format!("invalid config '{}'", path.display()))
+    }
+
+    /// Merge a TOML text over the embedded default (tables merge key by key).
+    pub fn from_toml_over_default(text: &str) -> Result<Self> {
+        let mut base: toml::Table = toml::from_str(DEFAULT_CONFIG).expect("default parses");
+        let over: toml::Table = toml::from_str(text).context("not valid TOML")?;
+        merge(&mut base, over);
+        let cfg: RunConfig = toml::Value::Table(base)
+            .try_into()
+            .context("a key has the wrong type or is unknown (see `ib-analyze run --help`)")?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reject values no run can use, naming the key and the fix.
+    pub fn validate(&self) -> Result<()> {
+        if self.methods.is_empty() {
+            bail!("`methods` is empty: name at least one method, e.g. methods = [\"simsiam\"]");
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &self.methods {
+            if !seen.insert(m) {
+                bail!("method `{m}` is listed twice in `methods`");
+            }
+        }
+        if self.dataset.kind != "synthetic" {
+            bail!(
+                "dataset.kind = {:?} is not supported yet: use \"synthetic\"",
+                self.dataset.kind
+            );
+        }
+        if self.epochs == 0 {
+            bail!("`epochs` must be at least 1");
+        }
+        if self.snapshot_every == 0 {
+            bail!("`snapshot_every` must be at least 1");
+        }
+        let o = &self.optim;
+        if o.batch_size < 2 {
+            bail!("optim.batch_size must be at least 2 (batch-norm needs two rows)");
+        }
+        if self.dataset.n_train < o.batch_size {
+            bail!(
+                "dataset.n_train = {} is smaller than optim.batch_size = {}: lower the batch size",
+                self.dataset.n_train,
+                o.batch_size
+            );
+        }
+        if self.dataset.n_probe < 2 {
+            bail!("dataset.n_probe must be at least 2");
+        }
+        if self.dataset.k_views < 1 {
+            bail!("dataset.k_views must be at least 1");
+        }
+        for (name, v) in [
+            ("optim.lr", o.lr),
+            ("optim.momentum", o.momentum),
+            ("optim.weight_decay", o.weight_decay),
+            ("dataset.style_shift_std", self.dataset.style_shift_std),
+            ("dataset.input_noise_std", self.dataset.input_noise_std),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                bail!("{name} = {v} must be a finite number >= 0");
+            }
+        }
+        if o.momentum >= 1.0 {
+            bail!("optim.momentum = {} must be below 1", o.momentum);
+        }
+        let m = &self.model;
+        for (name, v) in [
+            ("model.encoder_hidden", m.encoder_hidden),
+            ("model.feature_dim", m.feature_dim),
+            ("model.projector_hidden", m.projector_hidden),
+            ("model.projection_dim", m.projection_dim),
+            ("model.predictor_hidden", m.predictor_hidden),
+        ] {
+            if v == 0 {
+                bail!("{name} must be at least 1");
+            }
+        }
+        Ok(())
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_config_is_valid() {
+        RunConfig::default_config().validate().unwrap();
+    }
+
+    #[test]
+    fn partial_file_overrides_only_its_keys() {
+        let cfg = RunConfig::from_toml_over_default("epochs = 3\n[optim]\nlr = 0.05\n").unwrap();
+        let d = RunConfig::default_config();
+        assert_eq!(cfg.epochs, 3);
+        assert_eq!(cfg.optim.lr, 0.05);
+        assert_eq!(cfg.optim.batch_size, d.optim.batch_size);
+        assert_eq!(cfg.methods, d.methods);
+    }
+
+    #[test]
+    fn typos_and_bad_values_are_errors() {
+        let e = RunConfig::from_toml_over_default("epoch = 3").unwrap_err();
+        assert!(format!("{e:#}").contains("unknown"), "{e:#}");
+        let e = RunConfig::from_toml_over_default("[optim]\nlr = -1.0").unwrap_err();
+        assert!(format!("{e:#}").contains("optim.lr"), "{e:#}");
+        let e = RunConfig::from_toml_over_default("methods = [\"simclr\"]").unwrap_err();
+        assert!(format!("{e:#}").contains("unknown"), "{e:#}");
+    }
+}

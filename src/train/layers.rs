@@ -1,0 +1,94 @@
+//! Linear and batch-norm layers over candle `Var`s that we own, so that initialisation is seeded
+//! (candle's CPU RNG cannot be seeded) and parameter order is stable (sorted by name).
+
+use candle_core::{Result, Tensor, Var};
+use rand::rngs::StdRng;
+use rand_distr::{Distribution, Uniform};
+use std::collections::BTreeMap;
+
+use candle_core::Device;
+
+/// Trainable parameters by dotted name (`encoder.0.weight`); a BTreeMap so that iteration order,
+/// and with it every seeded draw, is the same on every run.
+#[derive(Default)]
+pub struct Params {
+    pub vars: BTreeMap<String, Var>,
+}
+
+impl Params {
+    fn add(&mut self, name: String, values: Vec<f32>, shape: &[usize]) -> Result<Var> {
+        let t = Tensor::from_vec(values, shape, &Device::Cpu)?;
+        let v = Var::from_tensor(&t)?;
+        self.vars.insert(name, v.clone());
+        Ok(v)
+    }
+
+    /// True when every parameter is finite.
+    pub fn all_finite(&self) -> Result<bool> {
+        for v in self.vars.values() {
+            let s = v.as_tensor().sqr()?.sum_all()?.to_scalar::<f32>()?;
+            if !s.is_finite() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// y = x Wᵀ + b, initialised as PyTorch's `nn.Linear`: W, b ~ U(−1/√fan_in, 1/√fan_in).
+pub struct Linear {
+    weight: Var,
+    bias: Var,
+}
+
+impl Linear {
+    pub fn new(
+        params: &mut Params,
+        name: &str,
+        fan_in: usize,
+        fan_out: usize,
+        rng: &mut StdRng,
+    ) -> Result<Self> {
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        let u = Uniform::new_inclusive(-bound, bound).expect("finite bound");
+        let w: Vec<f32> = (0..fan_in * fan_out).map(|_| u.sample(rng)).collect();
+        let b: Vec<f32> = (0..fan_out).map(|_| u.sample(rng)).collect();
+        Ok(Linear {
+            weight: params.add(format!("{name}.weight"), w, &[fan_out, fan_in])?,
+            bias: params.add(format!("{name}.bias"), b, &[fan_out])?,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        x.matmul(&self.weight.as_tensor().t()?)?
+            .broadcast_add(self.bias.as_tensor())
+    }
+}
+
+/// Batch normalisation over dim 0 with batch statistics (biased variance, ε = 1e-5), affine
+/// γ = 1, β = 0 at init. Snapshots are taken the same way, with the statistics of the whole
+/// probe set, so the analysed embedding is normalised as the network normalises during training.
+pub struct BatchNorm {
+    gamma: Var,
+    beta: Var,
+}
+
+impl BatchNorm {
+    pub const EPS: f64 = 1e-5;
+
+    pub fn new(params: &mut Params, name: &str, dim: usize) -> Result<Self> {
+        Ok(BatchNorm {
+            gamma: params.add(format!("{name}.weight"), vec![1.0; dim], &[dim])?,
+            beta: params.add(format!("{name}.bias"), vec![0.0; dim], &[dim])?,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mean = x.mean_keepdim(0)?;
+        let xc = x.broadcast_sub(&mean)?;
+        let var = xc.sqr()?.mean_keepdim(0)?;
+        let xn = xc.broadcast_div(&(var + Self::EPS)?.sqrt()?)?;
+        xn.broadcast_mul(self.gamma.as_tensor())?
+            .broadcast_add(self.beta.as_tensor())
+    }
+}

@@ -1,0 +1,264 @@
+//! The verdict of DESIGN §6: healthy / dimensional collapse / complete collapse / diverged, per
+//! tensor and per run, with every signal weighed listed as evidence. No verdict rests on one signal:
+//!
+//! * **diverged**: the tensor (or the loss) holds NaN/inf.
+//! * **complete collapse**: all rows ≈ one vector. Needs all three: √d·std_l2 below
+//!   `complete_normalised_std_l2` (the SimSiam std, 1 for an isotropic embedding, 0 for a constant
+//!   one), the uncentred effective rank (RankMe) below `complete_effective_rank`, and the mean angle
+//!   of the l2-normalised rows to their mean direction below `complete_angular_spread` radians.
+//!   A shared offset alone lowers the first and third but leaves the uncentred rank high.
+//! * **dimensional collapse**: rows differ but the spectrum is concentrated: the centred effective
+//!   rank over min(N−1, d) below `dimensional_rank_ratio` and the uncentred one over min(N, d) below
+//!   `dimensional_rank_ratio_raw`. Batch-norm on the output keeps std_l2 near 1/√d here, so std
+//!   is not used for it. Centred rank alone cannot see complete collapse (tiny isotropic noise
+//!   has a high centred rank), which is why complete collapse is judged first.
+
+use ib_reports::record::{EpochRecord, Evidence, RunVerdict, TensorRecord, TensorVerdict, Verdict};
+use std::collections::BTreeMap;
+
+use crate::config::VerdictConfig;
+
+/// Judge one tensor.
+pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
+    if !t.finite {
+        return TensorVerdict {
+            verdict: Verdict::Diverged,
+            evidence: vec![Evidence {
+                signal: "finite".into(),
+                value: 0.0,
+                op: "<".into(),
+                threshold: 1.0,
+                supports: Verdict::Diverged,
+                fired: true,
+            }],
+        };
+    }
+    let below = |signal: &str, threshold: f64, supports: Verdict| {
+        let value = t.metric(signal).unwrap_or(f64::INFINITY);
+        Evidence {
+            signal: signal.into(),
+            value,
+            op: "<".into(),
+            threshold,
+            supports,
+            fired: value < threshold,
+        }
+    };
+    let complete = [
+        below(
+            "normalised_std_l2",
+            th.complete_normalised_std_l2,
+            Verdict::CompleteCollapse,
+        ),
+        below(
+            "effective_rank",
+            th.complete_effective_rank,
+            Verdict::CompleteCollapse,
+        ),
+        below(
+            "angular_spread",
+            th.complete_angular_spread,
+            Verdict::CompleteCollapse,
+        ),
+    ];
+    let dimensional = [
+        below(
+            "effective_rank_centred_ratio",
+            th.dimensional_rank_ratio,
+            Verdict::DimensionalCollapse,
+        ),
+        below(
+            "effective_rank_ratio",
+            th.dimensional_rank_ratio_raw,
+            Verdict::DimensionalCollapse,
+        ),
+    ];
+    let verdict = if complete.iter().all(|e| e.fired) {
+        Verdict::CompleteCollapse
+    } else if dimensional.iter().all(|e| e.fired) {
+        Verdict::DimensionalCollapse
+    } else {
+        Verdict::Healthy
+    };
+    let mut evidence: Vec<Evidence> = complete.into_iter().chain(dimensional).collect();
+    // Non-finite metric values (a missing metric) must not reach run.json.
+    evidence.retain(|e| e.value.is_finite());
+    TensorVerdict { verdict, evidence }
+}
+
+/// Judge the last recorded epoch of a run: the worst verdict over its tensors, or `diverged`
+/// when training stopped on a non-finite loss.
+pub fn judge_run(
+    epochs: &[EpochRecord],
+    diverged_at: Option<usize>,
+    th: &VerdictConfig,
+) -> RunVerdict {
+    let Some(last) = epochs.iter().rev().find(|e| !e.tensors.is_empty()) else {
+        return RunVerdict {
+            verdict: if diverged_at.is_some() {
+                Verdict::Diverged
+            } else {
+                Verdict::Healthy
+            },
+            epoch: 0,
+            summary: "no snapshot was analysed".into(),
+            tensors: BTreeMap::new(),
+        };
+    };
+    let tensors: BTreeMap<String, TensorVerdict> = last
+        .tensors
+        .iter()
+        .map(|(name, t)| (name.clone(), judge_tensor(t, th)))
+        .collect();
+    let mut verdict = tensors
+        .values()
+        .map(|v| v.verdict)
+        .max()
+        .unwrap_or(Verdict::Healthy);
+    if diverged_at.is_some() {
+        verdict = Verdict::Diverged;
+    }
+    RunVerdict {
+        verdict,
+        epoch: last.epoch,
+        summary: summarise(verdict, diverged_at, &tensors),
+        tensors,
+    }
+}
+
+/// One line naming the deciding tensor and the signals that fired for its verdict.
+fn summarise(
+    verdict: Verdict,
+    diverged_at: Option<usize>,
+    tensors: &BTreeMap<String, TensorVerdict>,
+) -> String {
+    if let Some(epoch) = diverged_at {
+        return format!("loss or weights became non-finite at epoch {epoch}");
+    }
+    if verdict == Verdict::Healthy {
+        // The headline signals of the projector output (the SimSiam paper's z), or the first tensor.
+        let Some((name, tv)) = tensors
+            .get_key_value("online.projector")
+            .or_else(|| tensors.iter().next())
+        else {
+            return String::new();
+        };
+        let shown: Vec<String> = tv
+            .evidence
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.signal.as_str(),
+                    "normalised_std_l2" | "effective_rank" | "effective_rank_centred_ratio"
+                )
+            })
+            .map(|e| format!("{} {}", e.signal, fmt_num(e.value)))
+            .collect();
+        return format!("{name}: {}", shown.join(", "));
+    }
+    let Some((name, tv)) = tensors.iter().find(|(_, tv)| tv.verdict == verdict) else {
+        return String::new();
+    };
+    let shown: Vec<String> = tv
+        .evidence
+        .iter()
+        .filter(|e| e.supports == verdict)
+        .map(|e| {
+            format!(
+                "{} {} {} {}",
+                e.signal,
+                fmt_num(e.value),
+                e.op,
+                fmt_num(e.threshold)
+            )
+        })
+        .collect();
+    format!("{name}: {}", shown.join(", "))
+}
+
+/// Four significant digits, without trailing noise.
+pub fn fmt_num(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e5).contains(&v.abs()) {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        s.to_string()
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RunConfig;
+
+    fn tensor(metrics: &[(&str, f64)]) -> TensorRecord {
+        TensorRecord {
+            n: 512,
+            d: 64,
+            finite: true,
+            metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            spectrum: vec![],
+            channel_std: vec![],
+        }
+    }
+
+    fn th() -> VerdictConfig {
+        RunConfig::default_config().verdict
+    }
+
+    #[test]
+    fn constant_embedding_is_complete_collapse() {
+        let t = tensor(&[
+            ("normalised_std_l2", 0.001),
+            ("effective_rank", 1.01),
+            ("angular_spread", 0.001),
+            ("effective_rank_centred_ratio", 0.9),
+            ("effective_rank_ratio", 0.016),
+        ]);
+        assert_eq!(judge_tensor(&t, &th()).verdict, Verdict::CompleteCollapse);
+    }
+
+    #[test]
+    fn shared_offset_with_high_rank_is_not_complete_collapse() {
+        // Small std_l2 and angle (a large common offset) but a high uncentred rank.
+        let t = tensor(&[
+            ("normalised_std_l2", 0.05),
+            ("effective_rank", 20.0),
+            ("angular_spread", 0.05),
+            ("effective_rank_centred_ratio", 0.8),
+            ("effective_rank_ratio", 0.3),
+        ]);
+        assert_eq!(judge_tensor(&t, &th()).verdict, Verdict::Healthy);
+    }
+
+    #[test]
+    fn batch_norm_masked_rank_collapse_is_dimensional() {
+        // std_l2 ≈ 1/√d because of output batch-norm, but the spectrum has collapsed.
+        let t = tensor(&[
+            ("normalised_std_l2", 0.95),
+            ("effective_rank", 4.0),
+            ("angular_spread", 1.3),
+            ("effective_rank_centred_ratio", 0.06),
+            ("effective_rank_ratio", 0.06),
+        ]);
+        assert_eq!(
+            judge_tensor(&t, &th()).verdict,
+            Verdict::DimensionalCollapse
+        );
+    }
+
+    #[test]
+    fn non_finite_is_diverged() {
+        let mut t = tensor(&[]);
+        t.finite = false;
+        assert_eq!(judge_tensor(&t, &th()).verdict, Verdict::Diverged);
+    }
+
+    #[test]
+    fn numbers_format_compactly() {
+        assert_eq!(fmt_num(0.125), "0.125");
+        assert_eq!(fmt_num(2.0), "2");
+        assert_eq!(fmt_num(0.00012), "1.200e-4");
+    }
+}
