@@ -28,30 +28,52 @@ pub struct RunConfig {
     pub dataset: DatasetConfig,
     pub model: ModelConfig,
     pub optim: OptimConfig,
+    pub loss: LossConfig,
     pub verdict: VerdictConfig,
 }
 
-/// The synthetic content/style data of DESIGN §7.
+/// Which data to train on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetKind {
+    /// The synthetic content/style data of DESIGN §7 (generated from the seed).
+    Synthetic,
+    /// scikit-learn's bundled 8×8 digits (1797 real images).
+    Digits,
+}
+
+/// The data, the probe and the augmentations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatasetConfig {
-    /// Only `synthetic` for now.
-    pub kind: String,
+    pub kind: DatasetKind,
+    /// Training rows (synthetic only; digits trains on every image not in the probe).
     pub n_train: usize,
     /// Held-out inputs on which snapshots are taken.
     pub n_probe: usize,
-    /// Number of fixed style offsets of the probe: H(T) = ln K.
+    /// Number of probe transforms K (style offsets; for images the first K of the 8 dihedral
+    /// transforms): H(T) = ln K.
     pub k_views: usize,
-    /// Std of the style shift applied as training augmentation.
+    /// Synthetic: std of the style shift of the training augmentation and of the probe offsets.
     pub style_shift_std: f64,
-    /// Std of the input noise added to every augmented view.
+    /// Synthetic: std of the input noise added to every augmented view.
     pub input_noise_std: f64,
+    /// Images: apply a random dihedral transform (rotation by 90°·k, flip) to each training view.
+    pub image_dihedral: bool,
+    /// Images: random translation of up to this many pixels.
+    pub image_shift_px: usize,
+    /// Images: pixel noise std (pixels are in [0, 1]).
+    pub image_noise_std: f64,
 }
 
-/// MLP encoder, projector and predictor widths (DESIGN §7).
+/// Encoder, projector and predictor (DESIGN §7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
+    /// `mlp`, or `cnn` (images only).
+    pub encoder: crate::train::model::EncoderKind,
+    /// Channels of the CNN's two convolutions.
+    pub cnn_channels: [usize; 2],
     pub encoder_hidden: usize,
     pub feature_dim: usize,
     pub projector_hidden: usize,
@@ -67,6 +89,19 @@ pub struct OptimConfig {
     pub lr: f64,
     pub momentum: f64,
     pub weight_decay: f64,
+}
+
+/// Method-specific loss settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossConfig {
+    /// BYOL: base EMA momentum τ_base (→ 1 on a cosine schedule).
+    pub byol_momentum_base: f64,
+    /// Barlow Twins: weight λ of the off-diagonal (redundancy) term.
+    pub barlow_lambda: f64,
+    /// Barlow Twins: the loss is multiplied by this (solo-learn's `scale_loss`), so that SGD at
+    /// the shared learning rate is stable.
+    pub barlow_scale: f64,
 }
 
 /// Thresholds of the verdict (DESIGN §6). See `verdict.rs` for what each means and the README for
@@ -123,12 +158,6 @@ impl RunConfig {
                 bail!("method `{m}` is listed twice in `methods`");
             }
         }
-        if self.dataset.kind != "synthetic" {
-            bail!(
-                "dataset.kind = {:?} is not supported yet: use \"synthetic\"",
-                self.dataset.kind
-            );
-        }
         if self.epochs == 0 {
             bail!("`epochs` must be at least 1");
         }
@@ -139,7 +168,7 @@ impl RunConfig {
         if o.batch_size < 2 {
             bail!("optim.batch_size must be at least 2 (batch-norm needs two rows)");
         }
-        if self.dataset.n_train < o.batch_size {
+        if self.dataset.kind == DatasetKind::Synthetic && self.dataset.n_train < o.batch_size {
             bail!(
                 "dataset.n_train = {} is smaller than optim.batch_size = {}: lower the batch size",
                 self.dataset.n_train,
@@ -158,10 +187,19 @@ impl RunConfig {
             ("optim.weight_decay", o.weight_decay),
             ("dataset.style_shift_std", self.dataset.style_shift_std),
             ("dataset.input_noise_std", self.dataset.input_noise_std),
+            ("dataset.image_noise_std", self.dataset.image_noise_std),
+            ("loss.barlow_lambda", self.loss.barlow_lambda),
+            ("loss.barlow_scale", self.loss.barlow_scale),
         ] {
             if !v.is_finite() || v < 0.0 {
                 bail!("{name} = {v} must be a finite number >= 0");
             }
+        }
+        if !(0.0..1.0).contains(&self.loss.byol_momentum_base) {
+            bail!(
+                "loss.byol_momentum_base = {} must be in [0, 1)",
+                self.loss.byol_momentum_base
+            );
         }
         if o.momentum >= 1.0 {
             bail!("optim.momentum = {} must be below 1", o.momentum);
@@ -173,6 +211,8 @@ impl RunConfig {
             ("model.projector_hidden", m.projector_hidden),
             ("model.projection_dim", m.projection_dim),
             ("model.predictor_hidden", m.predictor_hidden),
+            ("model.cnn_channels[0]", m.cnn_channels[0]),
+            ("model.cnn_channels[1]", m.cnn_channels[1]),
         ] {
             if v == 0 {
                 bail!("{name} must be at least 1");

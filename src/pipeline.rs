@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
+use crate::analysis::knn_monitor;
 use crate::analysis::{tensor_metrics, to_array};
 use crate::config::RunConfig;
-use crate::data::synthetic::{SyntheticData, INPUT_DIM};
+use crate::data::Dataset;
 use crate::output::{atomic_write, metrics_csv};
 use crate::train::{self, Method};
 use crate::verdict::judge_run;
@@ -21,8 +22,9 @@ const ANALYSED: [&str; 3] = ["online.backbone", "online.projector", "online.pred
 
 /// Run the whole job into `out` (an existing, empty directory) and return the record.
 pub fn run(cfg: &RunConfig, out: &Path, show_progress: bool) -> Result<RunRecord> {
-    let data = SyntheticData::generate(&cfg.dataset, cfg.seed);
-    let h_t = (cfg.dataset.k_views as f64).ln();
+    let data = crate::data::load(&cfg.dataset, cfg.seed)?;
+    let h_t = (data.k_views() as f64).ln();
+    let distinct = data.distinct_view_fraction();
     let manifest = serde_json::json!({
         "tool": tool_version(),
         "status": "running",
@@ -30,12 +32,14 @@ pub fn run(cfg: &RunConfig, out: &Path, show_progress: bool) -> Result<RunRecord
         "seed": cfg.seed,
         "methods": cfg.methods.iter().map(|m| m.name()).collect::<Vec<_>>(),
         "dataset": {
-            "name": "synthetic-content-style",
+            "name": data.name,
             "n_train": data.n_train(),
             "n_probe": data.n_probe(),
-            "input_dim": INPUT_DIM,
-            "k_views": data.k_views,
+            "input_dim": data.input_len(),
+            "sample_shape": format!("{:?}", data.shape),
+            "k_views": data.k_views(),
             "h_t_nats": h_t,
+            "distinct_view_fraction": distinct,
         },
         "dims": {
             "online.backbone": cfg.model.feature_dim,
@@ -89,11 +93,11 @@ pub fn run(cfg: &RunConfig, out: &Path, show_progress: bool) -> Result<RunRecord
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         source: "train".into(),
         dataset: DatasetInfo {
-            name: "synthetic-content-style".into(),
+            name: data.name.clone(),
             n_train: data.n_train(),
             n_probe: data.n_probe(),
-            input_dim: INPUT_DIM,
-            k_views: Some(data.k_views),
+            input_dim: data.input_len(),
+            k_views: Some(data.k_views()),
             h_t: Some(h_t),
         },
         config: serde_json::to_value(cfg)?,
@@ -116,7 +120,7 @@ pub fn finish(record: &RunRecord, out: &Path) -> Result<()> {
 
 fn train_one(
     cfg: &RunConfig,
-    data: &SyntheticData,
+    data: &Dataset,
     method: Method,
     out: &Path,
     bar: &ProgressBar,
@@ -140,6 +144,28 @@ fn train_one(
                 }
             }
         }
+        let mut knn_accuracy = None;
+        if let (Some(snap), Some(train_labels), Some(probe_labels)) =
+            (end.snapshot, &data.y_train, &data.y_probe)
+        {
+            if let (Some(bank), Some((_, probe))) = (
+                &snap.train_backbone,
+                snap.tensors.iter().find(|(n, _)| *n == "online.backbone"),
+            ) {
+                let bank = to_array(bank)?;
+                let probe = to_array(probe)?;
+                if bank.iter().chain(probe.iter()).all(|v| v.is_finite()) {
+                    knn_accuracy = Some(knn_monitor::knn_accuracy(
+                        bank.view(),
+                        train_labels,
+                        probe.view(),
+                        probe_labels,
+                        knn_monitor::K,
+                        knn_monitor::TEMPERATURE,
+                    ));
+                }
+            }
+        }
         if let Some(loss) = end.loss {
             bar.set_message(format!("loss {loss:+.4}"));
         }
@@ -149,6 +175,9 @@ fn train_one(
             loss: end.loss,
             lr: end.lr,
             tensors,
+            info: Vec::new(),
+            lagrangian: Vec::new(),
+            knn_accuracy,
         });
         Ok(())
     })

@@ -23,11 +23,12 @@ pub fn write(dir: &Path, snap: &Snapshot) -> Result<PathBuf> {
         .iter()
         .map(|(name, t)| (name.to_string(), t.clone()))
         .collect();
-    let n = snap.labels.len();
-    map.insert(
-        "labels".into(),
-        Tensor::from_vec(snap.labels.clone(), n, &Device::Cpu)?,
-    );
+    if let Some(labels) = &snap.labels {
+        map.insert(
+            "labels".into(),
+            Tensor::from_vec(labels.clone(), labels.len(), &Device::Cpu)?,
+        );
+    }
     let path = dir.join(file_name(snap.epoch));
     atomic_write_with(&path, |tmp| {
         candle_core::safetensors::save(&map, tmp).map_err(anyhow::Error::from)

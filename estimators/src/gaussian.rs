@@ -5,9 +5,9 @@
 
 use ndarray::{ArrayView2, Axis};
 
-use crate::binned::hstack;
 use crate::error::{check_rows, EstimatorError};
 use crate::estimate::{Estimate, Warning};
+use crate::pairs::hstack;
 
 /// Gaussian entropy proxy of the rows of `x` (N×d), in nats:
 ///

@@ -18,11 +18,14 @@
 //! ties) is a finding, not an error: information estimators return an [`Estimate`] carrying
 //! the reference value (possibly −∞ or NaN), [`Warning`]s and a `degenerate` flag.
 
+#![warn(missing_docs)]
+
 pub mod binned;
 pub mod error;
 pub mod estimate;
 pub mod gaussian;
 pub mod knn;
+pub mod pairs;
 pub mod special;
 pub mod spectral;
 pub mod std_metrics;
@@ -39,5 +42,6 @@ pub use knn::{
     kl_conditional_entropy, kl_entropy, ksg_mutual_information, KnnParams, KsgAlgorithm, Norm,
     Search,
 };
+pub use pairs::hstack;
 pub use spectral::{effective_rank, singular_values, singular_values_centred};
 pub use std_metrics::{angular_spread, channel_std, collapse_level, relative_spread, std_l2};

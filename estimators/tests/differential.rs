@@ -62,7 +62,7 @@ fn paths(d: usize) -> Vec<Search> {
 fn kth_distances_agree_across_paths() {
     for d in [1usize, 2, 3, 5, 8] {
         for (s, kind) in KINDS.iter().enumerate() {
-            let x = data(700, d, *kind, 10 * d as u64 + s as u64);
+            let x = data(400, d, *kind, 10 * d as u64 + s as u64);
             let p = Points::new(x.view()).unwrap();
             for k in [1usize, 3, 7] {
                 for norm in [Norm::Max, Norm::Euclidean] {
@@ -82,7 +82,7 @@ fn counts_agree_across_paths() {
     let mut rng = StdRng::seed_from_u64(99);
     for d in [1usize, 2, 4, 8] {
         for (s, kind) in KINDS.iter().enumerate() {
-            let x = data(600, d, *kind, 100 + 10 * d as u64 + s as u64);
+            let x = data(400, d, *kind, 100 + 10 * d as u64 + s as u64);
             let p = Points::new(x.view()).unwrap();
             // Radii that are exact inter-point distances (the boundary cases), zeros, and random.
             let kth = kth_neighbor_distances(&p, 4, Norm::Max, Search::BruteForce).unwrap();
@@ -105,7 +105,7 @@ fn counts_agree_across_paths() {
 fn ksg2_rectangles_agree_across_paths() {
     for (dx, dy) in [(1usize, 1usize), (2, 1), (2, 3), (4, 4)] {
         for (s, kind) in KINDS.iter().enumerate() {
-            let z = data(600, dx + dy, *kind, 200 + 10 * dx as u64 + s as u64);
+            let z = data(400, dx + dy, *kind, 200 + 10 * dx as u64 + s as u64);
             let x = Points::new(z.slice(s![.., ..dx])).unwrap();
             let y = Points::new(z.slice(s![.., dx..])).unwrap();
             for k in [1usize, 3, 6] {
@@ -168,5 +168,35 @@ fn brute_force_timing() {
         let t = std::time::Instant::now();
         let h = kl_entropy(x.view(), &KnnParams::new(3).unwrap()).unwrap();
         println!("KL N = {n}, d = {d}: {:?} ({:.3})", t.elapsed(), h.value);
+    }
+}
+
+#[test]
+fn all_rows_equal_on_every_path() {
+    for d in [1usize, 3, 8] {
+        let x = Array2::from_elem((600, d), -0.25);
+        let p = Points::new(x.view()).unwrap();
+        for path in paths(d) {
+            let r = kth_neighbor_distances(&p, 5, Norm::Max, path).unwrap();
+            assert!(r.iter().all(|&v| v == 0.0), "d={d} {path:?}");
+            let r = kth_neighbor_distances(&p, 5, Norm::Euclidean, path).unwrap();
+            assert!(r.iter().all(|&v| v == 0.0), "d={d} {path:?}");
+            let zeros = vec![0.0; p.n()];
+            let strict = count_within(&p, &zeros, Bound::Strict, path).unwrap();
+            assert!(strict.iter().all(|&c| c == 0), "d={d} {path:?}");
+            let inclusive = count_within(&p, &zeros, Bound::Inclusive, path).unwrap();
+            assert!(inclusive.iter().all(|&c| c == 599), "d={d} {path:?}");
+        }
+        let h = kl_entropy(x.view(), &KnnParams::new(3).unwrap()).unwrap();
+        assert_eq!(h.value, f64::NEG_INFINITY);
+    }
+    let z = Array2::from_elem((600, 4), 1.0);
+    let (x, y) = (
+        Points::new(z.slice(s![.., ..2])).unwrap(),
+        Points::new(z.slice(s![.., 2..])).unwrap(),
+    );
+    for path in [Search::BruteForce, Search::KdTree] {
+        let (ex, ey) = knn_rectangles(&x, &y, 3, path).unwrap();
+        assert!(ex.iter().chain(&ey).all(|&v| v == 0.0), "{path:?}");
     }
 }

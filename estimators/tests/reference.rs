@@ -388,3 +388,56 @@ fn digamma_matches_the_exact_table() {
     }
     println!("digamma max |err| {worst:e}");
 }
+
+#[test]
+fn degenerate_reference_datasets_are_flagged() {
+    use ib_estimators::Warning;
+    let refs = refs_json();
+    let load = |name: &str| load_dataset(name, &refs["datasets"][name]);
+    let p3 = KnnParams::new(3).unwrap();
+    let ksg1 = |ds: &Dataset| {
+        ksg_mutual_information(ds.var("V"), ds.var("Vp"), &p3, KsgAlgorithm::One).unwrap()
+    };
+
+    // Ties on a 0.1 grid: KL is -inf with the reason; KSG's value is an artefact.
+    let ties = load("ties_rounded_pair");
+    let h = kl_entropy(ties.var("V"), &p3).unwrap();
+    assert_eq!(h.nonfinite(), Some("-inf"));
+    assert!(h.degenerate);
+    assert!(matches!(h.warnings[0], Warning::ZeroDistances { .. }));
+    assert!(ksg1(&ties).degenerate);
+
+    // Complete collapse: every row equal.
+    let collapsed = load("collapsed_all_pair_d8");
+    let i = ksg1(&collapsed);
+    assert!(i.degenerate && i.value > 8.0);
+    assert!(i.warnings.contains(&Warning::AllRowsEqual { space: "x" }));
+    assert!(i.clone().refuse_degenerate().is_err());
+
+    // A constant column: KL finite although the truth is -inf; MI unaffected.
+    let dead = load("const_col_pair_d4");
+    let h = kl_entropy(dead.var("V"), &p3).unwrap();
+    assert!(h.value.is_finite() && h.degenerate);
+    assert!(h.warnings.contains(&Warning::ConstantColumns {
+        space: "x",
+        columns: vec![2]
+    }));
+    let i = ksg1(&dead);
+    assert!(!i.degenerate);
+
+    // Rows present twice: biased but finite for k = 3, -inf for k = 1.
+    let dup = load("duplicates_d2");
+    let h = kl_entropy(dup.var("V"), &p3).unwrap();
+    assert!(h.value.is_finite() && !h.degenerate);
+    assert!(h.warnings.contains(&Warning::DuplicateRows {
+        space: "x",
+        rows: 1000,
+        n: 1000
+    }));
+    let h1 = kl_entropy(dup.var("V"), &KnnParams::new(1).unwrap()).unwrap();
+    assert_eq!(h1.value, f64::NEG_INFINITY);
+
+    // A healthy dataset has no warnings.
+    let clean = load("corr_pair_d2_rho0.8");
+    assert!(ksg1(&clean).warnings.is_empty());
+}

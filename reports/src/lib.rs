@@ -15,7 +15,7 @@ mod fsutil;
 pub mod html;
 pub mod record;
 
-pub use charts::{render_svgs, write_pngs, Chart};
+pub use charts::{render_svgs, write_pngs, Chart, CHART_NAMES};
 pub use error::ReportError;
 pub use html::render_html;
 

@@ -93,6 +93,56 @@ pub struct EpochRecord {
     pub lr: Option<f64>,
     /// Tensor name (DESIGN §2, e.g. `online.projector`) to its metrics.
     pub tensors: BTreeMap<String, TensorRecord>,
+    /// Information quantities of this epoch's snapshot, one row per (quantity, estimator, space,
+    /// scale). Empty when not computed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub info: Vec<InfoRow>,
+    /// The bottleneck Lagrangian for a grid of β, one row per (β, estimator, space, scale).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lagrangian: Vec<LagrangianRow>,
+    /// kNN classification accuracy of the probe embedding (labels used only here), when labels exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knn_accuracy: Option<f64>,
+}
+
+/// One information quantity in nats, at an explicit scale (DESIGN §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InfoRow {
+    /// Tensor it was computed on (for I(V;V') and H(V|V'): the online one).
+    pub tensor: String,
+    /// `H(V)`, `H(V|X)`, `I(X;V)`, `I(V;V')`, `H(V|V')`.
+    pub quantity: String,
+    /// `kl`, `ksg1`, `binned`, `binned-mm`, `gaussian`, `pairwise-kl`, `merge`, ...
+    pub estimator: String,
+    /// `l2` (rows l2-normalised, on the unit sphere) or `raw`.
+    pub space: String,
+    /// Bin width ε or noise σ (absolute, in the units of `space`); None where the estimator has none.
+    pub scale: Option<f64>,
+    /// Dimension after any reduction (e.g. PCA) applied before estimating.
+    pub dim: usize,
+    /// The estimate in nats; None when it is not finite (see `nonfinite`).
+    pub value: Option<f64>,
+    /// `-inf`, `inf` or `nan` when the estimate is not a finite number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonfinite: Option<String>,
+    /// Seeded bootstrap confidence interval (lower, upper), when computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci: Option<(f64, f64)>,
+}
+
+/// LB_measured(β) = I(X;V) − β·I(V;V') and LB_theorem(β) = (1−β)H(V) + βH(V|V') − H(T),
+/// with the gap H(T) − H(V|X), all in nats at one scale (DESIGN §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LagrangianRow {
+    pub tensor: String,
+    pub beta: f64,
+    pub estimator: String,
+    pub space: String,
+    pub scale: Option<f64>,
+    pub measured: f64,
+    pub theorem: f64,
+    /// H(T) − H(V|X) (≥ 0; zero only for an encoder injective on the views).
+    pub gap: f64,
 }
 
 /// Metrics of one N×d tensor at one epoch.

@@ -4,10 +4,15 @@
 //! visual check (`preview_reports_when_asked`).
 
 use ib_reports::record::RunRecord;
-use ib_reports::{render_html, render_svgs, write_pngs, write_report};
+use ib_reports::{render_html, render_svgs, write_pngs, write_report, Chart};
 use std::path::Path;
 
-const FIXTURES: &[&str] = &["healthy_and_collapse", "diverged", "single_epoch"];
+const FIXTURES: &[&str] = &[
+    "healthy_and_collapse",
+    "diverged",
+    "single_epoch",
+    "with_info",
+];
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 
 fn fixture(name: &str) -> RunRecord {
@@ -32,12 +37,32 @@ fn assert_only_svg_namespace_urls(page: &str) {
     }
 }
 
+fn chart<'a>(charts: &'a [Chart], name: &str) -> &'a Chart {
+    charts
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no chart {name}"))
+}
+
+fn names(charts: &[Chart]) -> Vec<&'static str> {
+    charts.iter().map(|c| c.name).collect()
+}
+
 #[test]
 fn svgs_are_svg_and_name_runs_and_the_reference() {
     let record = fixture("healthy_and_collapse");
     let charts = render_svgs(&record).unwrap();
-    let names: Vec<_> = charts.iter().map(|c| c.name).collect();
-    assert_eq!(names, ["std_l2", "effective_rank", "loss"]);
+    assert_eq!(
+        names(&charts),
+        [
+            "figure2",
+            "loss",
+            "std_l2",
+            "effective_rank",
+            "spectrum",
+            "channel_std"
+        ]
+    );
     for c in &charts {
         assert!(
             c.svg.trim_start().starts_with("<svg"),
@@ -59,7 +84,7 @@ fn svgs_are_svg_and_name_runs_and_the_reference() {
         }
         assert!(!c.title.is_empty());
     }
-    let std_l2 = &charts[0].svg;
+    let std_l2 = &chart(&charts, "std_l2").svg;
     assert!(
         std_l2.contains("1/√d"),
         "std_l2 chart lacks the 1/√d reference"
@@ -68,7 +93,60 @@ fn svgs_are_svg_and_name_runs_and_the_reference() {
         std_l2.contains("online.projector"),
         "default tensor is the projector"
     );
-    assert!(charts[1].svg.contains("centred"));
+    assert!(chart(&charts, "effective_rank").svg.contains("centred"));
+}
+
+#[test]
+fn every_chart_is_produced_from_a_record_with_information() {
+    let record = fixture("with_info");
+    let charts = render_svgs(&record).unwrap();
+    assert_eq!(names(&charts), ib_reports::charts::CHART_NAMES);
+    let plane = chart(&charts, "info_plane");
+    assert!(
+        plane.title.contains("pairwise-kl · l2 · scale 0.3"),
+        "{}",
+        plane.title
+    );
+    assert!(plane.svg.contains("epoch"), "colour bar label");
+    let lb = chart(&charts, "lagrangian");
+    assert!(
+        lb.svg.contains("gap 1.809"),
+        "gap of the healthy run is noted"
+    );
+    assert!(lb.svg.contains("H(T) = 2.079"));
+    let info = chart(&charts, "info_epochs");
+    for q in ["H(V)", "H(V|X)", "H(V|V&apos;)", "I(X;V)", "I(V;V&apos;)"] {
+        assert!(info.svg.contains(q), "info_epochs lacks {q}");
+    }
+    assert!(chart(&charts, "figure2").svg.contains("kNN accuracy"));
+    // Log axes: the collapsed spectrum reaches 2e-5.
+    assert!(chart(&charts, "spectrum").svg.contains("1e-5"));
+    for c in &charts {
+        assert!(!c.svg.contains("no finite values recorded"), "{}", c.name);
+    }
+}
+
+#[test]
+fn html_has_the_information_section_only_with_information() {
+    let record = fixture("with_info");
+    let charts = render_svgs(&record).unwrap();
+    let page = render_html(&record, &charts).unwrap();
+    assert!(page.contains("<h2>Information</h2>"));
+    assert!(page.contains("value (nats)"));
+    assert!(page.contains("LB measured (nats)"));
+    // The collapsed run's KL entropy on raw rows is -inf, shown as such, with its scale.
+    assert!(page.contains(
+        "<td class=\"num\">none</td><td class=\"num\">64</td><td class=\"num\">-inf</td>"
+    ));
+    assert!(page.contains("kNN accuracy 0.8700"));
+    for c in &charts {
+        assert!(page.contains(&format!("id=\"chart-{}\"", c.name)));
+    }
+    let plain = fixture("healthy_and_collapse");
+    let page = render_html(&plain, &render_svgs(&plain).unwrap()).unwrap();
+    assert!(!page.contains("<h2>Information</h2>"));
+    assert!(!page.contains("chart-info_plane"));
+    assert!(page.contains("<h2>Versions</h2>"));
 }
 
 #[test]
@@ -135,8 +213,8 @@ fn write_report_writes_every_file() {
     let out = dir.path().join("run-out");
     let files = write_report(&record, &out).unwrap();
     assert_eq!(files.html, out.join("report.html"));
-    assert_eq!(files.svgs.len(), 3);
-    assert_eq!(files.pngs.len(), 3);
+    assert_eq!(files.svgs.len(), 6);
+    assert_eq!(files.pngs.len(), 6);
     for name in ["std_l2", "effective_rank", "loss"] {
         assert!(files
             .svgs
@@ -177,24 +255,43 @@ fn write_report_writes_every_file() {
 
 #[test]
 fn degenerate_records_render() {
-    for name in ["diverged", "single_epoch"] {
-        let record = fixture(name);
-        let charts = render_svgs(&record).unwrap();
-        assert_eq!(charts.len(), 3, "{name}");
-        let dir = tempfile::tempdir().unwrap();
-        let pngs = write_pngs(&record, dir.path()).unwrap();
-        assert_eq!(pngs.len(), 3, "{name}");
-        render_html(&record, &charts).unwrap();
-    }
-    let diverged = render_svgs(&fixture("diverged")).unwrap();
-    assert!(diverged[0].svg.contains("no finite values recorded"));
-    assert!(diverged[0].svg.contains("diverged at epoch 0"));
-    let single = render_svgs(&fixture("single_epoch")).unwrap();
+    // Every tensor non-finite and no loss: no chart has data, so none is produced.
+    let record = fixture("diverged");
+    let charts = render_svgs(&record).unwrap();
+    assert!(charts.is_empty(), "{:?}", names(&charts));
+    let dir = tempfile::tempdir().unwrap();
+    assert!(write_pngs(&record, dir.path()).unwrap().is_empty());
+    let page = render_html(&record, &charts).unwrap();
+    assert!(page.contains("No charts"));
+    assert!(page.contains("diverged at epoch 0"));
+
+    // One epoch of `analyze`: no loss, so neither the loss chart nor figure 2.
+    let record = fixture("single_epoch");
+    let charts = render_svgs(&record).unwrap();
+    assert_eq!(
+        names(&charts),
+        ["std_l2", "effective_rank", "spectrum", "channel_std"]
+    );
+    let pngs = write_pngs(&record, dir.path()).unwrap();
+    assert_eq!(pngs.len(), charts.len());
+    render_html(&record, &charts).unwrap();
     assert!(
-        single[0].svg.contains("(z)"),
+        charts[0].svg.contains("(z)"),
         "falls back to the first tensor"
     );
-    assert!(single[2].svg.contains("no training loss recorded"));
+}
+
+/// A run that diverges midway keeps its finite epochs on every chart and says where it diverged.
+#[test]
+fn a_run_diverging_midway_is_drawn_up_to_its_divergence() {
+    let record = fixture("with_info");
+    let charts = render_svgs(&record).unwrap();
+    for name in ["std_l2", "loss", "info_plane", "spectrum", "channel_std"] {
+        assert!(
+            chart(&charts, name).svg.contains("diverged at epoch 6"),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -212,14 +309,17 @@ fn empty_record_renders() {
 
 #[test]
 fn rendering_is_deterministic() {
-    let record = fixture("healthy_and_collapse");
-    let a = render_svgs(&record).unwrap();
-    let b = render_svgs(&record).unwrap();
-    assert_eq!(a, b);
-    assert_eq!(
-        render_html(&record, &a).unwrap(),
-        render_html(&record, &b).unwrap()
-    );
+    for name in FIXTURES {
+        let record = fixture(name);
+        let a = render_svgs(&record).unwrap();
+        let b = render_svgs(&record).unwrap();
+        assert_eq!(a, b, "{name}");
+        assert_eq!(
+            render_html(&record, &a).unwrap(),
+            render_html(&record, &b).unwrap(),
+            "{name}"
+        );
+    }
 }
 
 #[test]
@@ -236,15 +336,16 @@ fn preview_reports_when_asked() {
 fn losses_on_different_scales_get_one_panel_per_run() {
     let mut record = fixture("healthy_and_collapse");
     let overlay = render_svgs(&record).unwrap();
-    assert!(!overlay[2].svg.contains("one panel per run"));
+    assert!(!chart(&overlay, "loss").svg.contains("one panel per run"));
     // A Barlow-Twins-like loss in the hundreds next to a negative cosine near −1.
     for (i, e) in record.runs[1].epochs.iter_mut().enumerate() {
         e.loss = (i > 0).then(|| 900.0 / i as f64);
     }
     record.runs[1].name = "barlow-twins".into();
     let charts = render_svgs(&record).unwrap();
-    assert!(charts[2].svg.contains("one panel per run"));
-    assert!(charts[2].svg.contains("barlow-twins"));
+    let loss = chart(&charts, "loss");
+    assert!(loss.svg.contains("one panel per run"));
+    assert!(loss.svg.contains("barlow-twins"));
     if let Some(dir) = std::env::var_os("IB_REPORTS_PREVIEW_DIR") {
         let out = Path::new(&dir).join("mixed_scales");
         write_report(&record, &out).unwrap();

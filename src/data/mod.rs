@@ -1,5 +1,247 @@
-//! Datasets. Nothing is downloaded: data ship in `data/` or are generated from the seed.
+//! Datasets: the synthetic content/style set, scikit-learn's bundled 8×8 digits, and user
+//! arrays. Nothing is downloaded: data ship in the binary or are generated from the seed.
+//!
+//! Every dataset has a held-out probe set and a finite set of K probe transforms (fixed style
+//! offsets, the 8 dihedral transforms of an image, fixed noise offsets), so that the entropy of
+//! the transform is H(T) = ln K exactly.
 
+pub mod digits;
+pub mod images;
 pub mod synthetic;
 
-pub use synthetic::SyntheticData;
+use rand::rngs::StdRng;
+use rand::Rng;
+use rand_distr::{Distribution, Normal};
+
+/// The shape of one sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleShape {
+    Vector {
+        dim: usize,
+    },
+    Image {
+        channels: usize,
+        height: usize,
+        width: usize,
+    },
+}
+
+impl SampleShape {
+    /// Number of values in one sample.
+    pub fn len(&self) -> usize {
+        match *self {
+            SampleShape::Vector { dim } => dim,
+            SampleShape::Image {
+                channels,
+                height,
+                width,
+            } => channels * height * width,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Training augmentation.
+#[derive(Debug, Clone)]
+pub enum Augment {
+    /// Synthetic data: style += N(0, σ_s²) along the style directions (row-major S × D), plus
+    /// input noise N(0, σ_n²).
+    Style {
+        basis: Vec<f32>,
+        style_std: f32,
+        noise_std: f32,
+    },
+    /// Images: a random dihedral transform (if enabled), a random translation of up to `shift`
+    /// pixels with zero fill, and pixel noise N(0, σ²).
+    Image {
+        dihedral: bool,
+        shift: usize,
+        noise_std: f32,
+    },
+    /// Plain vectors: noise N(0, σ²).
+    Noise { noise_std: f32 },
+}
+
+/// The finite set of probe transforms.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    /// K fixed additive offsets (row-major K × D).
+    Offsets(Vec<f32>),
+    /// The first K of the 8 dihedral transforms of a square image.
+    Dihedral { k: usize },
+}
+
+/// A dataset with its train/probe split, augmentation and probe transforms.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub name: String,
+    pub shape: SampleShape,
+    /// Training inputs, row-major n_train × shape.len().
+    pub x_train: Vec<f32>,
+    /// Labels of the training rows, when known (used only for the kNN monitor).
+    pub y_train: Option<Vec<i64>>,
+    /// Held-out probe inputs, row-major n_probe × shape.len().
+    pub x_probe: Vec<f32>,
+    pub y_probe: Option<Vec<i64>>,
+    pub augment: Augment,
+    pub probe: Probe,
+}
+
+impl Dataset {
+    pub fn input_len(&self) -> usize {
+        self.shape.len()
+    }
+
+    pub fn n_train(&self) -> usize {
+        self.x_train.len() / self.input_len()
+    }
+
+    pub fn n_probe(&self) -> usize {
+        self.x_probe.len() / self.input_len()
+    }
+
+    /// K, the number of probe transforms.
+    pub fn k_views(&self) -> usize {
+        match &self.probe {
+            Probe::Offsets(o) => o.len() / self.input_len(),
+            Probe::Dihedral { k } => *k,
+        }
+    }
+
+    /// One augmented view of the training rows `idx`, row-major.
+    pub fn augment(&self, idx: &[usize], rng: &mut StdRng) -> Vec<f32> {
+        let len = self.input_len();
+        let mut out = Vec::with_capacity(idx.len() * len);
+        for &i in idx {
+            let x = &self.x_train[i * len..(i + 1) * len];
+            match &self.augment {
+                Augment::Style {
+                    basis,
+                    style_std,
+                    noise_std,
+                } => {
+                    let style = Normal::new(0.0f32, *style_std).expect("finite std");
+                    let noise = Normal::new(0.0f32, *noise_std).expect("finite std");
+                    let shift: Vec<f32> =
+                        (0..basis.len() / len).map(|_| style.sample(rng)).collect();
+                    for (row, &xv) in x.iter().enumerate() {
+                        let mut v = xv + noise.sample(rng);
+                        for (s, &sv) in shift.iter().enumerate() {
+                            v += sv * basis[s * len + row];
+                        }
+                        out.push(v);
+                    }
+                }
+                Augment::Image {
+                    dihedral,
+                    shift,
+                    noise_std,
+                } => {
+                    let SampleShape::Image {
+                        channels,
+                        height,
+                        width,
+                    } = self.shape
+                    else {
+                        unreachable!("image augmentation on image data only")
+                    };
+                    let t = if *dihedral { rng.random_range(0..8) } else { 0 };
+                    let img = images::dihedral(x, channels, height, width, t);
+                    let s = *shift as i64;
+                    let dy = rng.random_range(-s..=s);
+                    let dx = rng.random_range(-s..=s);
+                    let img = images::translate(&img, channels, height, width, dy, dx);
+                    let noise = Normal::new(0.0f32, *noise_std).expect("finite std");
+                    out.extend(img.into_iter().map(|v| v + noise.sample(rng)));
+                }
+                Augment::Noise { noise_std } => {
+                    let noise = Normal::new(0.0f32, *noise_std).expect("finite std");
+                    out.extend(x.iter().map(|v| v + noise.sample(rng)));
+                }
+            }
+        }
+        out
+    }
+
+    /// The K probe views of probe input `i`, concatenated (K × shape.len()).
+    fn views_of(&self, x: &[f32]) -> Vec<f32> {
+        match &self.probe {
+            Probe::Offsets(offsets) => offsets
+                .chunks_exact(x.len())
+                .flat_map(|o| x.iter().zip(o).map(|(a, b)| a + b))
+                .collect(),
+            Probe::Dihedral { k } => {
+                let SampleShape::Image {
+                    channels,
+                    height,
+                    width,
+                } = self.shape
+                else {
+                    unreachable!("dihedral probe on image data only")
+                };
+                (0..*k)
+                    .flat_map(|t| images::dihedral(x, channels, height, width, t))
+                    .collect()
+            }
+        }
+    }
+
+    /// Every probe input under every one of the K transforms: row-major (n_probe · K) × len,
+    /// input-major (rows i·K .. i·K+K are the K views of probe input i).
+    pub fn probe_views(&self) -> Vec<f32> {
+        self.x_probe
+            .chunks_exact(self.input_len())
+            .flat_map(|x| self.views_of(x))
+            .collect()
+    }
+
+    /// Fraction of probe inputs whose K transformed inputs are pairwise distinct (bit-exact).
+    /// H(V|X) = H(T) = ln K can only hold for those.
+    pub fn distinct_view_fraction(&self) -> f64 {
+        let len = self.input_len();
+        let n = self.n_probe();
+        if n == 0 {
+            return 0.0;
+        }
+        let distinct = self
+            .x_probe
+            .chunks_exact(len)
+            .filter(|x| {
+                let views = self.views_of(x);
+                let v: Vec<&[f32]> = views.chunks_exact(len).collect();
+                (0..v.len()).all(|a| (a + 1..v.len()).all(|b| v[a] != v[b]))
+            })
+            .count();
+        distinct as f64 / n as f64
+    }
+}
+
+/// Build the configured dataset.
+pub fn load(cfg: &crate::config::DatasetConfig, seed: u64) -> anyhow::Result<Dataset> {
+    use crate::config::DatasetKind;
+    Ok(match cfg.kind {
+        DatasetKind::Synthetic => synthetic::dataset(
+            synthetic::SyntheticSpec {
+                n_train: cfg.n_train,
+                n_probe: cfg.n_probe,
+                k_views: cfg.k_views,
+                style_shift_std: cfg.style_shift_std,
+                input_noise_std: cfg.input_noise_std,
+            },
+            seed,
+        ),
+        DatasetKind::Digits => digits::dataset(
+            cfg.n_probe,
+            cfg.k_views,
+            Augment::Image {
+                dihedral: cfg.image_dihedral,
+                shift: cfg.image_shift_px,
+                noise_std: cfg.image_noise_std as f32,
+            },
+            seed,
+        )?,
+    })
+}

@@ -23,6 +23,22 @@ impl Params {
         Ok(v)
     }
 
+    /// Set every parameter that `other` also has (by name) to τ·self + (1 − τ)·other: the EMA
+    /// update of a BYOL target network. τ = 0 copies.
+    pub fn ema_from(&self, other: &Params, tau: f64) -> Result<()> {
+        for (name, var) in &self.vars {
+            if let Some(src) = other.vars.get(name) {
+                let next = if tau == 0.0 {
+                    src.as_tensor().copy()?
+                } else {
+                    ((var.as_tensor() * tau)? + (src.as_tensor() * (1.0 - tau))?)?
+                };
+                var.set(&next)?;
+            }
+        }
+        Ok(())
+    }
+
     /// True when every parameter is finite.
     pub fn all_finite(&self) -> Result<bool> {
         for v in self.vars.values() {
@@ -65,6 +81,57 @@ impl Linear {
     }
 }
 
+/// 2-D convolution (NCHW), initialised as PyTorch's `nn.Conv2d`: U(−1/√fan_in, 1/√fan_in) with
+/// fan_in = in_channels·k·k.
+pub struct Conv2d {
+    weight: Var,
+    bias: Var,
+    stride: usize,
+    padding: usize,
+}
+
+impl Conv2d {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        params: &mut Params,
+        name: &str,
+        in_channels: usize,
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+        rng: &mut StdRng,
+    ) -> Result<Self> {
+        let fan_in = in_channels * kernel * kernel;
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        let u = Uniform::new_inclusive(-bound, bound).expect("finite bound");
+        let w: Vec<f32> = (0..fan_in * out_channels).map(|_| u.sample(rng)).collect();
+        let b: Vec<f32> = (0..out_channels).map(|_| u.sample(rng)).collect();
+        Ok(Conv2d {
+            weight: params.add(
+                format!("{name}.weight"),
+                w,
+                &[out_channels, in_channels, kernel, kernel],
+            )?,
+            bias: params.add(format!("{name}.bias"), b, &[out_channels])?,
+            stride,
+            padding,
+        })
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let y = x.conv2d(self.weight.as_tensor(), self.padding, self.stride, 1, 1)?;
+        let c = self.bias.dim(0)?;
+        y.broadcast_add(&self.bias.as_tensor().reshape((1, c, 1, 1))?)
+    }
+
+    /// Output side length for an input side length.
+    pub fn out_size(&self, size: usize) -> usize {
+        let k = self.weight.dim(2).unwrap_or(1);
+        (size + 2 * self.padding - k) / self.stride + 1
+    }
+}
+
 /// Batch normalisation over dim 0 with batch statistics (biased variance, ε = 1e-5), affine
 /// γ = 1, β = 0 at init. Snapshots are taken the same way, with the statistics of the whole
 /// probe set, so the analysed embedding is normalised as the network normalises during training.
@@ -83,12 +150,30 @@ impl BatchNorm {
         })
     }
 
+    /// N×C input: statistics over N. N×C×H×W input: per channel, over N, H and W.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let mean = x.mean_keepdim(0)?;
+        let (mean, gamma, beta) = if x.rank() == 4 {
+            let c = x.dim(1)?;
+            (
+                x.mean_keepdim(3)?.mean_keepdim(2)?.mean_keepdim(0)?,
+                self.gamma.as_tensor().reshape((1, c, 1, 1))?,
+                self.beta.as_tensor().reshape((1, c, 1, 1))?,
+            )
+        } else {
+            (
+                x.mean_keepdim(0)?,
+                self.gamma.as_tensor().clone(),
+                self.beta.as_tensor().clone(),
+            )
+        };
         let xc = x.broadcast_sub(&mean)?;
-        let var = xc.sqr()?.mean_keepdim(0)?;
+        let sq = xc.sqr()?;
+        let var = if x.rank() == 4 {
+            sq.mean_keepdim(3)?.mean_keepdim(2)?.mean_keepdim(0)?
+        } else {
+            sq.mean_keepdim(0)?
+        };
         let xn = xc.broadcast_div(&(var + Self::EPS)?.sqrt()?)?;
-        xn.broadcast_mul(self.gamma.as_tensor())?
-            .broadcast_add(self.beta.as_tensor())
+        xn.broadcast_mul(&gamma)?.broadcast_add(&beta)
     }
 }

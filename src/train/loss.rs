@@ -17,21 +17,39 @@ pub fn negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
     (pn * zn)?.sum(1)?.mean(0)?.neg()
 }
 
-/// SimSiam's symmetric loss ½ D(p₁, sg(z₂)) + ½ D(p₂, sg(z₁)); without stop-gradient the
-/// targets are not detached.
-pub fn simsiam(
+/// The symmetric loss of SimSiam and BYOL: ½ D(p₁, t₂) + ½ D(p₂, t₁), where tᵢ is the target
+/// of view i (the caller detaches it, or not).
+pub fn symmetric_negative_cosine(
     p1: &Tensor,
-    z1: &Tensor,
     p2: &Tensor,
-    z2: &Tensor,
-    stop_gradient: bool,
+    t1: &Tensor,
+    t2: &Tensor,
 ) -> Result<Tensor> {
-    let (t1, t2) = if stop_gradient {
-        (z1.detach(), z2.detach())
-    } else {
-        (z1.clone(), z2.clone())
+    (negative_cosine(p1, t2)? + negative_cosine(p2, t1)?)? * 0.5
+}
+
+/// Barlow Twins (Zbontar et al., ICML 2021): standardise each column of z₁, z₂ over the batch
+/// (biased variance, ε = 1e-5, as a batch-norm without affine), C = z̃₁ᵀ z̃₂ / N, and
+/// L = Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij².
+pub fn barlow_twins(z1: &Tensor, z2: &Tensor, lambda: f64) -> Result<Tensor> {
+    if z1.dims() != z2.dims() || z1.rank() != 2 {
+        bail!(
+            "barlow_twins: shapes {:?} and {:?} must be equal N×d",
+            z1.dims(),
+            z2.dims()
+        );
+    }
+    let (n, d) = z1.dims2()?;
+    let standardise = |z: &Tensor| -> Result<Tensor> {
+        let zc = z.broadcast_sub(&z.mean_keepdim(0)?)?;
+        let var = zc.sqr()?.mean_keepdim(0)?;
+        zc.broadcast_div(&(var + 1e-5)?.sqrt()?)
     };
-    (negative_cosine(p1, &t2)? + negative_cosine(p2, &t1)?)? * 0.5
+    let c = (standardise(z1)?.t()?.matmul(&standardise(z2)?)? / n as f64)?;
+    let eye = Tensor::eye(d, c.dtype(), c.device())?;
+    let on_diag = ((&c - &eye)?.sqr()? * &eye)?.sum_all()?;
+    let off_diag = (c.sqr()? * (1.0 - &eye)?)?.sum_all()?;
+    on_diag + (off_diag * lambda)?
 }
 
 #[cfg(test)]
@@ -52,6 +70,27 @@ mod tests {
             .to_scalar::<f32>()
             .unwrap();
         assert!((l - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn barlow_twins_is_zero_for_identical_decorrelated_views_and_positive_otherwise() {
+        // Two columns, standardised, uncorrelated: C = I exactly, so the loss is 0.
+        let z = Tensor::new(
+            &[[1.0f32, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]],
+            &Device::Cpu,
+        )
+        .unwrap();
+        let l = barlow_twins(&z, &z, 5e-3)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(l.abs() < 1e-4, "{l}");
+        // Opposite views: C = −I, on-diagonal term (1 − (−1))² · 2 = 8.
+        let l = barlow_twins(&z, &z.neg().unwrap(), 5e-3)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!((l - 8.0).abs() < 1e-3, "{l}");
     }
 
     #[test]

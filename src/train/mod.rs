@@ -15,13 +15,14 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use crate::config::RunConfig;
-use crate::data::synthetic::{SyntheticData, INPUT_DIM};
+use crate::data::Dataset;
 use layers::Params;
-use model::SiameseNet;
+use method::{LossKind, TargetKind};
+use model::{HeadSpec, Network};
 use optim::{cosine_lr, MomentumSgd};
 
 /// Seed salts: every stream derives from the config seed, and every method of one run starts
-/// from the same initial weights and sees the same batches, so the method is the only difference.
+/// from the same encoder weights and sees the same batches, so the method is the only difference.
 const INIT_SALT: u64 = 0x1417_0000;
 const AUG_SALT: u64 = 0xa06_0000;
 const ORDER_SALT: u64 = 0x0dde_0000;
@@ -31,7 +32,9 @@ pub struct Snapshot {
     pub epoch: usize,
     /// (name, tensor): `online.*` are N×d, `views.*` and `target.projector` are N×K×d.
     pub tensors: Vec<(&'static str, Tensor)>,
-    pub labels: Vec<i64>,
+    pub labels: Option<Vec<i64>>,
+    /// Backbone features of the (clean) training inputs, for the kNN monitor; only when labels exist.
+    pub train_backbone: Option<Tensor>,
 }
 
 /// What the loop reports after each epoch.
@@ -50,30 +53,89 @@ pub struct TrainOutcome {
     pub diverged_at: Option<usize>,
 }
 
+/// The online network, and the target network for EMA methods.
+struct Model {
+    online: Network,
+    online_params: Params,
+    target: Option<(Network, Params)>,
+}
+
+fn build(cfg: &RunConfig, data: &Dataset, method: Method) -> Result<Model> {
+    let m = &cfg.model;
+    let projector = HeadSpec {
+        input: m.feature_dim,
+        hidden: m.projector_hidden,
+        output: m.projection_dim,
+        output_bn: !method.byol_heads(),
+    };
+    let predictor = method.has_predictor().then_some(HeadSpec {
+        input: m.projection_dim,
+        hidden: if method.byol_heads() {
+            m.projector_hidden
+        } else {
+            m.predictor_hidden
+        },
+        output: m.projection_dim,
+        output_bn: false,
+    });
+    let mut online_params = Params::default();
+    let mut rng = StdRng::seed_from_u64(cfg.seed ^ INIT_SALT);
+    let online = Network::new(
+        m,
+        data.shape,
+        projector,
+        predictor,
+        &mut online_params,
+        &mut rng,
+    )?;
+    let target = if method.target() == TargetKind::Ema {
+        let mut params = Params::default();
+        // Same draws, then overwritten by a copy of the online weights.
+        let mut rng = StdRng::seed_from_u64(cfg.seed ^ INIT_SALT);
+        let net = Network::new(m, data.shape, projector, None, &mut params, &mut rng)?;
+        params.ema_from(&online_params, 0.0)?;
+        Some((net, params))
+    } else {
+        None
+    };
+    Ok(Model {
+        online,
+        online_params,
+        target,
+    })
+}
+
+/// BYOL's target decay: τ_k = 1 − (1 − τ_base)·(cos(πk/K) + 1)/2, from τ_base to 1.
+pub fn byol_momentum(base: f64, step: usize, total: usize) -> f64 {
+    if total == 0 {
+        return base;
+    }
+    1.0 - (1.0 - base) * ((std::f64::consts::PI * step as f64 / total as f64).cos() + 1.0) / 2.0
+}
+
 /// Train `method` on `data` for `cfg.epochs`, calling `on_epoch` after epoch 0 (the initialised
 /// network, always a snapshot) and after every epoch; snapshots every `cfg.snapshot_every` epochs
 /// and at the last one. Stops early, with a snapshot, when the loss or weights stop being finite.
 pub fn train(
     cfg: &RunConfig,
-    data: &SyntheticData,
+    data: &Dataset,
     method: Method,
     mut on_epoch: impl FnMut(EpochEnd<'_>) -> Result<()>,
 ) -> Result<TrainOutcome> {
     let dev = Device::Cpu;
-    let mut params = Params::default();
-    let mut init_rng = StdRng::seed_from_u64(cfg.seed ^ INIT_SALT);
-    let net = SiameseNet::new(&cfg.model, INPUT_DIM, &mut params, &mut init_rng)?;
+    let model = build(cfg, data, method)?;
     let mut aug_rng = StdRng::seed_from_u64(cfg.seed ^ AUG_SALT);
     let mut order_rng = StdRng::seed_from_u64(cfg.seed ^ ORDER_SALT);
     let mut opt = MomentumSgd::new(cfg.optim.momentum, cfg.optim.weight_decay);
 
-    let bs = cfg.optim.batch_size;
+    let bs = cfg.optim.batch_size.min(data.n_train());
+    let len = data.input_len();
     let steps_per_epoch = data.n_train() / bs;
     let total_steps = steps_per_epoch * cfg.epochs;
     let mut order: Vec<usize> = (0..data.n_train()).collect();
     let mut step = 0usize;
 
-    let snap = snapshot(&net, data, method, 0).context("snapshot at epoch 0")?;
+    let snap = snapshot(&model, data, 0).context("snapshot at epoch 0")?;
     on_epoch(EpochEnd {
         epoch: 0,
         loss: None,
@@ -88,16 +150,34 @@ pub fn train(
         let mut lr = cfg.optim.lr;
         for batch in order.chunks_exact(bs) {
             lr = cosine_lr(cfg.optim.lr, step, total_steps);
-            let x1 = Tensor::from_vec(data.augment(batch, &mut aug_rng), (bs, INPUT_DIM), &dev)?;
-            let x2 = Tensor::from_vec(data.augment(batch, &mut aug_rng), (bs, INPUT_DIM), &dev)?;
-            let f1 = net.forward(&x1)?;
-            let f2 = net.forward(&x2)?;
-            let (p1, p2) = if method.has_predictor() {
-                (&f1.predictor, &f2.predictor)
-            } else {
-                (&f1.projector, &f2.projector)
+            let x1 = Tensor::from_vec(data.augment(batch, &mut aug_rng), (bs, len), &dev)?;
+            let x2 = Tensor::from_vec(data.augment(batch, &mut aug_rng), (bs, len), &dev)?;
+            let f1 = model.online.forward(&x1)?;
+            let f2 = model.online.forward(&x2)?;
+            let loss = match method.loss() {
+                LossKind::Barlow => {
+                    (loss::barlow_twins(&f1.projector, &f2.projector, cfg.loss.barlow_lambda)?
+                        * cfg.loss.barlow_scale)?
+                }
+                LossKind::Cosine => {
+                    let (t1, t2) = match (method.target(), &model.target) {
+                        (TargetKind::Ema, Some((net, _))) => (
+                            net.forward(&x1)?.projector.detach(),
+                            net.forward(&x2)?.projector.detach(),
+                        ),
+                        (
+                            TargetKind::Online {
+                                stop_gradient: false,
+                            },
+                            _,
+                        ) => (f1.projector.clone(), f2.projector.clone()),
+                        _ => (f1.projector.detach(), f2.projector.detach()),
+                    };
+                    let p1 = f1.predictor.as_ref().unwrap_or(&f1.projector);
+                    let p2 = f2.predictor.as_ref().unwrap_or(&f2.projector);
+                    loss::symmetric_negative_cosine(p1, p2, &t1, &t2)?
+                }
             };
-            let loss = loss::simsiam(p1, &f1.projector, p2, &f2.projector, method.stop_gradient())?;
             let value = loss.to_scalar::<f32>()? as f64;
             step += 1;
             if !value.is_finite() {
@@ -106,13 +186,17 @@ pub fn train(
             }
             sum += value;
             let grads = loss.backward()?;
-            opt.step(&params, &grads, lr)?;
+            opt.step(&model.online_params, &grads, lr)?;
+            if let Some((_, target_params)) = &model.target {
+                let tau = byol_momentum(cfg.loss.byol_momentum_base, step, total_steps);
+                target_params.ema_from(&model.online_params, tau)?;
+            }
         }
-        finite = finite && params.all_finite()?;
+        finite = finite && model.online_params.all_finite()?;
         let last = epoch == cfg.epochs || !finite;
         let snap = if last || epoch % cfg.snapshot_every == 0 {
             Some(
-                snapshot(&net, data, method, epoch)
+                snapshot(&model, data, epoch)
                     .with_context(|| format!("snapshot at epoch {epoch}"))?,
             )
         } else {
@@ -134,21 +218,17 @@ pub fn train(
 }
 
 /// Forward the probe set (clean, and under each of the K transforms) and name the outputs.
-/// For SimSiam the target network is the online network under stop-gradient, so
-/// `target.projector` equals `views.projector`.
-fn snapshot(
-    net: &SiameseNet,
-    data: &SyntheticData,
-    method: Method,
-    epoch: usize,
-) -> Result<Snapshot> {
+/// The target network's output is the EMA network's for BYOL and the online network's (under
+/// stop-gradient) otherwise. Batch-norm uses the statistics of the forwarded set.
+fn snapshot(model: &Model, data: &Dataset, epoch: usize) -> Result<Snapshot> {
     let dev = Device::Cpu;
     let n = data.n_probe();
-    let k = data.k_views;
-    let clean = Tensor::from_vec(data.x_probe.clone(), (n, INPUT_DIM), &dev)?;
-    let f = net.forward(&clean)?;
-    let views = Tensor::from_vec(data.probe_views(), (n * k, INPUT_DIM), &dev)?;
-    let fv = net.forward(&views)?;
+    let k = data.k_views();
+    let len = data.input_len();
+    let clean = Tensor::from_vec(data.x_probe.clone(), (n, len), &dev)?;
+    let f = model.online.forward(&clean)?;
+    let views = Tensor::from_vec(data.probe_views(), (n * k, len), &dev)?;
+    let fv = model.online.forward(&views)?;
     let by_view = |t: &Tensor| -> Result<Tensor> {
         let d = t.dim(1)?;
         Ok(t.detach().reshape((n, k, d))?)
@@ -157,15 +237,39 @@ fn snapshot(
         ("online.backbone", f.backbone.detach()),
         ("online.projector", f.projector.detach()),
     ];
-    if method.has_predictor() {
-        tensors.push(("online.predictor", f.predictor.detach()));
+    if let Some(p) = &f.predictor {
+        tensors.push(("online.predictor", p.detach()));
     }
     tensors.push(("views.backbone", by_view(&fv.backbone)?));
     tensors.push(("views.projector", by_view(&fv.projector)?));
-    tensors.push(("target.projector", by_view(&fv.projector)?));
+    let target = match &model.target {
+        Some((net, _)) => by_view(&net.forward(&views)?.projector)?,
+        None => by_view(&fv.projector)?,
+    };
+    tensors.push(("target.projector", target));
+    let train_backbone = match (&data.y_train, &data.y_probe) {
+        (Some(_), Some(_)) => {
+            let x = Tensor::from_vec(data.x_train.clone(), (data.n_train(), len), &dev)?;
+            Some(model.online.backbone(&x)?.detach())
+        }
+        _ => None,
+    };
     Ok(Snapshot {
         epoch,
         tensors,
         labels: data.y_probe.clone(),
+        train_backbone,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byol_momentum_goes_from_base_to_one() {
+        assert!((byol_momentum(0.996, 0, 100) - 0.996).abs() < 1e-15);
+        assert!((byol_momentum(0.996, 100, 100) - 1.0).abs() < 1e-15);
+        assert!((byol_momentum(0.996, 50, 100) - 0.998).abs() < 1e-12);
+    }
 }

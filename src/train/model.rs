@@ -1,12 +1,33 @@
-//! The MLP encoder, projector and predictor of DESIGN §7:
-//! encoder 64-256-128 (Linear+BN+ReLU ×2), projector 128-128(BN,ReLU)-64(BN),
+//! Encoders (MLP, small CNN), projector and predictor heads (DESIGN §7):
+//! MLP encoder D-256-128 (Linear+BN+ReLU ×2); CNN encoder conv3×3(16)+BN+ReLU,
+//! conv3×3/2(32)+BN+ReLU, Linear→128+BN+ReLU; projector 128-128(BN,ReLU)-64(BN);
 //! predictor 64-16(BN,ReLU)-64 (SimSiam's d/4 bottleneck).
 
+use anyhow::bail;
 use candle_core::{Result, Tensor};
 use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
 
-use super::layers::{BatchNorm, Linear, Params};
+use super::layers::{BatchNorm, Conv2d, Linear, Params};
 use crate::config::ModelConfig;
+use crate::data::SampleShape;
+
+/// Which encoder to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncoderKind {
+    Mlp,
+    Cnn,
+}
+
+/// Shape of a projector or predictor head: Linear-BN-ReLU-Linear, with an optional output BN.
+#[derive(Debug, Clone, Copy)]
+pub struct HeadSpec {
+    pub input: usize,
+    pub hidden: usize,
+    pub output: usize,
+    pub output_bn: bool,
+}
 
 /// Outputs of one forward pass.
 pub struct Forward {
@@ -14,70 +35,182 @@ pub struct Forward {
     pub backbone: Tensor,
     /// Projector output z.
     pub projector: Tensor,
-    /// Predictor output p.
-    pub predictor: Tensor,
+    /// Predictor output p, when the network has a predictor.
+    pub predictor: Option<Tensor>,
 }
 
-pub struct SiameseNet {
-    enc1: Linear,
-    enc1_bn: BatchNorm,
-    enc2: Linear,
-    enc2_bn: BatchNorm,
-    proj1: Linear,
-    proj1_bn: BatchNorm,
-    proj2: Linear,
-    proj2_bn: BatchNorm,
-    pred1: Linear,
-    pred1_bn: BatchNorm,
-    pred2: Linear,
+enum Encoder {
+    Mlp {
+        l1: Linear,
+        bn1: BatchNorm,
+        l2: Linear,
+        bn2: BatchNorm,
+    },
+    Cnn {
+        shape: (usize, usize, usize),
+        c1: Conv2d,
+        bn1: BatchNorm,
+        c2: Conv2d,
+        bn2: BatchNorm,
+        fc: Linear,
+        bn3: BatchNorm,
+    },
 }
 
-impl SiameseNet {
-    pub fn new(
+impl Encoder {
+    fn new(
         cfg: &ModelConfig,
-        input_dim: usize,
+        shape: SampleShape,
         params: &mut Params,
         rng: &mut StdRng,
-    ) -> Result<Self> {
-        let (h, f, ph, d, qh) = (
-            cfg.encoder_hidden,
-            cfg.feature_dim,
-            cfg.projector_hidden,
-            cfg.projection_dim,
-            cfg.predictor_hidden,
-        );
-        Ok(SiameseNet {
-            enc1: Linear::new(params, "encoder.0", input_dim, h, rng)?,
-            enc1_bn: BatchNorm::new(params, "encoder.0.bn", h)?,
-            enc2: Linear::new(params, "encoder.1", h, f, rng)?,
-            enc2_bn: BatchNorm::new(params, "encoder.1.bn", f)?,
-            proj1: Linear::new(params, "projector.0", f, ph, rng)?,
-            proj1_bn: BatchNorm::new(params, "projector.0.bn", ph)?,
-            proj2: Linear::new(params, "projector.1", ph, d, rng)?,
-            proj2_bn: BatchNorm::new(params, "projector.1.bn", d)?,
-            pred1: Linear::new(params, "predictor.0", d, qh, rng)?,
-            pred1_bn: BatchNorm::new(params, "predictor.0.bn", qh)?,
-            pred2: Linear::new(params, "predictor.1", qh, d, rng)?,
+    ) -> anyhow::Result<Self> {
+        Ok(match (cfg.encoder, shape) {
+            (EncoderKind::Mlp, shape) => Encoder::Mlp {
+                l1: Linear::new(params, "encoder.0", shape.len(), cfg.encoder_hidden, rng)?,
+                bn1: BatchNorm::new(params, "encoder.0.bn", cfg.encoder_hidden)?,
+                l2: Linear::new(
+                    params,
+                    "encoder.1",
+                    cfg.encoder_hidden,
+                    cfg.feature_dim,
+                    rng,
+                )?,
+                bn2: BatchNorm::new(params, "encoder.1.bn", cfg.feature_dim)?,
+            },
+            (
+                EncoderKind::Cnn,
+                SampleShape::Image {
+                    channels,
+                    height,
+                    width,
+                },
+            ) => {
+                let (k1, k2) = (cfg.cnn_channels[0], cfg.cnn_channels[1]);
+                let c1 = Conv2d::new(params, "encoder.conv0", channels, k1, 3, 1, 1, rng)?;
+                let c2 = Conv2d::new(params, "encoder.conv1", k1, k2, 3, 2, 1, rng)?;
+                let (h, w) = (
+                    c2.out_size(c1.out_size(height)),
+                    c2.out_size(c1.out_size(width)),
+                );
+                Encoder::Cnn {
+                    shape: (channels, height, width),
+                    c1,
+                    bn1: BatchNorm::new(params, "encoder.conv0.bn", k1)?,
+                    c2,
+                    bn2: BatchNorm::new(params, "encoder.conv1.bn", k2)?,
+                    fc: Linear::new(params, "encoder.fc", k2 * h * w, cfg.feature_dim, rng)?,
+                    bn3: BatchNorm::new(params, "encoder.fc.bn", cfg.feature_dim)?,
+                }
+            }
+            (EncoderKind::Cnn, SampleShape::Vector { dim }) => {
+                bail!("model.encoder = \"cnn\" needs image data (N×C×H×W); this data set has {dim}-d vectors: use \"mlp\"")
+            }
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        match self {
+            Encoder::Mlp { l1, bn1, l2, bn2 } => {
+                let h = bn1.forward(&l1.forward(x)?)?.relu()?;
+                bn2.forward(&l2.forward(&h)?)?.relu()
+            }
+            Encoder::Cnn {
+                shape: (c, h, w),
+                c1,
+                bn1,
+                c2,
+                bn2,
+                fc,
+                bn3,
+            } => {
+                let b = x.dim(0)?;
+                let x = x.reshape((b, *c, *h, *w))?;
+                let y = bn1.forward(&c1.forward(&x)?)?.relu()?;
+                let y = bn2.forward(&c2.forward(&y)?)?.relu()?.flatten_from(1)?;
+                bn3.forward(&fc.forward(&y)?)?.relu()
+            }
+        }
+    }
+}
+
+struct Head {
+    l1: Linear,
+    bn1: BatchNorm,
+    l2: Linear,
+    bn2: Option<BatchNorm>,
+}
+
+impl Head {
+    fn new(spec: HeadSpec, name: &str, params: &mut Params, rng: &mut StdRng) -> Result<Self> {
+        Ok(Head {
+            l1: Linear::new(params, &format!("{name}.0"), spec.input, spec.hidden, rng)?,
+            bn1: BatchNorm::new(params, &format!("{name}.0.bn"), spec.hidden)?,
+            l2: Linear::new(params, &format!("{name}.1"), spec.hidden, spec.output, rng)?,
+            bn2: if spec.output_bn {
+                Some(BatchNorm::new(
+                    params,
+                    &format!("{name}.1.bn"),
+                    spec.output,
+                )?)
+            } else {
+                None
+            },
+        })
+    }
+
+    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        let h = self.bn1.forward(&self.l1.forward(x)?)?.relu()?;
+        let y = self.l2.forward(&h)?;
+        match &self.bn2 {
+            Some(bn) => bn.forward(&y),
+            None => Ok(y),
+        }
+    }
+}
+
+/// Encoder + projector (+ predictor).
+pub struct Network {
+    encoder: Encoder,
+    projector: Head,
+    predictor: Option<Head>,
+}
+
+impl Network {
+    /// Build the network, drawing its initial weights from `rng` in a fixed order.
+    pub fn new(
+        cfg: &ModelConfig,
+        shape: SampleShape,
+        projector: HeadSpec,
+        predictor: Option<HeadSpec>,
+        params: &mut Params,
+        rng: &mut StdRng,
+    ) -> anyhow::Result<Self> {
+        Ok(Network {
+            encoder: Encoder::new(cfg, shape, params, rng)?,
+            projector: Head::new(projector, "projector", params, rng)?,
+            predictor: predictor
+                .map(|p| Head::new(p, "predictor", params, rng))
+                .transpose()?,
         })
     }
 
     pub fn forward(&self, x: &Tensor) -> Result<Forward> {
-        let h = self.enc1_bn.forward(&self.enc1.forward(x)?)?.relu()?;
-        let backbone = self.enc2_bn.forward(&self.enc2.forward(&h)?)?.relu()?;
-        let z = self
-            .proj1_bn
-            .forward(&self.proj1.forward(&backbone)?)?
-            .relu()?;
-        let projector = self.proj2_bn.forward(&self.proj2.forward(&z)?)?;
-        let p = self
-            .pred1_bn
-            .forward(&self.pred1.forward(&projector)?)?
-            .relu()?;
-        let predictor = self.pred2.forward(&p)?;
+        let backbone = self.encoder.forward(x)?;
+        let projector = self.projector.forward(&backbone)?;
+        let predictor = self
+            .predictor
+            .as_ref()
+            .map(|p| p.forward(&projector))
+            .transpose()?;
         Ok(Forward {
             backbone,
             projector,
             predictor,
         })
+    }
+
+    /// The backbone feature only (for the kNN monitor).
+    pub fn backbone(&self, x: &Tensor) -> Result<Tensor> {
+        self.encoder.forward(x)
     }
 }

@@ -14,12 +14,13 @@
 
 pub mod counts;
 
-use ndarray::{concatenate, ArrayView2, Axis};
+use ndarray::ArrayView2;
 
 pub use counts::{bin_indices, BinRange, Binning};
 
 use crate::error::{check_matrix, EstimatorError};
 use crate::estimate::{Estimate, Warning};
+use crate::pairs::check_pair;
 use crate::special::pairwise_sum;
 use counts::sorted_row_counts;
 
@@ -81,16 +82,6 @@ fn joined<K: Clone>(a: &[Vec<K>], b: &[Vec<K>]) -> Vec<Vec<K>> {
 
 fn singleton_warning(counts: &[usize], n: usize, space: &'static str) -> Option<Warning> {
     (n > 1 && counts.len() == n).then_some(Warning::SingletonBins { space, n })
-}
-
-fn check_pair(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Result<(), EstimatorError> {
-    if a.nrows() != b.nrows() {
-        return Err(EstimatorError::ShapeMismatch {
-            x_rows: a.nrows(),
-            y_rows: b.nrows(),
-        });
-    }
-    Ok(())
 }
 
 /// What to compute from the per-variable symbols.
@@ -265,18 +256,6 @@ pub fn discrete_conditional_entropy(
         correction,
         d,
     ))
-}
-
-/// Columns of `a` followed by those of `b` (helper for callers building joint variables).
-pub fn hstack(
-    a: ArrayView2<f64>,
-    b: ArrayView2<f64>,
-) -> Result<ndarray::Array2<f64>, EstimatorError> {
-    check_pair(a, b)?;
-    concatenate(Axis(1), &[a, b]).map_err(|_| EstimatorError::ShapeMismatch {
-        x_rows: a.nrows(),
-        y_rows: b.nrows(),
-    })
 }
 
 #[cfg(test)]

@@ -30,7 +30,7 @@ pub fn ln_unit_ball_volume(d: usize, norm: Norm) -> f64 {
 /// r_i is the distance (under `params.norm`) from x_i to its k-th nearest neighbour, self
 /// excluded and exact duplicates included; V_d the volume of the unit-radius ball
 /// ([`ln_unit_ball_volume`]). Any r_i = 0 gives −∞, reported with a
-/// [`Warning::ZeroDistances`](crate::Warning::ZeroDistances); constant columns (true entropy
+/// [`Warning::ZeroDistances`]; constant columns (true entropy
 /// −∞, estimate finite) and duplicate rows are reported too.
 ///
 /// Errors: empty or non-finite input, k ≥ N.

@@ -1,4 +1,8 @@
-//! The one line-chart drawer, generic over the plotters backend (SVG string or PNG bitmap).
+//! The one chart drawer, generic over the plotters backend (SVG string or PNG bitmap).
+//!
+//! A chart ([`ChartSpec`]) is a title, one or more panels ([`PanelSpec`]: axes, lines, markers,
+//! reference lines, point labels) laid out in a grid, and a legend column on the right that may end
+//! with a colour bar ([`ColourBar`]).
 
 use super::FONT;
 use plotters::coord::Shift;
@@ -12,7 +16,8 @@ const GRID: RGBColor = RGBColor(225, 228, 232);
 const GRID_LIGHT: RGBColor = RGBColor(243, 244, 246);
 const LEGEND_BG: RGBColor = RGBColor(246, 248, 250);
 const LEGEND_BORDER: RGBColor = RGBColor(208, 215, 222);
-const MUTED: RGBColor = RGBColor(87, 96, 106);
+/// Colour of secondary text (tick labels, notes, legend details).
+pub const MUTED: RGBColor = RGBColor(87, 96, 106);
 /// Colour of reference lines (e.g. 1/√d).
 pub const REFERENCE: RGBColor = RGBColor(110, 119, 129);
 
@@ -21,16 +26,53 @@ pub const REFERENCE: RGBColor = RGBColor(110, 119, 129);
 pub enum LineStyleKind {
     Solid,
     Dashed,
+    /// Markers only, no connecting line.
+    None,
 }
 
-/// One curve: `(x, y)` points in x order. May be empty (a run with nothing to show).
+/// How the x axis is labelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum XAxis {
+    /// Epochs: integer ticks only.
+    Epoch,
+    /// A 1-based index (singular value or channel rank): integer ticks only.
+    Index,
+    /// A continuous quantity (β, nats): decimals chosen from the range.
+    Linear,
+}
+
+/// One curve: `(x, y)` points in drawing order. May be empty (a run with nothing to show).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
-    /// Run name (the panel caption when the chart is drawn as small multiples).
+    /// Run or quantity name.
     pub name: String,
     pub colour: RGBColor,
     pub style: LineStyleKind,
     pub points: Vec<(f64, f64)>,
+    /// Fill colour of each point's marker (e.g. an epoch colour ramp); empty = the series colour.
+    /// When set, markers are drawn larger and outlined in the series colour.
+    pub point_colours: Vec<RGBColor>,
+    /// Draw a marker at every point (always drawn for a single point).
+    pub markers: bool,
+}
+
+impl Series {
+    /// A plain line in one colour, with markers.
+    pub fn line(
+        name: impl Into<String>,
+        colour: RGBColor,
+        style: LineStyleKind,
+        points: Vec<(f64, f64)>,
+    ) -> Self {
+        Series {
+            name: name.into(),
+            colour,
+            style,
+            points,
+            point_colours: Vec::new(),
+            markers: true,
+        }
+    }
 }
 
 /// A dashed horizontal reference line with a short label drawn at its right end.
@@ -38,6 +80,15 @@ pub struct Series {
 pub struct RefLine {
     pub y: f64,
     pub label: String,
+    pub colour: RGBColor,
+}
+
+/// A short text drawn next to a data point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PointLabel {
+    pub x: f64,
+    pub y: f64,
+    pub text: String,
     pub colour: RGBColor,
 }
 
@@ -51,38 +102,81 @@ pub struct LegendEntry {
     pub style: LineStyleKind,
 }
 
-/// Everything needed to draw a line chart: plain data, computed from the record only.
+impl LegendEntry {
+    pub fn new(label: impl Into<String>, colour: RGBColor, style: LineStyleKind) -> Self {
+        LegendEntry {
+            label: label.into(),
+            detail: None,
+            colour,
+            style,
+        }
+    }
+}
+
+/// A vertical colour ramp with its value range, drawn under the legend.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LineChartSpec {
-    /// File stem (`std_l2`, ...).
-    pub name: &'static str,
-    pub title: String,
+pub struct ColourBar {
+    pub label: String,
+    pub lo: f64,
+    pub hi: f64,
+    /// Ramp stops from `lo` to `hi`, evenly spaced.
+    pub stops: Vec<RGBColor>,
+}
+
+/// One plot: axes, curves, reference lines and labels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PanelSpec {
+    /// Caption above the panel (small multiples), in `caption_colour`.
+    pub caption: Option<String>,
+    pub caption_colour: RGBColor,
     pub x_desc: String,
     pub y_desc: String,
+    pub x_axis: XAxis,
+    /// Logarithmic y axis: non-positive values are not drawn.
+    pub y_log: bool,
     /// Fixed x range (e.g. every recorded epoch, so all charts share one x axis); `None` fits
     /// the data.
     pub x_range: Option<(f64, f64)>,
     /// Fixed y range; `None` fits the data and the reference lines.
     pub y_range: Option<(f64, f64)>,
-    /// When fitting, extend the y range to include 0.
+    /// When fitting a linear axis, extend the y range to include 0.
     pub y_include_zero: bool,
     pub series: Vec<Series>,
     pub ref_lines: Vec<RefLine>,
-    pub legend: Vec<LegendEntry>,
+    pub labels: Vec<PointLabel>,
     /// A note shown in the middle of the plot (always shown when no series has a point).
     pub note: Option<String>,
-    /// Draw one small panel per non-empty series, each with its own y range (for quantities
-    /// whose scales differ by orders of magnitude between runs, such as losses of different methods).
-    pub panels: bool,
 }
 
-impl LineChartSpec {
-    /// True when at least one series has a point.
-    pub fn has_data(&self) -> bool {
-        self.series.iter().any(|s| !s.points.is_empty())
+impl PanelSpec {
+    /// An empty panel with the given axes.
+    pub fn new(x_desc: impl Into<String>, y_desc: impl Into<String>, x_axis: XAxis) -> Self {
+        PanelSpec {
+            caption: None,
+            caption_colour: BLACK,
+            x_desc: x_desc.into(),
+            y_desc: y_desc.into(),
+            x_axis,
+            y_log: false,
+            x_range: None,
+            y_range: None,
+            y_include_zero: false,
+            series: Vec::new(),
+            ref_lines: Vec::new(),
+            labels: Vec::new(),
+            note: None,
+        }
     }
 
-    /// The x range: the data's epochs, or a unit window around a single epoch.
+    /// True when at least one series has a point that can be drawn.
+    pub fn has_data(&self) -> bool {
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .any(|p| p.0.is_finite() && p.1.is_finite() && (!self.y_log || p.1 > 0.0))
+    }
+
+    /// The x range: the data, or a unit window around a single value.
     pub fn x_range(&self) -> (f64, f64) {
         let xs = self
             .series
@@ -92,6 +186,10 @@ impl LineChartSpec {
         match min_max(xs) {
             None => (0.0, 1.0),
             Some((lo, hi)) if hi - lo < 1e-9 => (lo - 0.5, hi + 0.5),
+            Some((lo, hi)) if self.x_axis == XAxis::Linear => {
+                let pad = (hi - lo) * 0.04;
+                (lo - pad, hi + pad)
+            }
             Some(r) => r,
         }
     }
@@ -105,6 +203,7 @@ impl LineChartSpec {
             .series
             .iter()
             .flat_map(|s| s.points.iter().map(|p| p.1))
+            .chain(self.labels.iter().map(|l| l.y))
             .chain(self.ref_lines.iter().map(|r| r.y))
             .chain(self.y_include_zero.then_some(0.0));
         let Some((lo, hi)) = min_max(ys) else {
@@ -122,6 +221,66 @@ impl LineChartSpec {
             lo - pad
         };
         (lo_out, hi + pad)
+    }
+
+    /// The same panel with every y replaced by log10(y) (non-positive values dropped), so a
+    /// linear axis with 10^v tick labels draws it on a logarithmic scale.
+    fn to_log10(&self) -> PanelSpec {
+        let log = |y: f64| (y > 0.0).then(|| y.log10());
+        let mut out = self.clone();
+        for s in &mut out.series {
+            let (points, colours): (Vec<_>, Vec<_>) = s
+                .points
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &(x, y))| {
+                    let c = s.point_colours.get(i).copied();
+                    log(y).map(|ly| ((x, ly), c))
+                })
+                .unzip();
+            s.points = points;
+            s.point_colours = colours.into_iter().flatten().collect();
+        }
+        out.ref_lines
+            .retain_mut(|r| log(r.y).map(|ly| r.y = ly).is_some());
+        out.labels
+            .retain_mut(|l| log(l.y).map(|ly| l.y = ly).is_some());
+        out.y_range = self.y_range.and_then(|(a, b)| Some((log(a)?, log(b)?)));
+        out.y_include_zero = false;
+        out.y_log = false;
+        out
+    }
+}
+
+/// Everything needed to draw a chart: plain data, computed from the record only.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartSpec {
+    /// File stem (`std_l2`, ...).
+    pub name: &'static str,
+    pub title: String,
+    /// A smaller second title line (what is plotted: tensor, estimator, scale, units).
+    pub subtitle: Option<String>,
+    /// Canvas size in pixels (width, height).
+    pub size: (u32, u32),
+    /// Panels per row (the grid has as many rows as needed).
+    pub columns: usize,
+    pub panels: Vec<PanelSpec>,
+    pub legend: Vec<LegendEntry>,
+    pub colour_bar: Option<ColourBar>,
+}
+
+impl ChartSpec {
+    /// True when at least one panel has a point to draw.
+    pub fn has_data(&self) -> bool {
+        self.panels.iter().any(PanelSpec::has_data)
+    }
+
+    /// Title and subtitle on one line (the HTML caption).
+    pub fn full_title(&self) -> String {
+        match &self.subtitle {
+            Some(s) => format!("{} — {}", self.title, s),
+            None => self.title.clone(),
+        }
     }
 }
 
@@ -151,6 +310,31 @@ fn decimals_for(span: f64) -> usize {
     }
     let step = span / 8.0;
     (-step.log10().floor()).clamp(0.0, 6.0) as usize
+}
+
+/// Tick label of a log10-transformed axis value: 10^v with two significant digits.
+fn log_label(v: &f64) -> String {
+    let x = 10f64.powf(*v);
+    if !x.is_finite() {
+        return String::new();
+    }
+    let rounded = format!("{x:.1e}");
+    // `{:e}` gives e.g. "3.2e-5"; show plain decimals for 1e-3 ≤ x < 1e4.
+    if (1e-3..1e4).contains(&x) {
+        let exp = x.log10().floor() as i32;
+        let decimals = (1 - exp).max(0) as usize;
+        let plain = format!("{x:.decimals$}");
+        if plain.contains('.') {
+            plain
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+                .to_string()
+        } else {
+            plain
+        }
+    } else {
+        rounded.replace(".0e", "e")
+    }
 }
 
 fn text(size: u32, colour: &RGBColor) -> TextStyle<'static> {
@@ -185,6 +369,7 @@ struct PlotStyle {
     x_label_area: u32,
     y_label_area: u32,
     note: u32,
+    caption: u32,
 }
 
 const FULL: PlotStyle = PlotStyle {
@@ -193,65 +378,110 @@ const FULL: PlotStyle = PlotStyle {
     x_label_area: 56,
     y_label_area: 84,
     note: 20,
+    caption: 19,
 };
 
-const PANEL: PlotStyle = PlotStyle {
+const SMALL: PlotStyle = PlotStyle {
     desc: 16,
     ticks: 14,
-    x_label_area: 44,
-    y_label_area: 64,
+    x_label_area: 46,
+    y_label_area: 70,
     note: 16,
+    caption: 17,
 };
 
 /// Draw `spec` on `root` (the whole canvas).
 pub(crate) fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
-    spec: &LineChartSpec,
+    spec: &ChartSpec,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let body = root.titled(&spec.title, text(28, &BLACK))?;
-    let (w, _) = body.dim_in_pixel();
-    let (plot, legend) = body.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
-
-    let shown: Vec<&Series> = spec
-        .series
-        .iter()
-        .filter(|s| !s.points.is_empty())
-        .collect();
-    if spec.panels && shown.len() > 1 {
-        // Small multiples: one panel per non-empty series, each with its own y range.
-        let cols = (shown.len() as f64).sqrt().ceil() as usize;
-        let rows = shown.len().div_ceil(cols);
-        let x_range = Some(spec.x_range());
-        for (area, series) in plot.split_evenly((rows, cols)).iter().zip(shown) {
-            let panel_spec = LineChartSpec {
-                y_desc: String::new(),
-                x_range,
-                y_range: None,
-                series: vec![series.clone()],
-                note: None,
-                ..spec.clone()
-            };
-            let area = area.titled(&series.name, text(17, &series.colour))?;
-            draw_plot(&area, &panel_spec, &PANEL)?;
-        }
-    } else {
-        draw_plot(&plot, spec, &FULL)?;
+    let (w, _) = root.dim_in_pixel();
+    let title_style = text(28, &BLACK);
+    let title = fit_text(root, &spec.title, &title_style, w.saturating_sub(24))?;
+    root.draw(&Text::new(
+        title,
+        (w as i32 / 2, 8),
+        title_style.pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    let mut top = 46;
+    if let Some(sub) = &spec.subtitle {
+        let sub_style = text(17, &MUTED);
+        let sub = fit_text(root, sub, &sub_style, w.saturating_sub(24))?;
+        root.draw(&Text::new(
+            sub,
+            (w as i32 / 2, top),
+            sub_style.pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+        top += 26;
     }
-    draw_legend(&legend, &spec.legend)
+    let body = root.margin(top, 0, 0, 0);
+    let (bw, _) = body.dim_in_pixel();
+    let (plot, legend) = body.split_horizontally(bw.saturating_sub(LEGEND_WIDTH));
+
+    match spec.panels.as_slice() {
+        [] => {}
+        [one] => draw_panel(&plot, one, &FULL)?,
+        panels => {
+            let cols = spec.columns.clamp(1, panels.len());
+            let rows = panels.len().div_ceil(cols);
+            for (area, panel) in plot.split_evenly((rows, cols)).iter().zip(panels) {
+                draw_panel(area, panel, &SMALL)?;
+            }
+        }
+    }
+    draw_legend(&legend, &spec.legend, spec.colour_bar.as_ref())
 }
 
-/// Draw the axes, reference lines, series and note of `spec` into `plot`.
+/// Draw one panel (its caption, axes, reference lines, series, labels and note) into `area`.
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &PanelSpec,
+    ps: &PlotStyle,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let plot = match &panel.caption {
+        Some(c) => area.titled(c, text(ps.caption, &panel.caption_colour))?,
+        None => area.clone(),
+    };
+    if panel.y_log {
+        draw_plot(&plot, &panel.to_log10(), ps, true)
+    } else {
+        draw_plot(&plot, panel, ps, false)
+    }
+}
+
+/// Draw the axes, reference lines, series, labels and note of `spec` into `plot`. With `log_y`,
+/// y values are already log10-transformed and tick labels show 10^v.
 fn draw_plot<DB: DrawingBackend>(
     plot: &DrawingArea<DB, Shift>,
-    spec: &LineChartSpec,
+    spec: &PanelSpec,
     ps: &PlotStyle,
+    log_y: bool,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (x0, x1) = spec.x_range();
     let (y0, y1) = spec.y_range();
     let y_decimals = decimals_for(y1 - y0);
-    let y_fmt = move |y: &f64| format!("{:.*}", y_decimals, y);
-    let x_span = (x1 - x0).round().max(1.0) as usize;
+    let x_decimals = decimals_for(x1 - x0);
+    let y_fmt = move |y: &f64| {
+        if log_y {
+            log_label(y)
+        } else {
+            format!("{:.*}", y_decimals, y)
+        }
+    };
+    let x_fmt = move |x: &f64| match spec.x_axis {
+        XAxis::Epoch => epoch_label(x),
+        XAxis::Index => match epoch_label(x).as_str() {
+            "0" => String::new(),
+            s => s.to_string(),
+        },
+        XAxis::Linear => format!("{:.*}", x_decimals, x),
+    };
+    let x_labels = match spec.x_axis {
+        XAxis::Epoch => ((x1 - x0).round().max(1.0) as usize + 1).min(11),
+        XAxis::Index => 10,
+        XAxis::Linear => 8,
+    };
 
     let mut chart = ChartBuilder::on(plot)
         .margin_left(12)
@@ -268,9 +498,9 @@ fn draw_plot<DB: DrawingBackend>(
         .y_desc(spec.y_desc.as_str())
         .axis_desc_style(text(ps.desc, &BLACK))
         .label_style(text(ps.ticks, &MUTED))
-        .x_labels((x_span + 1).min(11))
+        .x_labels(x_labels)
         .y_labels(8)
-        .x_label_formatter(&epoch_label)
+        .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .bold_line_style(GRID)
         .light_line_style(GRID_LIGHT)
@@ -296,23 +526,59 @@ fn draw_plot<DB: DrawingBackend>(
     }
 
     for s in &spec.series {
-        if s.points.is_empty() {
+        let points: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .copied()
+            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .collect();
+        if points.is_empty() {
             continue;
         }
         let style = s.colour.stroke_width(2);
         match s.style {
             LineStyleKind::Solid => {
-                chart.draw_series(LineSeries::new(s.points.iter().copied(), style))?;
+                chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
             }
             LineStyleKind::Dashed => {
-                chart.draw_series(DashedLineSeries::new(s.points.iter().copied(), 8, 5, style))?;
+                chart.draw_series(DashedLineSeries::new(points.iter().copied(), 8, 5, style))?;
             }
+            LineStyleKind::None => {}
         }
-        let marker = if s.points.len() == 1 { 5 } else { 3 };
-        chart.draw_series(s.points.iter().map(|&p| match s.style {
-            LineStyleKind::Solid => Circle::new(p, marker, s.colour.filled()),
-            LineStyleKind::Dashed => Circle::new(p, marker, s.colour.stroke_width(2)),
-        }))?;
+        if !s.point_colours.is_empty() {
+            // Ramp-coloured markers outlined in the series colour.
+            chart.draw_series(
+                points
+                    .iter()
+                    .zip(&s.point_colours)
+                    .map(|(&p, c)| Circle::new(p, 7, c.filled())),
+            )?;
+            chart.draw_series(
+                points
+                    .iter()
+                    .map(|&p| Circle::new(p, 8, s.colour.stroke_width(2))),
+            )?;
+        } else if s.markers || points.len() == 1 {
+            let marker = if points.len() == 1 { 5 } else { 3 };
+            chart.draw_series(points.iter().map(|&p| match s.style {
+                LineStyleKind::Dashed => Circle::new(p, marker, s.colour.stroke_width(2)),
+                _ => Circle::new(p, marker, s.colour.filled()),
+            }))?;
+        }
+    }
+
+    for l in &spec.labels {
+        if !(l.x.is_finite() && l.y.is_finite()) {
+            continue;
+        }
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((l.x, l.y))
+                + Text::new(
+                    l.text.clone(),
+                    (9, -9),
+                    text(ps.ticks, &l.colour).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                ),
+        ))?;
     }
 
     let note = match (&spec.note, spec.has_data()) {
@@ -334,13 +600,32 @@ fn draw_plot<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Linear interpolation in a list of evenly spaced colour stops, `t` in [0, 1].
+pub fn ramp(stops: &[RGBColor], t: f64) -> RGBColor {
+    match stops {
+        [] => BLACK,
+        [one] => *one,
+        _ => {
+            let t = if t.is_finite() {
+                t.clamp(0.0, 1.0)
+            } else {
+                0.0
+            };
+            let pos = t * (stops.len() - 1) as f64;
+            let i = (pos.floor() as usize).min(stops.len() - 2);
+            let f = pos - i as f64;
+            let (a, b) = (stops[i], stops[i + 1]);
+            let mix = |x: u8, y: u8| (x as f64 + (y as f64 - x as f64) * f).round() as u8;
+            RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+        }
+    }
+}
+
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[LegendEntry],
+    bar: Option<&ColourBar>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
-    if entries.is_empty() {
-        return Ok(());
-    }
     let (w, _) = area.dim_in_pixel();
     let (left, top, right) = (4i32, 14i32, w as i32 - 14);
     let sample = 30i32;
@@ -349,43 +634,98 @@ fn draw_legend<DB: DrawingBackend>(
     let label_style = text(17, &BLACK);
     let detail_style = text(15, &MUTED);
 
-    let mut height = 10;
-    for e in entries {
-        height += if e.detail.is_some() { 44 } else { 26 };
-    }
-    area.draw(&Rectangle::new(
-        [(left, top), (right, top + height)],
-        LEGEND_BG.filled(),
-    ))?;
-    area.draw(&Rectangle::new(
-        [(left, top), (right, top + height)],
-        LEGEND_BORDER.stroke_width(1),
-    ))?;
-
-    let mut y = top + 18;
-    for e in entries {
-        let line = vec![(left + 12, y), (left + 12 + sample, y)];
-        let style = e.colour.stroke_width(2);
-        match e.style {
-            LineStyleKind::Solid => area.draw(&PathElement::new(line, style))?,
-            LineStyleKind::Dashed => area.draw(&DashedPathElement::new(line, 7, 4, style))?,
+    let mut y_end = top;
+    if !entries.is_empty() {
+        let mut height = 10;
+        for e in entries {
+            height += if e.detail.is_some() { 44 } else { 26 };
         }
-        let label = fit_text(area, &e.label, &label_style, max_text)?;
+        area.draw(&Rectangle::new(
+            [(left, top), (right, top + height)],
+            LEGEND_BG.filled(),
+        ))?;
+        area.draw(&Rectangle::new(
+            [(left, top), (right, top + height)],
+            LEGEND_BORDER.stroke_width(1),
+        ))?;
+        y_end = top + height;
+
+        let mut y = top + 18;
+        for e in entries {
+            let line = vec![(left + 12, y), (left + 12 + sample, y)];
+            let style = e.colour.stroke_width(2);
+            match e.style {
+                LineStyleKind::Solid => area.draw(&PathElement::new(line, style))?,
+                LineStyleKind::Dashed => area.draw(&DashedPathElement::new(line, 7, 4, style))?,
+                LineStyleKind::None => area.draw(&Circle::new(
+                    (left + 12 + sample / 2, y),
+                    6,
+                    e.colour.filled(),
+                ))?,
+            }
+            let label = fit_text(area, &e.label, &label_style, max_text)?;
+            area.draw(&Text::new(
+                label,
+                (text_x, y),
+                label_style.pos(Pos::new(HPos::Left, VPos::Center)),
+            ))?;
+            if let Some(d) = &e.detail {
+                let detail = fit_text(area, d, &detail_style, max_text)?;
+                area.draw(&Text::new(
+                    detail,
+                    (text_x, y + 19),
+                    detail_style.pos(Pos::new(HPos::Left, VPos::Center)),
+                ))?;
+                y += 44;
+            } else {
+                y += 26;
+            }
+        }
+    }
+
+    if let Some(bar) = bar {
+        // A vertical ramp, `hi` at the top, with the two end values and the label.
+        let bx = left + 12;
+        let by = y_end + 24;
+        let label = fit_text(area, &bar.label, &label_style, (right - bx) as u32)?;
         area.draw(&Text::new(
             label,
-            (text_x, y),
-            label_style.pos(Pos::new(HPos::Left, VPos::Center)),
+            (bx, by),
+            label_style.pos(Pos::new(HPos::Left, VPos::Top)),
         ))?;
-        if let Some(d) = &e.detail {
-            let detail = fit_text(area, d, &detail_style, max_text)?;
-            area.draw(&Text::new(
-                detail,
-                (text_x, y + 19),
-                detail_style.pos(Pos::new(HPos::Left, VPos::Center)),
+        // 32 bands of 5 px: smooth enough, and a short SVG.
+        let (bar_top, bands, band_h, bar_w) = (by + 28, 32i32, 5i32, 22i32);
+        let bar_h = bands * band_h;
+        for i in 0..bands {
+            let t = 1.0 - i as f64 / (bands - 1) as f64;
+            let c = ramp(&bar.stops, t);
+            let y = bar_top + i * band_h;
+            area.draw(&Rectangle::new(
+                [(bx, y), (bx + bar_w, y + band_h)],
+                c.filled(),
             ))?;
-            y += 44;
-        } else {
-            y += 26;
+        }
+        area.draw(&Rectangle::new(
+            [(bx, bar_top), (bx + bar_w, bar_top + bar_h)],
+            LEGEND_BORDER.stroke_width(1),
+        ))?;
+        let value = |v: f64| {
+            let r = v.round();
+            if (v - r).abs() < 1e-9 {
+                format!("{r:.0}")
+            } else {
+                format!("{v:.2}")
+            }
+        };
+        for (v, y, vpos) in [
+            (bar.hi, bar_top, VPos::Top),
+            (bar.lo, bar_top + bar_h, VPos::Bottom),
+        ] {
+            area.draw(&Text::new(
+                value(v),
+                (bx + bar_w + 8, y),
+                detail_style.pos(Pos::new(HPos::Left, vpos)),
+            ))?;
         }
     }
     Ok(())
@@ -395,37 +735,34 @@ fn draw_legend<DB: DrawingBackend>(
 mod tests {
     use super::*;
 
-    fn spec(points: Vec<(f64, f64)>) -> LineChartSpec {
-        LineChartSpec {
-            name: "t",
-            title: "t".into(),
-            x_desc: "x".into(),
-            y_desc: "y".into(),
-            x_range: None,
-            y_range: None,
-            y_include_zero: false,
-            series: vec![Series {
-                name: "s".into(),
-                colour: BLACK,
-                style: LineStyleKind::Solid,
-                points,
-            }],
-            ref_lines: vec![],
-            legend: vec![],
-            note: None,
-            panels: false,
-        }
+    fn panel(points: Vec<(f64, f64)>) -> PanelSpec {
+        let mut p = PanelSpec::new("x", "y", XAxis::Epoch);
+        p.series
+            .push(Series::line("s", BLACK, LineStyleKind::Solid, points));
+        p
     }
 
     #[test]
     fn ranges_of_empty_and_single_points_are_not_degenerate() {
-        let empty = spec(vec![]);
+        let empty = panel(vec![]);
         assert_eq!(empty.x_range(), (0.0, 1.0));
         assert_eq!(empty.y_range(), (0.0, 1.0));
-        let one = spec(vec![(3.0, -0.9)]);
+        let one = panel(vec![(3.0, -0.9)]);
         assert_eq!(one.x_range(), (2.5, 3.5));
         let (lo, hi) = one.y_range();
         assert!(lo < -0.9 && hi > -0.9 && hi - lo > 0.1);
+    }
+
+    #[test]
+    fn log_panels_drop_non_positive_values() {
+        let mut p = panel(vec![(1.0, 100.0), (2.0, 0.0), (3.0, 0.01)]);
+        p.y_log = true;
+        assert!(p.has_data());
+        let l = p.to_log10();
+        assert_eq!(l.series[0].points, vec![(1.0, 2.0), (3.0, -2.0)]);
+        let mut zeros = panel(vec![(1.0, 0.0)]);
+        zeros.y_log = true;
+        assert!(!zeros.has_data());
     }
 
     #[test]
@@ -436,9 +773,28 @@ mod tests {
     }
 
     #[test]
+    fn log_labels_are_compact() {
+        assert_eq!(log_label(&0.0), "1");
+        assert_eq!(log_label(&2.0), "100");
+        assert_eq!(log_label(&-1.0), "0.1");
+        assert_eq!(log_label(&-7.0), "1e-7");
+        assert_eq!(log_label(&0.5), "3.2");
+        assert_eq!(log_label(&5.0), "1e5");
+    }
+
+    #[test]
     fn decimals_follow_tick_spacing() {
         assert_eq!(decimals_for(0.16), 2);
         assert_eq!(decimals_for(80.0), 0);
         assert_eq!(decimals_for(f64::NAN), 2);
+    }
+
+    #[test]
+    fn ramp_interpolates_between_stops() {
+        let stops = [RGBColor(0, 0, 0), RGBColor(200, 100, 50)];
+        assert_eq!(ramp(&stops, 0.0), RGBColor(0, 0, 0));
+        assert_eq!(ramp(&stops, 1.0), RGBColor(200, 100, 50));
+        assert_eq!(ramp(&stops, 0.5), RGBColor(100, 50, 25));
+        assert_eq!(ramp(&stops, f64::NAN), RGBColor(0, 0, 0));
     }
 }

@@ -1,22 +1,28 @@
-//! Charts of a [`RunRecord`]: each chart is described once as plain data (a [`LineChartSpec`])
+//! Charts of a [`RunRecord`]: each chart is described once as plain data (a [`ChartSpec`])
 //! and drawn by one generic function over the plotters backend, so the SVG and the PNG never differ.
+//! A chart whose data is absent from the record is not produced at all.
 //!
 //! Text is laid out with the bundled DejaVu Sans (registered with plotters' `ab_glyph` feature),
 //! so rendering needs no system fonts and the SVG bytes do not depend on the machine.
 
 mod curves;
+mod info;
 mod line;
+mod spectra;
 
 use crate::error::ReportError;
 use crate::fsutil;
-use crate::record::{MethodRun, RunRecord};
+use crate::record::{InfoRow, LagrangianRow, MethodRun, RunRecord};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-pub use line::{LegendEntry, LineChartSpec, LineStyleKind, RefLine, Series};
+pub use line::{
+    ramp, ChartSpec, ColourBar, LegendEntry, LineStyleKind, PanelSpec, PointLabel, RefLine, Series,
+    XAxis,
+};
 
-/// Size of every chart in pixels (width, height).
+/// Size of a single-panel chart in pixels (width, height).
 pub const SIZE: (u32, u32) = (960, 560);
 
 /// The tensor charts show by default: the projector output z of the SimSiam paper.
@@ -59,21 +65,52 @@ pub fn run_colour(index: usize) -> RGBColor {
 /// One rendered chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
-    /// File stem and identifier (`std_l2`, `effective_rank`, `loss`).
+    /// File stem and identifier (`std_l2`, `effective_rank`, `loss`, ...).
     pub name: &'static str,
+    /// Title and subtitle on one line (the HTML caption).
     pub title: String,
     /// The complete SVG document.
     pub svg: String,
 }
 
-/// The plain-data description of every chart of `record`, in display order.
-pub fn chart_specs(record: &RunRecord) -> Vec<LineChartSpec> {
+/// Names of every chart this crate can produce, in display order.
+pub const CHART_NAMES: &[&str] = &[
+    "figure2",
+    "loss",
+    "std_l2",
+    "effective_rank",
+    "knn_accuracy",
+    "info_plane",
+    "info_epochs",
+    "lagrangian",
+    "spectrum",
+    "channel_std",
+];
+
+/// The plain-data description of every chart of `record` that has data, in display order
+/// (see [`CHART_NAMES`]).
+pub fn chart_specs(record: &RunRecord) -> Vec<ChartSpec> {
     let tensor = chart_tensor(record);
-    vec![
-        curves::std_l2(record, tensor.as_deref()),
-        curves::effective_rank(record, tensor.as_deref()),
-        curves::loss(record),
-    ]
+    let t = tensor.as_deref();
+    let info = info_key(record);
+    let lb = lagrangian_key(record);
+    let specs = [
+        curves::figure2(record, t),
+        Some(curves::loss(record)),
+        Some(curves::std_l2(record, t)),
+        Some(curves::effective_rank(record, t)),
+        Some(curves::knn_accuracy(record)),
+        info.as_ref().map(|k| info::info_plane(record, k)),
+        info.as_ref().map(|k| info::info_epochs(record, k)),
+        lb.as_ref().map(|k| info::lagrangian(record, k)),
+        t.map(|t| spectra::spectrum(record, t)),
+        t.map(|t| spectra::channel_std(record, t)),
+    ];
+    specs
+        .into_iter()
+        .flatten()
+        .filter(ChartSpec::has_data)
+        .collect()
 }
 
 /// Render every chart as an SVG string.
@@ -84,7 +121,7 @@ pub fn render_svgs(record: &RunRecord) -> Result<Vec<Chart>, ReportError> {
         .map(|spec| {
             Ok(Chart {
                 name: spec.name,
-                title: spec.title.clone(),
+                title: spec.full_title(),
                 svg: render_svg(spec)?,
             })
         })
@@ -92,11 +129,11 @@ pub fn render_svgs(record: &RunRecord) -> Result<Vec<Chart>, ReportError> {
 }
 
 /// Render one chart spec as an SVG document.
-pub fn render_svg(spec: &LineChartSpec) -> Result<String, ReportError> {
+pub fn render_svg(spec: &ChartSpec) -> Result<String, ReportError> {
     ensure_font()?;
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        let root = SVGBackend::with_string(&mut buf, spec.size).into_drawing_area();
         line::draw(&root, spec).map_err(|e| ReportError::chart(spec.name, e))?;
         root.present()
             .map_err(|e| ReportError::chart(spec.name, e))?;
@@ -119,11 +156,11 @@ pub fn write_pngs(record: &RunRecord, dir: &Path) -> Result<Vec<PathBuf>, Report
 }
 
 /// Render one chart spec as a PNG file at `path` (atomically).
-pub fn write_png(spec: &LineChartSpec, path: &Path) -> Result<(), ReportError> {
+pub fn write_png(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
     ensure_font()?;
     let tmp = fsutil::temp_path_for(path);
     let drawn = (|| {
-        let root = BitMapBackend::new(&tmp, SIZE).into_drawing_area();
+        let root = BitMapBackend::new(&tmp, spec.size).into_drawing_area();
         line::draw(&root, spec).map_err(|e| ReportError::chart(spec.name, e))?;
         root.present().map_err(|e| ReportError::chart(spec.name, e))
     })();
@@ -175,4 +212,131 @@ pub fn loss_series(run: &MethodRun) -> Vec<(f64, f64)> {
             l.is_finite().then_some((e.epoch as f64, l))
         })
         .collect()
+}
+
+/// Which info series the information charts show: one (tensor, estimator, space, scale).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InfoKey {
+    pub tensor: String,
+    pub estimator: String,
+    pub space: String,
+    pub scale: Option<f64>,
+}
+
+impl InfoKey {
+    fn of_info(r: &InfoRow) -> Self {
+        InfoKey {
+            tensor: r.tensor.clone(),
+            estimator: r.estimator.clone(),
+            space: r.space.clone(),
+            scale: r.scale,
+        }
+    }
+
+    fn of_lagrangian(r: &LagrangianRow) -> Self {
+        InfoKey {
+            tensor: r.tensor.clone(),
+            estimator: r.estimator.clone(),
+            space: r.space.clone(),
+            scale: r.scale,
+        }
+    }
+
+    /// True when `r` belongs to this series.
+    pub fn matches_info(&self, r: &InfoRow) -> bool {
+        r.tensor == self.tensor
+            && r.estimator == self.estimator
+            && r.space == self.space
+            && r.scale == self.scale
+    }
+
+    /// True when `r` belongs to this series.
+    pub fn matches_lagrangian(&self, r: &LagrangianRow) -> bool {
+        r.tensor == self.tensor
+            && r.estimator == self.estimator
+            && r.space == self.space
+            && r.scale == self.scale
+    }
+
+    /// `tensor · estimator · space · scale` for titles.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} · {} · {} · scale {}",
+            self.tensor,
+            self.estimator,
+            self.space,
+            scale_text(self.scale)
+        )
+    }
+}
+
+/// A scale as shown in every chart title and table row (`none` for estimators without one).
+pub fn scale_text(scale: Option<f64>) -> String {
+    match scale {
+        // Shortest round-trip form: 0.3 stays "0.3".
+        Some(s) => s.to_string(),
+        None => "none".into(),
+    }
+}
+
+/// The tensor the information charts use: the chart tensor when it has info rows, otherwise the
+/// tensor of the first info row.
+fn info_tensor(record: &RunRecord) -> Option<String> {
+    let rows = || {
+        record
+            .runs
+            .iter()
+            .flat_map(|r| r.epochs.iter())
+            .flat_map(|e| e.info.iter())
+    };
+    let preferred = chart_tensor(record);
+    if let Some(t) = preferred {
+        if rows().any(|r| r.tensor == t) {
+            return Some(t);
+        }
+    }
+    rows().next().map(|r| r.tensor.clone())
+}
+
+/// The info series the information charts show: on the info tensor, the first
+/// (estimator, space, scale) in record order (runs, epochs, rows) that has both I(X;V) and
+/// I(V;V') at one epoch; failing that, the first series of that tensor.
+pub fn info_key(record: &RunRecord) -> Option<InfoKey> {
+    let tensor = info_tensor(record)?;
+    let epochs = || record.runs.iter().flat_map(|r| r.epochs.iter());
+    for e in epochs() {
+        for r in e.info.iter().filter(|r| r.tensor == tensor) {
+            let key = InfoKey::of_info(r);
+            let has = |q: &str| {
+                e.info
+                    .iter()
+                    .any(|x| x.quantity == q && key.matches_info(x))
+            };
+            if has("I(X;V)") && has("I(V;V')") {
+                return Some(key);
+            }
+        }
+    }
+    epochs()
+        .flat_map(|e| e.info.iter())
+        .find(|r| r.tensor == tensor)
+        .map(InfoKey::of_info)
+}
+
+/// The Lagrangian series the LB chart shows: the info series when it has Lagrangian rows,
+/// otherwise the first Lagrangian row's series.
+pub fn lagrangian_key(record: &RunRecord) -> Option<InfoKey> {
+    let rows = || {
+        record
+            .runs
+            .iter()
+            .flat_map(|r| r.epochs.iter())
+            .flat_map(|e| e.lagrangian.iter())
+    };
+    if let Some(k) = info_key(record) {
+        if rows().any(|r| k.matches_lagrangian(r)) {
+            return Some(k);
+        }
+    }
+    rows().next().map(InfoKey::of_lagrangian)
 }

@@ -11,7 +11,7 @@ use crate::charts::Chart;
 use crate::error::ReportError;
 use crate::record::RunRecord;
 use std::fmt::Write;
-use view::{ReportView, RunView};
+use view::{InfoTable, KeyValue, ReportView, RunView};
 
 const TEMPLATE: &str = include_str!("report.html");
 
@@ -62,9 +62,11 @@ pub fn render_view(view: &ReportView, charts: &[Chart]) -> Result<String, Report
             ("verdicts", verdicts(view)),
             ("evidence", evidence(view)),
             ("charts", chart_figures(view, charts)),
+            ("information", information(view)),
             ("metrics", metrics(view)),
-            ("dataset", dataset(view)),
+            ("dataset", key_values(&view.dataset)),
             ("config", escape(&view.config_json)),
+            ("versions", key_values(&view.versions)),
             ("footer", footer),
         ],
     )
@@ -169,6 +171,9 @@ fn evidence(view: &ReportView) -> String {
 }
 
 fn chart_figures(view: &ReportView, charts: &[Chart]) -> String {
+    if view.charts.is_empty() {
+        return "<p>No charts: the record holds no finite values to plot.</p>\n".into();
+    }
     let mut s = String::new();
     if let Some(t) = &view.chart_tensor {
         let _ = writeln!(
@@ -188,9 +193,6 @@ fn chart_figures(view: &ReportView, charts: &[Chart]) -> String {
             chart.svg.trim(),
             escape(&c.title)
         );
-    }
-    if s.is_empty() {
-        s.push_str("<p>No charts.</p>\n");
     }
     s
 }
@@ -217,12 +219,18 @@ fn run_metrics(r: &RunView) -> String {
         );
         return s;
     };
+    let knn = if m.knn_accuracy == "–" {
+        String::new()
+    } else {
+        format!(" · kNN accuracy {}", escape(&m.knn_accuracy))
+    };
     let _ = writeln!(
         s,
-        "<h3>{} <small class=\"meta\">epoch {} · loss {}</small></h3>",
+        "<h3>{} <small class=\"meta\">epoch {} · loss {}{}</small></h3>",
         escape(&r.name),
         escape(epoch),
-        escape(&m.loss)
+        escape(&m.loss),
+        knn
     );
     if m.tensors.is_empty() {
         s.push_str("<p class=\"meta\">No tensors recorded at this epoch.</p>\n");
@@ -248,9 +256,9 @@ fn run_metrics(r: &RunView) -> String {
     s
 }
 
-fn dataset(view: &ReportView) -> String {
-    let mut s = String::from("<table>\n<tbody>\n");
-    for kv in &view.dataset {
+fn key_values(rows: &[KeyValue]) -> String {
+    let mut s = String::from("<table class=\"kv\">\n<tbody>\n");
+    for kv in rows {
         let _ = writeln!(
             s,
             "<tr><th>{}</th><td>{}</td></tr>",
@@ -259,6 +267,79 @@ fn dataset(view: &ReportView) -> String {
         );
     }
     s.push_str("</tbody>\n</table>\n");
+    s
+}
+
+/// The "Information" section: per run, the last epoch's info rows and Lagrangian rows. Empty
+/// (no section at all) when the record has none.
+fn information(view: &ReportView) -> String {
+    if view.info.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<section id=\"information\">\n<h2>Information</h2>\n<p class=\"meta\">All values in nats, \
+         each at the absolute scale in its row (bin width ε or noise σ, in the units of its space; \
+         <code>none</code> for estimators without one). <code>l2</code>: rows l2-normalised (unit sphere); \
+         <code>raw</code>: as produced. LB<sub>measured</sub>(β) = I(X;V) − β·I(V;V′); \
+         LB<sub>theorem</sub>(β) = (1−β)H(V) + βH(V|V′) − H(T); gap = H(T) − H(V|X) \
+         (≥ 0, zero only for an encoder injective on the views).</p>\n",
+    );
+    for t in &view.info {
+        s.push_str(&info_table(t));
+    }
+    s.push_str("</section>\n");
+    s
+}
+
+fn info_table(t: &InfoTable) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "<h3>{}</h3>", escape(&t.run));
+    if let Some(epoch) = &t.info_epoch {
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\">Information quantities at epoch {}</p>",
+            escape(epoch)
+        );
+        s.push_str("<div class=\"scroll\"><table class=\"info\">\n<thead><tr><th>quantity</th><th>tensor</th><th>estimator</th><th>space</th><th>scale</th><th>dim</th><th>value (nats)</th><th>CI (nats)</th></tr></thead>\n<tbody>\n");
+        for r in &t.rows {
+            let _ = writeln!(
+                s,
+                "<tr><td class=\"mono\">{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&r.quantity),
+                escape(&r.tensor),
+                escape(&r.estimator),
+                escape(&r.space),
+                escape(&r.scale),
+                escape(&r.dim),
+                escape(&r.value),
+                escape(&r.ci)
+            );
+        }
+        s.push_str("</tbody>\n</table></div>\n");
+    }
+    if let Some(epoch) = &t.lagrangian_epoch {
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\">Bottleneck Lagrangian at epoch {}</p>",
+            escape(epoch)
+        );
+        s.push_str("<div class=\"scroll\"><table class=\"info\">\n<thead><tr><th>β</th><th>tensor</th><th>estimator</th><th>space</th><th>scale</th><th>LB measured (nats)</th><th>LB theorem (nats)</th><th>gap (nats)</th></tr></thead>\n<tbody>\n");
+        for r in &t.lagrangian {
+            let _ = writeln!(
+                s,
+                "<tr><td class=\"num\">{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                escape(&r.beta),
+                escape(&r.tensor),
+                escape(&r.estimator),
+                escape(&r.space),
+                escape(&r.scale),
+                escape(&r.measured),
+                escape(&r.theorem),
+                escape(&r.gap)
+            );
+        }
+        s.push_str("</tbody>\n</table></div>\n");
+    }
     s
 }
 

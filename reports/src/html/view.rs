@@ -2,8 +2,10 @@
 //! only. Strings here are raw (not HTML-escaped); escaping happens when the page is written.
 //! The view model derives `Serialize` so it can be snapshot-tested apart from the markup.
 
-use crate::charts::{chart_tensor, Chart};
-use crate::record::{MethodRun, RunRecord, TensorRecord, Verdict};
+use crate::charts::{chart_tensor, scale_text, Chart};
+use crate::record::{
+    EpochRecord, InfoRow, LagrangianRow, MethodRun, RunRecord, TensorRecord, Verdict,
+};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -35,9 +37,52 @@ pub struct ReportView {
     pub chart_tensor: Option<String>,
     pub runs: Vec<RunView>,
     pub charts: Vec<ChartView>,
+    /// Information quantities and Lagrangian rows per run (only runs that have any).
+    pub info: Vec<InfoTable>,
     pub dataset: Vec<KeyValue>,
     /// The resolved configuration, pretty-printed JSON.
     pub config_json: String,
+    /// Tool, record schema and renderer versions.
+    pub versions: Vec<KeyValue>,
+}
+
+/// The information rows of one run at its last epoch that has any (DESIGN §5), in nats.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InfoTable {
+    pub run: String,
+    /// Epoch of the info rows (the last epoch with info rows).
+    pub info_epoch: Option<String>,
+    pub rows: Vec<InfoRowView>,
+    /// Epoch of the Lagrangian rows (the last epoch with Lagrangian rows).
+    pub lagrangian_epoch: Option<String>,
+    pub lagrangian: Vec<LagrangianRowView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InfoRowView {
+    pub tensor: String,
+    pub quantity: String,
+    pub estimator: String,
+    pub space: String,
+    /// The absolute scale (ε or σ), or `none` for an estimator without one.
+    pub scale: String,
+    pub dim: String,
+    /// The estimate in nats, or its non-finite word (`-inf`, ...).
+    pub value: String,
+    /// The bootstrap interval `[lo, hi]` in nats, `–` when absent.
+    pub ci: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LagrangianRowView {
+    pub tensor: String,
+    pub beta: String,
+    pub estimator: String,
+    pub space: String,
+    pub scale: String,
+    pub measured: String,
+    pub theorem: String,
+    pub gap: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,6 +127,8 @@ pub struct MetricTable {
     /// The epoch shown (the run's last recorded epoch), if any.
     pub epoch: Option<String>,
     pub loss: String,
+    /// kNN accuracy of the probe embedding at that epoch, `–` when not recorded.
+    pub knn_accuracy: String,
     pub tensors: Vec<String>,
     /// `N × d` per tensor, with "(non-finite)" when the tensor held NaN/inf.
     pub shapes: Vec<String>,
@@ -162,8 +209,18 @@ impl ReportView {
                     title: c.title.clone(),
                 })
                 .collect(),
+            info: record.runs.iter().filter_map(InfoTable::build).collect(),
             dataset,
             config_json: serde_json::to_string_pretty(&record.config)?,
+            versions: vec![
+                kv("tool", record.tool.clone()),
+                kv("run.json schema", record.schema_version.to_string()),
+                kv(
+                    "renderer",
+                    format!("ib-reports {}", env!("CARGO_PKG_VERSION")),
+                ),
+                kv("record created", record.created.clone()),
+            ],
         })
     }
 }
@@ -222,6 +279,7 @@ impl MetricTable {
             return MetricTable {
                 epoch: None,
                 loss: "–".into(),
+                knn_accuracy: "–".into(),
                 tensors: Vec::new(),
                 shapes: Vec::new(),
                 rows: Vec::new(),
@@ -256,6 +314,7 @@ impl MetricTable {
         MetricTable {
             epoch: Some(last.epoch.to_string()),
             loss: fmt_opt(last.loss.map(fmt_num)),
+            knn_accuracy: fmt_opt(last.knn_accuracy.map(fmt_num)),
             tensors: recs.iter().map(|(n, _)| n.to_string()).collect(),
             shapes: recs
                 .iter()
@@ -269,6 +328,71 @@ impl MetricTable {
                 })
                 .collect(),
             rows,
+        }
+    }
+}
+
+/// The last epoch of `run` for which `has` holds.
+fn last_with(run: &MethodRun, has: impl Fn(&EpochRecord) -> bool) -> Option<&EpochRecord> {
+    run.epochs.iter().rev().find(|e| has(e))
+}
+
+impl InfoTable {
+    fn build(run: &MethodRun) -> Option<Self> {
+        let info = last_with(run, |e| !e.info.is_empty());
+        let lb = last_with(run, |e| !e.lagrangian.is_empty());
+        if info.is_none() && lb.is_none() {
+            return None;
+        }
+        Some(InfoTable {
+            run: run.name.clone(),
+            info_epoch: info.map(|e| e.epoch.to_string()),
+            rows: info
+                .map(|e| e.info.iter().map(InfoRowView::build).collect())
+                .unwrap_or_default(),
+            lagrangian_epoch: lb.map(|e| e.epoch.to_string()),
+            lagrangian: lb
+                .map(|e| e.lagrangian.iter().map(LagrangianRowView::build).collect())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+impl InfoRowView {
+    fn build(r: &InfoRow) -> Self {
+        let value = match (r.value, &r.nonfinite) {
+            (Some(v), _) => fmt_num(v),
+            (None, Some(word)) => word.clone(),
+            (None, None) => "–".into(),
+        };
+        let ci = match r.ci {
+            Some((lo, hi)) => format!("[{}, {}]", fmt_num(lo), fmt_num(hi)),
+            None => "–".into(),
+        };
+        InfoRowView {
+            tensor: r.tensor.clone(),
+            quantity: r.quantity.clone(),
+            estimator: r.estimator.clone(),
+            space: r.space.clone(),
+            scale: scale_text(r.scale),
+            dim: r.dim.to_string(),
+            value,
+            ci,
+        }
+    }
+}
+
+impl LagrangianRowView {
+    fn build(r: &LagrangianRow) -> Self {
+        LagrangianRowView {
+            tensor: r.tensor.clone(),
+            beta: r.beta.to_string(),
+            estimator: r.estimator.clone(),
+            space: r.space.clone(),
+            scale: scale_text(r.scale),
+            measured: fmt_num(r.measured),
+            theorem: fmt_num(r.theorem),
+            gap: fmt_num(r.gap),
         }
     }
 }

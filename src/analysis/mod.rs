@@ -1,6 +1,8 @@
 //! Per-tensor metrics of a snapshot (DESIGN §4, spectral/std metrics), computed with
 //! `ib-estimators` on f64 copies of the latents.
 
+pub mod knn_monitor;
+
 use anyhow::Result;
 use candle_core::Tensor;
 use ib_estimators::{spectral, std_metrics};

@@ -1,0 +1,63 @@
+//! Golden (insta) snapshots of the view model and of every SVG, from the hand-written fixtures
+//! in tests/fixtures: `healthy_and_collapse` (a healthy and a completely collapsed run),
+//! `diverged` (NaN from epoch 0), `single_epoch` (one `analyze` epoch) and `with_info` (healthy,
+//! complete collapse, dimensional collapse and a run diverging midway, with information and
+//! Lagrangian rows and kNN accuracy).
+//!
+//! After an intended change: `INSTA_UPDATE=always cargo test --release --test golden`, then read
+//! the changed files under tests/snapshots/ before committing them.
+
+use ib_reports::html::view::ReportView;
+use ib_reports::record::RunRecord;
+use ib_reports::render_svgs;
+use std::path::Path;
+
+const FIXTURES: &[&str] = &[
+    "healthy_and_collapse",
+    "diverged",
+    "single_epoch",
+    "with_info",
+];
+
+fn fixture(name: &str) -> RunRecord {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).expect("fixture readable");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s.set_omit_expression(true);
+    s
+}
+
+#[test]
+fn view_models() {
+    settings().bind(|| {
+        for name in FIXTURES {
+            let record = fixture(name);
+            let charts = render_svgs(&record).unwrap();
+            let view = ReportView::build(&record, &charts).unwrap();
+            let json = serde_json::to_string_pretty(&view).unwrap();
+            insta::assert_snapshot!(format!("view__{name}"), json);
+        }
+    });
+}
+
+#[test]
+fn svgs() {
+    settings().bind(|| {
+        for name in FIXTURES {
+            let record = fixture(name);
+            let charts = render_svgs(&record).unwrap();
+            let names: Vec<&str> = charts.iter().map(|c| c.name).collect();
+            insta::assert_snapshot!(format!("charts__{name}"), names.join("\n"));
+            for c in &charts {
+                insta::assert_snapshot!(format!("svg__{name}__{}", c.name), c.svg);
+            }
+        }
+    });
+}
