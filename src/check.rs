@@ -97,3 +97,118 @@ pub fn render_lines(report: &CheckReport) -> String {
     }
     s
 }
+
+/// JUnit XML of the check: one test case per run, a `<failure>` for each run at or above
+/// `--fail-on`, with the evidence as its text. CI systems (GitHub, GitLab, Jenkins) display it.
+pub fn junit_xml(report: &CheckReport, record: &RunRecord) -> String {
+    let failures = report.runs.iter().filter(|r| r.failed).count();
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    s.push_str(&format!(
+        "<testsuites name=\"ib-analyze check\" tests=\"{}\" failures=\"{failures}\">\n",
+        report.runs.len()
+    ));
+    s.push_str(&format!(
+        "  <testsuite name=\"collapse\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n",
+        report.runs.len()
+    ));
+    for r in &report.runs {
+        s.push_str(&format!(
+            "    <testcase classname=\"ib-analyze.{}\" name=\"{} (epoch {})\">\n",
+            xml_escape(&record.dataset.name),
+            xml_escape(&r.name),
+            r.epoch
+        ));
+        let mut evidence = String::new();
+        if let Some(run) = record.run(&r.name) {
+            for (tensor, tv) in &run.verdict.tensors {
+                evidence.push_str(&format!("{tensor}: {}\n", tv.verdict));
+                for e in &tv.evidence {
+                    evidence.push_str(&format!(
+                        "  {} {} {} {} ({}{})\n",
+                        e.signal,
+                        crate::verdict::fmt_num(e.value),
+                        e.op,
+                        crate::verdict::fmt_num(e.threshold),
+                        if e.fired {
+                            "fired, supports "
+                        } else {
+                            "not fired, would support "
+                        },
+                        e.supports
+                    ));
+                }
+            }
+        }
+        if r.failed {
+            s.push_str(&format!(
+                "      <failure message=\"{}: {}\" type=\"{}\">{}</failure>\n",
+                xml_escape(r.verdict.as_str()),
+                xml_escape(&r.summary),
+                r.verdict,
+                xml_escape(&evidence)
+            ));
+        } else {
+            s.push_str(&format!(
+                "      <system-out>{}: {}\n{}</system-out>\n",
+                r.verdict,
+                xml_escape(&r.summary),
+                xml_escape(&evidence)
+            ));
+        }
+        s.push_str("    </testcase>\n");
+    }
+    s.push_str("  </testsuite>\n</testsuites>\n");
+    s
+}
+
+/// GitHub Actions workflow commands: an error annotation per failed run, a warning per run that
+/// is not healthy but below `--fail-on`.
+pub fn github_annotations(report: &CheckReport) -> String {
+    let mut s = String::new();
+    for r in &report.runs {
+        let level = if r.failed {
+            "error"
+        } else if r.verdict != Verdict::Healthy {
+            "warning"
+        } else {
+            continue;
+        };
+        s.push_str(&format!(
+            "::{level} title=ib-analyze check%3A {}::{} is {} at epoch {} ({})\n",
+            gh_escape(&r.name),
+            gh_escape(&r.name),
+            r.verdict,
+            r.epoch,
+            gh_escape(&r.summary)
+        ));
+    }
+    s
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// Escape the data part of a GitHub workflow command (`%`, CR, LF; `:` and `,` in properties).
+fn gh_escape(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+        .replace(':', "%3A")
+        .replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes() {
+        assert_eq!(xml_escape("a<b & 'c'"), "a&lt;b &amp; &apos;c&apos;");
+        assert_eq!(gh_escape("x: 50%\ny"), "x%3A 50%25%0Ay");
+    }
+}

@@ -26,6 +26,9 @@ pub enum Command {
     /// Train the configured methods, snapshot, analyse, judge and write a run directory.
     Run(RunArgs),
     /// Judge a finished run directory; exit 1 when a run collapsed (a CI gate).
+    ///
+    /// Prints one line per run (name, verdict, epoch, the deciding signals). With GITHUB_ACTIONS=true
+    /// it also prints an error annotation per failed run and a warning per run that is not healthy.
     Check(CheckArgs),
     /// Re-render the charts and report.html of a run directory from its run.json.
     Report(ReportArgs),
@@ -43,6 +46,13 @@ pub struct RunArgs {
     /// Comma-separated methods to train, overriding the config.
     #[arg(long, value_delimiter = ',', value_name = "a,b,..")]
     pub methods: Option<Vec<String>>,
+    /// Train on your own array instead (N×D rows or N×C×H×W images; .npy, .npz:KEY,
+    /// .safetensors:NAME or .csv); sets dataset.kind = "file".
+    #[arg(long, value_name = "FILE[:KEY]")]
+    pub dataset: Option<String>,
+    /// Labels for --dataset (N integers), used only for the kNN monitor.
+    #[arg(long, value_name = "FILE[:KEY]", requires = "dataset")]
+    pub labels: Option<String>,
     /// Number of training epochs, overriding the config.
     #[arg(long, value_name = "N")]
     pub epochs: Option<usize>,
@@ -58,35 +68,56 @@ pub struct RunArgs {
 }
 
 const RUN_HELP: &str = "\
-Methods:
+Methods (each ablation differs from its parent by one switch):
   simsiam               SimSiam: predictor + stop-gradient (Chen & He, CVPR 2021)
-  simsiam-no-stopgrad   SimSiam without stop-gradient (collapses to a constant)
-  simsiam-no-predictor  SimSiam without predictor (collapses)
+  simsiam-no-stopgrad   SimSiam without stop-gradient (collapses, the paper's Fig. 2)
+  simsiam-no-predictor  SimSiam without predictor (collapses, the paper's Table 1)
+  byol                  BYOL: predictor + EMA target, tau 0.996 -> 1 cosine (Grill et al., 2020)
+  byol-no-ema           BYOL with tau = 0: the target is the online network under stop-gradient
+  barlow-twins          Barlow Twins: cross-correlation loss, lambda = 5e-3 (Zbontar et al., 2021)
+
+Data: the synthetic content/style set (default; generated from the seed), scikit-learn's
+bundled 8x8 digits (dataset.kind = \"digits\"), or your array (--dataset FILE, N x D rows or
+N x C x H x W images). Nothing is downloaded.
 
 Config (TOML; every key optional, defaults shown):
   name = \"contrast\"                 output directory prefix
-  methods = [\"simsiam\", \"simsiam-no-stopgrad\"]
+  methods = [\"simsiam\", \"simsiam-no-stopgrad\", \"simsiam-no-predictor\", \"byol\", \"barlow-twins\"]
   seed = 1                          every random draw derives from it
   epochs = 60
   snapshot_every = 5                epochs between snapshots (epoch 0 and the last are always taken)
-  [dataset]                         synthetic content/style data (DESIGN §7)
-  kind = \"synthetic\"
-  n_train = 4096                    training rows
+  [dataset]
+  kind = \"synthetic\"                synthetic | digits | file
+  path = \"emb.npz:x\"                file: the array (PATH or PATH:KEY), also --dataset
+  labels = \"y.npy\"                  file: optional labels for the kNN monitor, also --labels
+  n_train = 4096                    synthetic: training rows
   n_probe = 512                     held-out probe rows the snapshots are taken on
-  k_views = 8                       K fixed probe transforms: H(T) = ln K
-  style_shift_std = 3.0             augmentation: style += N(0, s^2)
-  input_noise_std = 0.05            augmentation: input += N(0, s^2)
+                                    (digits: 512 of 1797; file: at most a quarter of the rows)
+  k_views = 8                       K probe transforms, H(T) = ln K: style offsets (synthetic),
+                                    dihedral transforms (images), noise offsets (rows)
+  style_shift_std = 3.0             synthetic: augmentation style += N(0, s^2)
+  input_noise_std = 0.05            synthetic: augmentation input += N(0, s^2)
+  image_dihedral = true             images: random rotation by 90 deg * k and flip
+  image_shift_px = 1                images: random translation
+  image_noise_std = 0.05            images: pixel noise
+  vector_noise_std = 0.2            file rows (standardised): noise augmentation and probe offsets
   [model]
-  encoder_hidden = 256              encoder 64-256-128 (Linear+BN+ReLU x2)
+  encoder = \"mlp\"                   mlp | cnn (images)
+  cnn_channels = [16, 32]           conv3x3 + BN + ReLU, conv3x3/2 + BN + ReLU, Linear + BN + ReLU
+  encoder_hidden = 256              MLP encoder D-256-128 (Linear+BN+ReLU x2)
   feature_dim = 128
   projector_hidden = 128            projector 128-128(BN,ReLU)-64(BN)
   projection_dim = 64
-  predictor_hidden = 16             predictor 64-16(BN,ReLU)-64
+  predictor_hidden = 16             predictor 64-16(BN,ReLU)-64 (BYOL: as wide as the projector)
   [optim]                           momentum SGD, weight decay, cosine schedule
   batch_size = 256
   lr = 0.1
   momentum = 0.9
   weight_decay = 5e-4
+  [loss]
+  byol_momentum_base = 0.996
+  barlow_lambda = 5e-3
+  barlow_scale = 0.025              Barlow Twins loss multiplier
   [verdict]                         thresholds (see README, \"Verdict\")
   complete_normalised_std_l2 = 0.1  sqrt(d)*std_l2 below this ...
   complete_effective_rank = 3.0     ... and uncentred effective rank below this ...
@@ -94,7 +125,7 @@ Config (TOML; every key optional, defaults shown):
   dimensional_rank_ratio = 0.1      centred effective rank / min(N-1, d) below this ...
   dimensional_rank_ratio_raw = 0.15 ... and uncentred / min(N, d): dimensional collapse
 
---quick: epochs = 25, n_probe = 256 (flags given after it still apply).";
+--quick: epochs = 25, n_probe = 256 (flags given with it still apply).";
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -110,6 +141,9 @@ pub struct CheckArgs {
     /// Print one JSON object on stdout instead of lines.
     #[arg(long)]
     pub json: bool,
+    /// Also write JUnit XML (one test case per run) for a CI system to display.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

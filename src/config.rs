@@ -40,6 +40,8 @@ pub enum DatasetKind {
     Synthetic,
     /// scikit-learn's bundled 8×8 digits (1797 real images).
     Digits,
+    /// A user array (`dataset.path`): N×D rows or N×C×H×W images.
+    File,
 }
 
 /// The data, the probe and the augmentations.
@@ -47,6 +49,15 @@ pub enum DatasetKind {
 #[serde(deny_unknown_fields)]
 pub struct DatasetConfig {
     pub kind: DatasetKind,
+    /// `file`: the array, PATH or PATH:KEY (.npy, .npz, .safetensors, .csv).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// `file`: optional labels (N integers), PATH or PATH:KEY; used only for the kNN monitor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<String>,
+    /// `file` with N×D rows: std of the Gaussian noise augmentation and of the K probe offsets,
+    /// on standardised columns.
+    pub vector_noise_std: f64,
     /// Training rows (synthetic only; digits trains on every image not in the probe).
     pub n_train: usize,
     /// Held-out inputs on which snapshots are taken.
@@ -188,6 +199,7 @@ impl RunConfig {
             ("dataset.style_shift_std", self.dataset.style_shift_std),
             ("dataset.input_noise_std", self.dataset.input_noise_std),
             ("dataset.image_noise_std", self.dataset.image_noise_std),
+            ("dataset.vector_noise_std", self.dataset.vector_noise_std),
             ("loss.barlow_lambda", self.loss.barlow_lambda),
             ("loss.barlow_scale", self.loss.barlow_scale),
         ] {

@@ -41,6 +41,19 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Check(args) => {
             let (_, record) = output::read_record(&args.path)?;
             let report = check::check(&record, &args.runs, args.fail_on)?;
+            if let Some(path) = &args.junit {
+                output::atomic_write(path, check::junit_xml(&report, &record).as_bytes())
+                    .with_context(|| format!("--junit {}", path.display()))?;
+            }
+            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                // stdout holds exactly one JSON object under --json, so annotations go to stderr.
+                let notes = check::github_annotations(&report);
+                if args.json {
+                    eprint!("{notes}");
+                } else {
+                    print!("{notes}");
+                }
+            }
             if args.json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
@@ -88,6 +101,11 @@ pub fn resolve_config(args: &RunArgs) -> Result<RunConfig> {
                 })
             })
             .collect::<Result<_>>()?;
+    }
+    if let Some(path) = &args.dataset {
+        cfg.dataset.kind = config::DatasetKind::File;
+        cfg.dataset.path = Some(path.clone());
+        cfg.dataset.labels = args.labels.clone();
     }
     if let Some(e) = args.epochs {
         cfg.epochs = e;

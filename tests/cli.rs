@@ -168,7 +168,7 @@ fn check_exit_codes_and_json() {
     assert_eq!(json["failed"], true);
     assert_eq!(json["fail_on"], "complete");
     let runs = json["runs"].as_array().unwrap();
-    assert_eq!(runs.len(), 2);
+    assert_eq!(runs.len(), 5);
     for r in runs {
         assert!(r["name"].is_string() && r["verdict"].is_string() && r["tensors"].is_object());
     }
@@ -269,4 +269,199 @@ fn usage_errors_exit_2_and_name_the_flag() {
         .assert()
         .code(2)
         .stderr(contains("not empty"));
+}
+
+/// A minimal little-endian f64 .npy writer for tests.
+fn write_npy(path: &Path, shape: &[usize], values: &[f64]) {
+    let shape_txt = match shape {
+        [n] => format!("({n},)"),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    for v in values {
+        bytes.extend(v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Deterministic pseudo-random values in [-1, 1) (no RNG dependency needed in tests).
+fn pseudo_random(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+#[test]
+fn trains_on_user_rows_and_images_with_labels() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = tmp.path().join("rows.npy");
+    write_npy(&rows, &[300, 12], &pseudo_random(300 * 12, 1));
+    let labels = tmp.path().join("labels.npy");
+    let y: Vec<f64> = (0..300).map(|i| (i % 3) as f64).collect();
+    write_npy(&labels, &[300], &y);
+    let out = tmp.path().join("rows-run");
+    bin()
+        .args([
+            "run",
+            "--quiet",
+            "--methods",
+            "simsiam",
+            "--epochs",
+            "2",
+            "--dataset",
+        ])
+        .arg(&rows)
+        .arg("--labels")
+        .arg(&labels)
+        .args(["--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let record = read_json(&out.join("run.json"));
+    assert_eq!(record["dataset"]["input_dim"], 12);
+    let last = record["runs"][0]["epochs"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(
+        last["knn_accuracy"].as_f64().is_some(),
+        "labels give a kNN monitor"
+    );
+
+    let images = tmp.path().join("images.npy");
+    write_npy(&images, &[200, 1, 6, 4], &pseudo_random(200 * 24, 2));
+    let out = tmp.path().join("image-run");
+    bin()
+        .args([
+            "run",
+            "--quiet",
+            "--methods",
+            "simsiam",
+            "--epochs",
+            "1",
+            "--dataset",
+        ])
+        .arg(&images)
+        .args(["--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let manifest = read_json(&out.join("manifest.json"));
+    // 6×4 images keep their shape under 4 dihedral transforms: the default K = 8 becomes 4.
+    assert_eq!(manifest["dataset"]["k_views"], 4);
+    assert!((manifest["dataset"]["h_t_nats"].as_f64().unwrap() - 4f64.ln()).abs() < 1e-12);
+}
+
+#[test]
+fn bad_user_data_exits_2_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flat = tmp.path().join("flat.npy");
+    write_npy(&flat, &[50], &pseudo_random(50, 3));
+    bin()
+        .args(["run", "--quiet", "--dataset"])
+        .arg(&flat)
+        .args(["--out"])
+        .arg(tmp.path().join("a"))
+        .assert()
+        .code(2)
+        .stderr(contains("flat.npy"));
+    let rows = tmp.path().join("rows.npy");
+    write_npy(&rows, &[100, 4], &pseudo_random(400, 4));
+    let labels = tmp.path().join("labels.npy");
+    write_npy(&labels, &[99], &vec![1.0; 99]);
+    bin()
+        .args(["run", "--quiet", "--dataset"])
+        .arg(&rows)
+        .arg("--labels")
+        .arg(&labels)
+        .args(["--out"])
+        .arg(tmp.path().join("b"))
+        .assert()
+        .code(2)
+        .stderr(contains("99 labels"));
+    let mut nan = pseudo_random(400, 5);
+    nan[17] = f64::NAN;
+    write_npy(&rows, &[100, 4], &nan);
+    bin()
+        .args(["run", "--quiet", "--dataset"])
+        .arg(&rows)
+        .args(["--out"])
+        .arg(tmp.path().join("c"))
+        .assert()
+        .code(2)
+        .stderr(contains("rows.npy"));
+}
+
+#[test]
+fn check_writes_junit_and_github_annotations() {
+    let out = quick_run();
+    let tmp = tempfile::tempdir().unwrap();
+    let junit = tmp.path().join("check.xml");
+    let assert = bin()
+        .arg("check")
+        .arg(out)
+        .arg("--junit")
+        .arg(&junit)
+        .env("GITHUB_ACTIONS", "true")
+        .assert()
+        .code(1);
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains("::error title=ib-analyze check%3A simsiam-no-stopgrad::"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("::error title=ib-analyze check%3A simsiam::"),
+        "{stdout}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.starts_with("<?xml"));
+    assert_eq!(xml.matches("<testcase ").count(), record_runs(out));
+    assert!(
+        xml.contains("<failure message=\"complete-collapse"),
+        "{xml}"
+    );
+    let failed = json_failed_runs(out);
+    assert_eq!(xml.matches("<failure ").count(), failed);
+}
+
+fn json_failed_runs(out: &Path) -> usize {
+    let assert = bin().arg("check").arg(out).arg("--json").assert();
+    let json: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    json["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["failed"] == true)
+        .count()
+}
+
+fn record_runs(out: &Path) -> usize {
+    read_json(&out.join("run.json"))["runs"]
+        .as_array()
+        .unwrap()
+        .len()
 }

@@ -29,12 +29,39 @@ pub fn knn_accuracy(
     k: usize,
     temperature: f64,
 ) -> f64 {
-    let (n, m) = (probe.nrows(), train.nrows());
+    let sims = l2_normalised(probe).dot(&l2_normalised(train).t());
+    vote(sims, train_labels, probe_labels, k, temperature)
+}
+
+/// Leave-one-out accuracy on one labelled set: each row is classified by the others.
+pub fn knn_accuracy_leave_one_out(
+    x: ArrayView2<f64>,
+    labels: &[i64],
+    k: usize,
+    temperature: f64,
+) -> f64 {
+    let xn = l2_normalised(x);
+    let mut sims = xn.dot(&xn.t());
+    for i in 0..sims.nrows() {
+        sims[(i, i)] = f64::NEG_INFINITY;
+    }
+    vote(sims, labels, labels, k, temperature.max(f64::MIN_POSITIVE))
+}
+
+/// Weighted vote over the k most similar bank rows (similarity −inf: never a neighbour).
+fn vote(
+    sims: Array2<f64>,
+    bank_labels: &[i64],
+    probe_labels: &[i64],
+    k: usize,
+    temperature: f64,
+) -> f64 {
+    let (n, m) = sims.dim();
     if n == 0 || m == 0 {
         return 0.0;
     }
     let k = k.min(m);
-    let sims = l2_normalised(probe).dot(&l2_normalised(train).t());
+    let train_labels = bank_labels;
     let mut classes: Vec<i64> = train_labels.to_vec();
     classes.sort_unstable();
     classes.dedup();
@@ -85,5 +112,17 @@ mod tests {
             0.1,
         );
         assert_eq!(acc, 0.5);
+    }
+
+    #[test]
+    fn leave_one_out_never_uses_the_row_itself() {
+        // Each row's only same-class neighbour is itself: leave-one-out must get every row wrong.
+        let x = array![[1.0, 0.0], [0.0, 1.0]];
+        assert_eq!(knn_accuracy_leave_one_out(x.view(), &[0, 1], 1, 0.1), 0.0);
+        let x = array![[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]];
+        assert_eq!(
+            knn_accuracy_leave_one_out(x.view(), &[0, 0, 1, 1], 1, 0.1),
+            1.0
+        );
     }
 }

@@ -80,7 +80,7 @@ pub fn dataset(n_probe: usize, k_views: usize, augment: Augment, seed: u64) -> R
         x_probe,
         y_probe: Some(y_probe),
         augment,
-        probe: Probe::Dihedral { k: k_views },
+        probe: Probe::Dihedral((0..k_views).collect()),
     })
 }
 

@@ -1,25 +1,39 @@
 //! Image transforms on row-major C × H × W samples.
 
-/// The t-th of the 8 dihedral transforms of a square image: rotation by 90°·(t mod 4)
-/// counter-clockwise, then a horizontal flip when t ≥ 4. t = 0 is the identity.
+/// The dihedral transforms that keep an H × W image's shape: all 8 for a square image, the
+/// four of {identity, half turn, horizontal flip, vertical flip} otherwise.
+pub fn shape_preserving(height: usize, width: usize) -> Vec<usize> {
+    if height == width {
+        (0..8).collect()
+    } else {
+        vec![0, 2, 4, 6]
+    }
+}
+
+/// The t-th of the 8 dihedral transforms: rotation by 90°·(t mod 4) counter-clockwise, then a
+/// horizontal flip when t ≥ 4. t = 0 is the identity. Quarter turns (t mod 4 odd) need a square
+/// image; see [`shape_preserving`].
 pub fn dihedral(x: &[f32], channels: usize, height: usize, width: usize, t: usize) -> Vec<f32> {
-    assert_eq!(height, width, "dihedral transforms need square images");
-    let n = height;
+    assert!(
+        height == width || t % 2 == 0,
+        "quarter turns need square images"
+    );
+    let (h, w) = (height, width);
     let mut out = vec![0.0; x.len()];
     for c in 0..channels {
-        let plane = &x[c * n * n..(c + 1) * n * n];
-        let dst = &mut out[c * n * n..(c + 1) * n * n];
-        for i in 0..n {
-            for j in 0..n {
+        let plane = &x[c * h * w..(c + 1) * h * w];
+        let dst = &mut out[c * h * w..(c + 1) * h * w];
+        for i in 0..h {
+            for j in 0..w {
                 // Output pixel (i, j) reads input pixel (si, sj).
-                let (i2, j2) = if t >= 4 { (i, n - 1 - j) } else { (i, j) };
+                let (i2, j2) = if t >= 4 { (i, w - 1 - j) } else { (i, j) };
                 let (si, sj) = match t % 4 {
                     0 => (i2, j2),
-                    1 => (j2, n - 1 - i2),
-                    2 => (n - 1 - i2, n - 1 - j2),
-                    _ => (n - 1 - j2, i2),
+                    1 => (j2, w - 1 - i2),
+                    2 => (h - 1 - i2, w - 1 - j2),
+                    _ => (h - 1 - j2, i2),
                 };
-                dst[i * n + j] = plane[si * n + sj];
+                dst[i * w + j] = plane[si * w + sj];
             }
         }
     }
@@ -82,6 +96,16 @@ mod tests {
             y = dihedral(&y, 1, 3, 3, 1);
         }
         assert_eq!(y, x);
+    }
+
+    #[test]
+    fn non_square_images_keep_their_shape_under_the_four_shape_preserving_transforms() {
+        let x: Vec<f32> = (0..6).map(|v| v as f32).collect(); // 2 × 3: [[0,1,2],[3,4,5]]
+        let ts = shape_preserving(2, 3);
+        let all: Vec<Vec<f32>> = ts.iter().map(|&t| dihedral(&x, 1, 2, 3, t)).collect();
+        assert_eq!(all[1], vec![5.0, 4.0, 3.0, 2.0, 1.0, 0.0]); // half turn
+        assert_eq!(all[2], vec![2.0, 1.0, 0.0, 5.0, 4.0, 3.0]); // horizontal flip
+        assert_eq!(all[3], vec![3.0, 4.0, 5.0, 0.0, 1.0, 2.0]); // vertical flip
     }
 
     #[test]

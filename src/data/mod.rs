@@ -6,6 +6,7 @@
 //! the transform is H(T) = ln K exactly.
 
 pub mod digits;
+pub mod file;
 pub mod images;
 pub mod synthetic;
 
@@ -70,8 +71,8 @@ pub enum Augment {
 pub enum Probe {
     /// K fixed additive offsets (row-major K × D).
     Offsets(Vec<f32>),
-    /// The first K of the 8 dihedral transforms of a square image.
-    Dihedral { k: usize },
+    /// Dihedral transforms of an image, by index (see [`images::dihedral`]).
+    Dihedral(Vec<usize>),
 }
 
 /// A dataset with its train/probe split, augmentation and probe transforms.
@@ -107,7 +108,7 @@ impl Dataset {
     pub fn k_views(&self) -> usize {
         match &self.probe {
             Probe::Offsets(o) => o.len() / self.input_len(),
-            Probe::Dihedral { k } => *k,
+            Probe::Dihedral(ts) => ts.len(),
         }
     }
 
@@ -148,7 +149,12 @@ impl Dataset {
                     else {
                         unreachable!("image augmentation on image data only")
                     };
-                    let t = if *dihedral { rng.random_range(0..8) } else { 0 };
+                    let t = if *dihedral {
+                        let ts = images::shape_preserving(height, width);
+                        ts[rng.random_range(0..ts.len())]
+                    } else {
+                        0
+                    };
                     let img = images::dihedral(x, channels, height, width, t);
                     let s = *shift as i64;
                     let dy = rng.random_range(-s..=s);
@@ -173,7 +179,7 @@ impl Dataset {
                 .chunks_exact(x.len())
                 .flat_map(|o| x.iter().zip(o).map(|(a, b)| a + b))
                 .collect(),
-            Probe::Dihedral { k } => {
+            Probe::Dihedral(ts) => {
                 let SampleShape::Image {
                     channels,
                     height,
@@ -182,8 +188,8 @@ impl Dataset {
                 else {
                     unreachable!("dihedral probe on image data only")
                 };
-                (0..*k)
-                    .flat_map(|t| images::dihedral(x, channels, height, width, t))
+                ts.iter()
+                    .flat_map(|&t| images::dihedral(x, channels, height, width, t))
                     .collect()
             }
         }
@@ -243,5 +249,13 @@ pub fn load(cfg: &crate::config::DatasetConfig, seed: u64) -> anyhow::Result<Dat
             },
             seed,
         )?,
+        DatasetKind::File => {
+            let Some(path) = cfg.path.as_deref() else {
+                anyhow::bail!(
+                    "dataset.kind = \"file\" needs dataset.path (or pass --dataset FILE.npy)"
+                );
+            };
+            file::dataset(path, cfg, seed)?
+        }
     })
 }
