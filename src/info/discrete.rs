@@ -129,6 +129,8 @@ pub(crate) struct DiscreteData {
     /// Per input: (joint label, count) over its K×K (view a of V, view b of V') pairs.
     joint: Option<Vec<Vec<(usize, f64)>>>,
     nj: usize,
+    /// c·ln c for integer c up to the largest possible count.
+    c_ln_c: Vec<f64>,
 }
 
 /// The quantities of one discretisation (nats).
@@ -163,7 +165,14 @@ fn entropy_of(counts: &[(usize, f64)]) -> f64 {
         .sum::<f64>()
 }
 
-fn weighted_entropy(per_input: &[Vec<(usize, f64)>], n_labels: usize, weights: &[f64]) -> f64 {
+/// Entropy of weighted per-input counts. Counts and weights are integers (bootstrap
+/// multiplicities), so c·ln c comes from the table `c_ln_c` (c ln c for c = 0, 1, 2, ...).
+fn weighted_entropy(
+    per_input: &[Vec<(usize, f64)>],
+    n_labels: usize,
+    weights: &[f64],
+    c_ln_c: &[f64],
+) -> f64 {
     let mut acc = vec![0.0; n_labels];
     let mut total = 0.0;
     for (x, list) in per_input.iter().enumerate() {
@@ -179,11 +188,15 @@ fn weighted_entropy(per_input: &[Vec<(usize, f64)>], n_labels: usize, weights: &
     let mut s = 0.0;
     for &c in &acc {
         if c > 0.0 {
-            let p = c / total;
-            s -= p * p.ln();
+            let i = c as usize;
+            s += if (i as f64) == c && i < c_ln_c.len() {
+                c_ln_c[i]
+            } else {
+                c * c.ln()
+            };
         }
     }
-    s
+    total.ln() - s / total
 }
 
 impl DiscreteData {
@@ -223,7 +236,18 @@ impl DiscreteData {
                 (Some(w), nw, Some(joint), nj)
             }
         };
+        let max_count = n * k * k + 1;
+        let c_ln_c = (0..=max_count)
+            .map(|c| {
+                if c == 0 {
+                    0.0
+                } else {
+                    c as f64 * (c as f64).ln()
+                }
+            })
+            .collect();
         DiscreteData {
+            c_ln_c,
             u,
             nu,
             hx,
@@ -237,12 +261,12 @@ impl DiscreteData {
     /// All quantities with input multiplicities `weights` (all ones = the sample itself).
     pub fn evaluate(&self, weights: &[f64]) -> DiscreteValues {
         let total: f64 = weights.iter().sum();
-        let h_v = weighted_entropy(&self.u, self.nu, weights);
+        let h_v = weighted_entropy(&self.u, self.nu, weights, &self.c_ln_c);
         let h_vx = self.hx.iter().zip(weights).map(|(h, m)| h * m).sum::<f64>() / total;
         let pair = match (&self.w, &self.joint) {
             (Some(w), Some(j)) => {
-                let h_w = weighted_entropy(w, self.nw, weights);
-                let h_j = weighted_entropy(j, self.nj, weights);
+                let h_w = weighted_entropy(w, self.nw, weights, &self.c_ln_c);
+                let h_j = weighted_entropy(j, self.nj, weights, &self.c_ln_c);
                 let i = h_v + h_w - h_j;
                 Some((i, h_j - h_w))
             }

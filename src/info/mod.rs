@@ -164,8 +164,8 @@ impl Default for InfoConfig {
             pca_dim: Some(16),
             max_dim: Some(256),
             max_rows: 4096,
-            pairwise_queries: 64,
-            bootstrap: 100,
+            pairwise_queries: 32,
+            bootstrap: 50,
             ridge: 1e-6,
             seed: 0,
         }
@@ -810,11 +810,16 @@ fn plugin_rows(
             .map(|&e| grid_labels(points.view(), e))
             .collect(),
     };
-    let labels_w: Option<Vec<Vec<usize>>> =
-        sd.w.as_ref().filter(|_| with_views).map(|w| match fam {
+    // V' = V exactly (no target network, or one equal to the online network): same labels.
+    let labels_w: Option<Vec<Vec<usize>>> = sd.w.as_ref().filter(|_| with_views).map(|w| {
+        if sd.u.as_ref() == Some(w) {
+            return labels_u.clone();
+        }
+        match fam {
             Family::Merge => linkage_labels(w.view(), scales),
             _ => scales.iter().map(|&e| grid_labels(w.view(), e)).collect(),
-        });
+        }
+    });
     let weights = bootstrap_weights(n, cfg.bootstrap, cfg.seed, 0xD15C);
     let ones = vec![1.0; n];
     let mut parts = Vec::new();
@@ -903,9 +908,10 @@ fn pairwise_rows(
     let n = points.nrows() / kk;
     let nq = cfg.pairwise_queries.min(n);
     let du = Distances::new(points.view(), n, kk, nq);
+    let w_same = sd.w.is_some() && sd.w == sd.u;
     let dw =
         sd.w.as_ref()
-            .filter(|_| with_views)
+            .filter(|_| with_views && !w_same)
             .map(|w| Distances::new(w.view(), n, kk, nq));
     // Widths: σ (KL) and 2σ (Bhattacharyya), each computed once.
     let mut widths: Vec<f64> = scales.iter().flat_map(|&s| [s, 2.0 * s]).collect();
@@ -921,10 +927,13 @@ fn pairwise_rows(
     }
     let weights = bootstrap_weights(n, cfg.bootstrap, cfg.seed, 0xBA12);
     let ones = vec![1.0; n];
+    // Largest width first, so that halvings reuse the kernel values (see `Kernel::new`).
+    widths.reverse();
+    let (mut eu, mut ew) = (None, None);
     let at: Vec<At> = widths
         .iter()
         .map(|&s| {
-            let kv = Kernel::new(&du, s);
+            let kv = Kernel::new(&du, s, &mut eu);
             let h_v = kv.h_v(kk, &ones).unwrap_or(f64::NAN);
             let h_vx = kv.h_vx(&ones);
             let (mut r_hv, mut r_hvx, mut r_i) = (Vec::new(), Vec::new(), Vec::new());
@@ -935,12 +944,17 @@ fn pairwise_rows(
                 r_hvx.push(hvx);
                 r_i.push(hv - hvx);
             }
-            let pair = dw.as_ref().map(|dw| {
-                let kw = Kernel::new(dw, s);
-                let h_w = kw.h_v(kk, &ones).unwrap_or(f64::NAN);
-                let h_j = h_joint(&kv, &kw, kk);
-                (h_v + h_w - h_j, h_j - h_w)
-            });
+            let pair = if w_same && with_views {
+                let h_j = h_joint(&kv, &kv, kk);
+                Some((2.0 * h_v - h_j, h_j - h_v))
+            } else {
+                dw.as_ref().map(|dw| {
+                    let kw = Kernel::new(dw, s, &mut ew);
+                    let h_w = kw.h_v(kk, &ones).unwrap_or(f64::NAN);
+                    let h_j = h_joint(&kv, &kw, kk);
+                    (h_v + h_w - h_j, h_j - h_w)
+                })
+            };
             At {
                 h_v,
                 h_vx,

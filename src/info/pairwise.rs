@@ -98,7 +98,11 @@ pub(crate) struct Kernel {
 }
 
 impl Kernel {
-    pub fn new(dist: &Distances, s: f64) -> Self {
+    /// The functional at width `s`. `e` holds exp(−D/(2s'²)) for the query distances at the
+    /// previous (larger) width s' when one was computed; if s' = 2s exactly, the new values are
+    /// its fourth powers (two squarings instead of an exp per entry). On return `e` holds the
+    /// values at `s`.
+    pub fn new(dist: &Distances, s: f64, e: &mut Option<(Vec<f64>, f64)>) -> Self {
         let (n, k) = (dist.n, dist.k);
         let c = 1.0 / (2.0 * s * s);
         let kf = k as f64;
@@ -116,25 +120,39 @@ impl Kernel {
                 h / kf
             })
             .collect();
+        let query = dist
+            .query
+            .as_slice()
+            .expect("distances are in standard layout");
+        let vals = match e.take() {
+            Some((mut v, prev)) if prev == 2.0 * s => {
+                v.iter_mut().for_each(|x| {
+                    let sq = *x * *x;
+                    *x = sq * sq;
+                });
+                v
+            }
+            _ => query
+                .iter()
+                .map(|&d| {
+                    let t = d * c;
+                    if t > 745.0 {
+                        0.0
+                    } else {
+                        (-t).exp()
+                    }
+                })
+                .collect(),
+        };
+        let nk = n * k;
         let mut a = Array2::zeros((dist.nq * k, n));
         for q in 0..dist.nq * k {
-            let row = dist.query.row(q);
-            let row = row.as_slice().expect("standard layout");
+            let row = &vals[q * nk..(q + 1) * nk];
             for y in 0..n {
-                let sum: f64 = row[y * k..(y + 1) * k]
-                    .iter()
-                    .map(|&d| {
-                        let t = d * c;
-                        if t > 745.0 {
-                            0.0
-                        } else {
-                            (-t).exp()
-                        }
-                    })
-                    .sum();
-                a[[q, y]] = sum / kf;
+                a[[q, y]] = row[y * k..(y + 1) * k].iter().sum::<f64>() / kf;
             }
         }
+        *e = Some((vals, s));
         Kernel { hx, a }
     }
 
