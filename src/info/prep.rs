@@ -234,6 +234,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::needless_range_loop)]
     fn jacobi_recovers_eigenpairs() {
         let a = ndarray::array![[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 1.0]];
         let (vals, vecs) = symmetric_eigen(a.clone());

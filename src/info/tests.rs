@@ -493,30 +493,3 @@ fn timing_by_family() {
         }
     }
 }
-
-#[test]
-#[ignore]
-fn timing_parts() {
-    let (online, views, target) = random_inputs(512, 8, 128, 5);
-    let t = std::time::Instant::now();
-    let o = prep::input_order(online.view(), Some(views.view()), Some(target.view()), 0);
-    eprintln!("order {:.4}", t.elapsed().as_secs_f64());
-    let u = views.clone().into_shape_with_order((4096, 128)).unwrap();
-    let t = std::time::Instant::now();
-    let r = prep::fit_pca(u.view(), Some(16), 0);
-    eprintln!("pca16 {:.4}", t.elapsed().as_secs_f64());
-    let t = std::time::Instant::now();
-    let lo = r.apply(online.view());
-    let _ = r.apply(u.view());
-    eprintln!("apply {:.4}", t.elapsed().as_secs_f64());
-    let t = std::time::Instant::now();
-    let _ = kl_entropy(lo.view(), &KnnParams::new(3).unwrap());
-    eprintln!("kl {:.4} {}", t.elapsed().as_secs_f64(), o.len());
-    let cfg = InfoConfig {
-        estimators: vec![],
-        ..InfoConfig::default()
-    };
-    let t = std::time::Instant::now();
-    run(&online, &views, &target, &cfg);
-    eprintln!("empty run {:.4}", t.elapsed().as_secs_f64());
-}
