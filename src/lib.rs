@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod info;
 pub mod input;
 pub mod output;
 pub mod pipeline;

@@ -128,6 +128,15 @@ pub struct InfoRow {
     /// Seeded bootstrap confidence interval (lower, upper), when computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<(f64, f64)>,
+    /// Inputs (rows of the snapshot) the estimate used, after any subsampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    /// Seed of the subsampling, view pairing and bootstrap behind this row, when any was drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// Degeneracies and caveats found while estimating (collapse, ties, singular covariance, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// LB_measured(β) = I(X;V) − β·I(V;V') and LB_theorem(β) = (1−β)H(V) + βH(V|V') − H(T),
