@@ -25,6 +25,9 @@ pub struct Cli {
 pub enum Command {
     /// Train the configured methods, snapshot, analyse, judge and write a run directory.
     Run(RunArgs),
+    /// Measure and judge embeddings exported from elsewhere (e.g. PyTorch): metrics, information
+    /// quantities, verdict; with --out also run.json and the report.
+    Analyze(AnalyzeArgs),
     /// Judge a finished run directory; exit 1 when a run collapsed (a CI gate).
     ///
     /// Prints one line per run (name, verdict, epoch, the deciding signals). With GITHUB_ACTIONS=true
@@ -126,6 +129,41 @@ Config (TOML; every key optional, defaults shown):
   dimensional_rank_ratio_raw = 0.15 ... and uncentred / min(N, d): dimensional collapse
 
 --quick: epochs = 25, n_probe = 256 (flags given with it still apply).";
+
+#[derive(Debug, Args)]
+#[command(after_long_help = ANALYZE_HELP)]
+pub struct AnalyzeArgs {
+    /// The embeddings V, N×d: .npy, .npz:KEY, .safetensors:NAME or .csv (numeric, header row).
+    #[arg(value_name = "INPUT[:KEY]")]
+    pub input: String,
+    /// The target network's output: N'×K×d paired with --views, or N×d paired with INPUT row by row.
+    #[arg(long, value_name = "INPUT[:KEY]")]
+    pub target: Option<String>,
+    /// K transformed views of each of N' inputs, N'×K×d (gives H(V|X), I(X;V), H(T) = ln K).
+    #[arg(long, value_name = "INPUT[:KEY]")]
+    pub views: Option<String>,
+    /// N integer labels of INPUT's rows (leave-one-out kNN accuracy; never used otherwise).
+    #[arg(long, value_name = "INPUT[:KEY]")]
+    pub labels: Option<String>,
+    /// Write a run directory (run.json, metrics.csv, charts, report.html) here.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// TOML with [verdict] thresholds and [info] settings (other keys are ignored here).
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Print one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const ANALYZE_HELP: &str = "\
+Export from PyTorch (three lines):
+  import numpy as np
+  z = torch.cat([model(x).detach().cpu() for x, _ in loader]).numpy()
+  np.save(\"emb.npy\", z)            # then: ib-analyze analyze emb.npy
+
+The exit code is 0 whatever the verdict (use `ib-analyze check` on the --out directory to gate CI);
+2 on bad input (the message names the file and the fix).";
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {

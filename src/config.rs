@@ -29,6 +29,9 @@ pub struct RunConfig {
     pub model: ModelConfig,
     pub optim: OptimConfig,
     pub loss: LossConfig,
+    /// Information quantities on every snapshot (DESIGN §5); `[info]`, all keys optional.
+    #[serde(default)]
+    pub info: crate::info::InfoConfig,
     pub verdict: VerdictConfig,
 }
 
@@ -216,6 +219,9 @@ impl RunConfig {
         if o.momentum >= 1.0 {
             bail!("optim.momentum = {} must be below 1", o.momentum);
         }
+        self.info
+            .validate()
+            .map_err(|e| anyhow::anyhow!("[info]: {e}"))?;
         let m = &self.model;
         for (name, v) in [
             ("model.encoder_hidden", m.encoder_hidden),

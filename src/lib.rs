@@ -2,6 +2,7 @@
 //! measure collapse, judge it, and report. See DESIGN.md for the contracts.
 
 pub mod analysis;
+pub mod analyze;
 pub mod check;
 pub mod cli;
 pub mod config;
@@ -37,6 +38,33 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
             print!("{}", check::render_lines(&report));
             println!("wrote {}", out.display());
             println!("report: {}", out.join("report.html").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Analyze(args) => {
+            let cfg = match &args.config {
+                Some(path) => RunConfig::from_file(path)?,
+                None => RunConfig::default_config(),
+            };
+            let inputs = analyze::AnalyzeInputs {
+                input: args.input.clone(),
+                target: args.target.clone(),
+                views: args.views.clone(),
+                labels: args.labels.clone(),
+            };
+            let record = analyze::analyze(&inputs, &cfg)?;
+            if let Some(out) = &args.out {
+                let dir = output::create_run_dir(Some(out), "analyze")?;
+                analyze::write(&record, &dir)?;
+            }
+            if args.json {
+                println!("{}", serde_json::to_string(&analyze::to_json(&record))?);
+            } else {
+                let report = check::check(&record, &[], check::FailOn::Complete)?;
+                print!("{}", check::render_lines(&report));
+                if let Some(out) = &args.out {
+                    println!("report: {}", out.join("report.html").display());
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Check(args) => {

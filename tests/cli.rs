@@ -7,6 +7,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+mod common;
+use common::{pseudo_random, write_npy};
+
 fn bin() -> Command {
     let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
     cmd.env("RAYON_NUM_THREADS", "1");
@@ -269,47 +272,6 @@ fn usage_errors_exit_2_and_name_the_flag() {
         .assert()
         .code(2)
         .stderr(contains("not empty"));
-}
-
-/// A minimal little-endian f64 .npy writer for tests.
-fn write_npy(path: &Path, shape: &[usize], values: &[f64]) {
-    let shape_txt = match shape {
-        [n] => format!("({n},)"),
-        s => format!(
-            "({})",
-            s.iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_txt}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    for v in values {
-        bytes.extend(v.to_le_bytes());
-    }
-    std::fs::write(path, bytes).unwrap();
-}
-
-/// Deterministic pseudo-random values in [-1, 1) (no RNG dependency needed in tests).
-fn pseudo_random(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed
-        .wrapping_mul(6364136223846793005)
-        .wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
 }
 
 #[test]

@@ -22,6 +22,18 @@ pub fn to_array(t: &Tensor) -> Result<Array2<f64>> {
     Ok(Array2::from_shape_vec((n, d), v)?)
 }
 
+/// Copy an N×K×d f32 tensor into an f64 array.
+pub fn to_array3(t: &Tensor) -> Result<ndarray::Array3<f64>> {
+    let (n, k, d) = t.dims3()?;
+    let v: Vec<f64> = t
+        .flatten_all()?
+        .to_vec1::<f32>()?
+        .into_iter()
+        .map(f64::from)
+        .collect();
+    Ok(ndarray::Array3::from_shape_vec((n, k, d), v)?)
+}
+
 /// All metrics of one N×d embedding. Non-finite input gives `finite = false` and no metrics.
 ///
 /// `bottleneck` is the width of the narrowest layer the tensor passes through when it is below d

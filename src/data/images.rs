@@ -15,7 +15,7 @@ pub fn shape_preserving(height: usize, width: usize) -> Vec<usize> {
 /// image; see [`shape_preserving`].
 pub fn dihedral(x: &[f32], channels: usize, height: usize, width: usize, t: usize) -> Vec<f32> {
     assert!(
-        height == width || t % 2 == 0,
+        height == width || t.is_multiple_of(2),
         "quarter turns need square images"
     );
     let (h, w) = (height, width);

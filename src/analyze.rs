@@ -1,0 +1,245 @@
+//! `ib-analyze analyze`: judge embeddings exported from elsewhere (PyTorch, JAX, ...), with the
+//! same metrics, information quantities, verdict and report as a training run.
+//!
+//! INPUT is the online embedding V (N×d). Optional: `--views` (N'×K×d: K transformed views of each
+//! of N' inputs, giving H(V|X), I(X;V) and H(T) = ln K), `--target` (the target network's output:
+//! N'×K×d paired with `--views`, or N×d paired with INPUT row by row, giving I(V;V') and
+//! H(V|V')), `--labels` (N integers: leave-one-out kNN accuracy).
+
+use anyhow::{bail, Context, Result};
+use ib_reports::record::{DatasetInfo, EpochRecord, MethodRun, RunRecord, SCHEMA_VERSION};
+use ndarray::{Array3, Axis};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::analysis::{knn_monitor, tensor_metrics};
+use crate::config::RunConfig;
+use crate::info::{self, InfoInputs};
+use crate::input::{self, InputSpec};
+use crate::verdict::judge_run;
+use crate::{output, pipeline, tool_version};
+
+/// What `analyze` was asked to read.
+#[derive(Debug, Clone)]
+pub struct AnalyzeInputs {
+    pub input: String,
+    pub target: Option<String>,
+    pub views: Option<String>,
+    pub labels: Option<String>,
+}
+
+fn spec(arg: &str, flag: &str) -> Result<InputSpec> {
+    InputSpec::parse(arg).with_context(|| format!("{flag} {arg}"))
+}
+
+/// Read, measure and judge; returns the record (one run named after the input's KEY or stem).
+pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
+    let main = spec(&inputs.input, "INPUT")?;
+    let name = main.tensor_name();
+    let z = input::read_matrix(&main)?;
+    let (n, d) = z.dim();
+    if n < 2 {
+        bail!(
+            "'{}': {n} row(s): at least 2 embeddings are needed",
+            main.display_name()
+        );
+    }
+    if d >= n {
+        bail!(
+            "'{}': N = {n} rows but d = {d} columns: with d ≥ N the spectrum cannot show dimensional collapse \
+             (every rank ratio is capped by N). Export more rows (RankMe recommends N ≫ d), e.g. the whole validation set",
+            main.display_name()
+        );
+    }
+    let views = match &inputs.views {
+        Some(v) => {
+            let s = spec(v, "--views")?;
+            let a = input::read_views(&s)?;
+            if a.dim().2 != d {
+                bail!(
+                    "'{}': views have d = {} but '{}' has d = {d}: export the same layer for both",
+                    s.display_name(),
+                    a.dim().2,
+                    main.display_name()
+                );
+            }
+            Some(a)
+        }
+        None => None,
+    };
+    let target: Option<Array3<f64>> = match &inputs.target {
+        Some(t) => {
+            let s = spec(t, "--target")?;
+            let file = s.display_name();
+            let a = input::read_array(&s)?;
+            input::check_finite(&a, &file)?;
+            let a = match (a.ndim(), &views) {
+                (3, Some(v)) => {
+                    let a = a.into_dimensionality::<ndarray::Ix3>()?;
+                    if a.dim() != v.dim() {
+                        bail!(
+                            "'{file}': target shape {:?} must equal the views' {:?} (the target network's output on the same views)",
+                            a.dim(),
+                            v.dim()
+                        );
+                    }
+                    a
+                }
+                (3, None) => {
+                    bail!("'{file}' is N×K×d: pass the matching online views with --views")
+                }
+                (2, _) => {
+                    let m = a.into_dimensionality::<ndarray::Ix2>()?;
+                    if m.dim() != (n, d) {
+                        bail!(
+                            "'{file}': target shape {:?} must equal INPUT's ({n}, {d}): row i of the target is the target network's output for row i of INPUT",
+                            m.dim()
+                        );
+                    }
+                    m.insert_axis(Axis(1))
+                }
+                (k, _) => bail!("'{file}': expected N×d or N×K×d, found a {k}-D array"),
+            };
+            Some(a)
+        }
+        None => None,
+    };
+    let labels = match &inputs.labels {
+        Some(l) => {
+            let s = spec(l, "--labels")?;
+            let y = input::read_labels(&s)?;
+            if y.len() != n {
+                bail!(
+                    "'{}' holds {} labels but '{}' has {n} rows: labels must be paired with the rows",
+                    s.display_name(),
+                    y.len(),
+                    main.display_name()
+                );
+            }
+            Some(y)
+        }
+        None => None,
+    };
+
+    let record_tensor = tensor_metrics(z.view(), None)?;
+    // The info inputs: views and target as given; a row-paired N×d target pairs with INPUT.
+    let online_views;
+    let (views_view, target_view, k) = match (&views, &target) {
+        (Some(v), t) => (
+            Some(v.view()),
+            t.as_ref().map(|t| t.view()),
+            Some(v.dim().1),
+        ),
+        (None, Some(t)) => {
+            online_views = z.clone().insert_axis(Axis(1));
+            (Some(online_views.view()), Some(t.view()), None)
+        }
+        (None, None) => (None, None, None),
+    };
+    let mut info_cfg = cfg.info.clone();
+    info_cfg.seed ^= cfg.seed;
+    let (info_rows, lagrangian) = info::information(
+        &InfoInputs {
+            tensor: &name,
+            online: z.view(),
+            views: views_view,
+            target: target_view,
+            k_transforms: k,
+        },
+        &info_cfg,
+    )
+    .context("information quantities")?;
+    let knn_accuracy = labels.as_ref().map(|y| {
+        knn_monitor::knn_accuracy_leave_one_out(
+            z.view(),
+            y,
+            knn_monitor::K,
+            knn_monitor::TEMPERATURE,
+        )
+    });
+    let epochs = vec![EpochRecord {
+        epoch: 0,
+        loss: None,
+        lr: None,
+        tensors: BTreeMap::from([(name.clone(), record_tensor)]),
+        info: info_rows,
+        lagrangian,
+        knn_accuracy,
+    }];
+    let verdict = judge_run(&epochs, None, &cfg.verdict);
+    Ok(RunRecord {
+        schema_version: SCHEMA_VERSION,
+        tool: tool_version(),
+        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        source: "analyze".into(),
+        dataset: DatasetInfo {
+            name: main.display_name(),
+            n_train: 0,
+            n_probe: n,
+            input_dim: d,
+            k_views: k,
+            h_t: k.map(|k| (k as f64).ln()),
+        },
+        config: json!({
+            "inputs": {
+                "input": inputs.input,
+                "target": inputs.target,
+                "views": inputs.views,
+                "labels": inputs.labels,
+            },
+            "info": cfg.info,
+            "verdict": cfg.verdict,
+            "seed": cfg.seed,
+        }),
+        runs: vec![MethodRun {
+            name: name.clone(),
+            method: "external".into(),
+            seed: cfg.seed,
+            epochs,
+            verdict,
+            diverged_at: None,
+        }],
+    })
+}
+
+/// The JSON of `analyze --json` (DESIGN §3).
+pub fn to_json(record: &RunRecord) -> serde_json::Value {
+    let run = &record.runs[0];
+    let last = run.epochs.last();
+    let tensors: serde_json::Map<String, serde_json::Value> = run
+        .verdict
+        .tensors
+        .iter()
+        .map(|(name, tv)| {
+            let metrics = last.and_then(|e| e.tensors.get(name)).map(|t| &t.metrics);
+            (
+                name.clone(),
+                json!({ "verdict": tv.verdict, "metrics": metrics, "evidence": tv.evidence }),
+            )
+        })
+        .collect();
+    json!({
+        "verdict": run.verdict.verdict,
+        "summary": run.verdict.summary,
+        "input": record.dataset.name,
+        "n": record.dataset.n_probe,
+        "d": record.dataset.input_dim,
+        "tensors": tensors,
+        "knn_accuracy": last.and_then(|e| e.knn_accuracy),
+        "info": last.map(|e| &e.info),
+        "lagrangian": last.map(|e| &e.lagrangian),
+        "units": "nats",
+    })
+}
+
+/// Write the run directory (manifest.json, run.json, metrics.csv, charts, report.html).
+pub fn write(record: &RunRecord, out: &Path) -> Result<PathBuf> {
+    let manifest = json!({ "tool": tool_version(), "source": "analyze", "config": record.config });
+    output::atomic_write(
+        &out.join("manifest.json"),
+        &serde_json::to_vec_pretty(&manifest)?,
+    )?;
+    pipeline::finish(record, out)?;
+    Ok(out.join("report.html"))
+}

@@ -1,0 +1,237 @@
+//! `ib-analyze analyze` on embeddings of the kinds a user exports: the verdict must hold beyond
+//! the built-in runs (hundreds of dimensions, batch-norm heads, shared offsets), the JSON shape of
+//! DESIGN §3, the run directory, and bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use predicates::str::contains;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+mod common;
+use common::{gaussian, write_npy};
+
+fn bin() -> Command {
+    let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
+    cmd.env("RAYON_NUM_THREADS", "1");
+    cmd
+}
+
+fn analyze_json(path: &Path) -> Value {
+    let assert = bin()
+        .arg("analyze")
+        .arg(path)
+        .arg("--json")
+        .assert()
+        .success();
+    serde_json::from_slice(&assert.get_output().stdout).unwrap()
+}
+
+fn write(dir: &Path, name: &str, n: usize, d: usize, values: &[f64]) -> PathBuf {
+    let p = dir.join(name);
+    write_npy(&p, &[n, d], values);
+    p
+}
+
+/// N×d = `basis` (N×r Gaussian) × (r×d Gaussian mixing): rank r exactly.
+fn low_rank(n: usize, d: usize, r: usize, seed: u64) -> Vec<f64> {
+    let a = gaussian(n * r, seed);
+    let m = gaussian(r * d, seed + 1);
+    let mut out = vec![0.0; n * d];
+    for i in 0..n {
+        for j in 0..d {
+            out[i * d + j] = (0..r).map(|k| a[i * r + k] * m[k * d + j]).sum();
+        }
+    }
+    out
+}
+
+/// Batch-norm over the rows: each column to mean 0, variance 1 (what an output BN does).
+fn batch_norm(x: &mut [f64], n: usize, d: usize) {
+    for j in 0..d {
+        let mean = (0..n).map(|i| x[i * d + j]).sum::<f64>() / n as f64;
+        let var = (0..n).map(|i| (x[i * d + j] - mean).powi(2)).sum::<f64>() / n as f64;
+        for i in 0..n {
+            x[i * d + j] = (x[i * d + j] - mean) / (var + 1e-5).sqrt();
+        }
+    }
+}
+
+#[test]
+fn verdicts_hold_beyond_the_built_in_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (n, d) = (1500, 256);
+    let verdict = |name: &str, values: &[f64]| -> String {
+        let p = write(tmp.path(), name, n, d, values);
+        analyze_json(&p)["verdict"].as_str().unwrap().to_string()
+    };
+    // Isotropic 256-d embedding.
+    assert_eq!(verdict("iso.npy", &gaussian(n * d, 1)), "healthy");
+    // The same behind a large shared offset (eval-mode batch-norm statistics, a bias): the
+    // std of l2-normalised rows is small, but the rows are not one vector.
+    let mut offset = gaussian(n * d, 2);
+    for (i, v) in offset.iter_mut().enumerate() {
+        *v += if i % d < d / 2 { 20.0 } else { -20.0 };
+    }
+    let p = write(tmp.path(), "offset.npy", n, d, &offset);
+    let json = analyze_json(&p);
+    let m = &json["tensors"]["offset"]["metrics"];
+    // The trap is real: two of the three complete-collapse signals fire ...
+    assert!(m["normalised_std_l2"].as_f64().unwrap() < 0.1, "{m}");
+    assert!(m["angular_spread"].as_f64().unwrap() < 0.2, "{m}");
+    // ... but the uncentred rank is high, and the verdict is healthy.
+    assert!(m["effective_rank"].as_f64().unwrap() > 10.0, "{m}");
+    assert_eq!(json["verdict"], "healthy");
+    // Rank-4 embedding through an output batch-norm: std_l2 stays at 1/√d, the rank collapsed.
+    let mut bn = low_rank(n, d, 4, 3);
+    batch_norm(&mut bn, n, d);
+    let json = {
+        let p = write(tmp.path(), "bn.npy", n, d, &bn);
+        analyze_json(&p)
+    };
+    assert_eq!(json["verdict"], "dimensional-collapse");
+    let std = json["tensors"]["bn"]["metrics"]["normalised_std_l2"]
+        .as_f64()
+        .unwrap();
+    assert!(std > 0.9, "batch-norm keeps √d·std_l2 near 1, got {std}");
+    // Every row the same vector plus float noise: complete collapse, not bad input.
+    let base = gaussian(d, 4);
+    let noise = gaussian(n * d, 5);
+    let collapsed: Vec<f64> = (0..n * d).map(|i| base[i % d] + 1e-4 * noise[i]).collect();
+    assert_eq!(verdict("collapsed.npy", &collapsed), "complete-collapse");
+    let constant: Vec<f64> = (0..n * d).map(|i| base[i % d]).collect();
+    assert_eq!(verdict("constant.npy", &constant), "complete-collapse");
+}
+
+#[test]
+fn json_shape_and_run_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (n, d, k) = (300, 16, 4);
+    let z = gaussian(n * d, 7);
+    let input = write(tmp.path(), "emb.npy", n, d, &z);
+    // K noisy views of each input, and a target close to them.
+    let noise = gaussian(n * k * d, 8);
+    let views: Vec<f64> = (0..n * k * d)
+        .map(|i| z[(i / (k * d)) * d + i % d] + 0.05 * noise[i])
+        .collect();
+    let vpath = tmp.path().join("views.npy");
+    write_npy(&vpath, &[n, k, d], &views);
+    let noise2 = gaussian(n * k * d, 9);
+    let target: Vec<f64> = views
+        .iter()
+        .zip(&noise2)
+        .map(|(v, e)| v + 0.01 * e)
+        .collect();
+    let tpath = tmp.path().join("target.npy");
+    write_npy(&tpath, &[n, k, d], &target);
+    let labels: Vec<f64> = (0..n).map(|i| (i % 5) as f64).collect();
+    let lpath = tmp.path().join("labels.npy");
+    write_npy(&lpath, &[n], &labels);
+    let out = tmp.path().join("out");
+    let assert = bin()
+        .arg("analyze")
+        .arg(&input)
+        .arg("--views")
+        .arg(&vpath)
+        .arg("--target")
+        .arg(&tpath)
+        .arg("--labels")
+        .arg(&lpath)
+        .arg("--out")
+        .arg(&out)
+        .arg("--json")
+        .assert()
+        .success();
+    let json: Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(json["verdict"], "healthy");
+    let t = &json["tensors"]["emb"];
+    assert_eq!(t["verdict"], "healthy");
+    for m in [
+        "std_l2",
+        "collapse_level",
+        "effective_rank",
+        "effective_rank_centred",
+    ] {
+        assert!(t["metrics"][m].is_number(), "metric {m}");
+    }
+    assert!(t["evidence"].as_array().unwrap().len() >= 3);
+    assert!(json["knn_accuracy"].is_number());
+    let info = json["info"].as_array().unwrap();
+    for q in ["H(V)", "H(V|X)", "I(X;V)", "I(V;V')", "H(V|V')"] {
+        assert!(info.iter().any(|r| r["quantity"] == q), "{q} missing");
+    }
+    // Every information row states its scale field and units are nats.
+    assert!(info.iter().all(|r| r.get("scale").is_some()));
+    assert_eq!(json["units"], "nats");
+    let h_v_x = info
+        .iter()
+        .find(|r| r["quantity"] == "H(V|X)" && r["estimator"] == "merge")
+        .and_then(|r| r["value"].as_f64())
+        .unwrap();
+    assert!(h_v_x <= (k as f64).ln() + 1e-12);
+    for f in ["run.json", "metrics.csv", "report.html", "manifest.json"] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    bin().arg("check").arg(&out).assert().code(0);
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file_and_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wide = write(tmp.path(), "wide.npy", 20, 64, &gaussian(20 * 64, 1));
+    bin()
+        .arg("analyze")
+        .arg(&wide)
+        .assert()
+        .code(2)
+        .stderr(contains("wide.npy").and(contains("d = 64")));
+    let ok = write(tmp.path(), "ok.npy", 100, 8, &gaussian(800, 2));
+    let labels = tmp.path().join("labels.npy");
+    write_npy(&labels, &[99], &vec![0.0; 99]);
+    bin()
+        .arg("analyze")
+        .arg(&ok)
+        .arg("--labels")
+        .arg(&labels)
+        .assert()
+        .code(2)
+        .stderr(contains("99 labels"));
+    let views = tmp.path().join("views.npy");
+    write_npy(&views, &[10, 4, 7], &gaussian(280, 3));
+    bin()
+        .arg("analyze")
+        .arg(&ok)
+        .arg("--views")
+        .arg(&views)
+        .assert()
+        .code(2)
+        .stderr(contains("d = 7"));
+    let target = tmp.path().join("target.npy");
+    write_npy(&target, &[50, 8], &gaussian(400, 4));
+    bin()
+        .arg("analyze")
+        .arg(&ok)
+        .arg("--target")
+        .arg(&target)
+        .assert()
+        .code(2)
+        .stderr(contains("target.npy"));
+    let mut nan = gaussian(800, 5);
+    nan[3] = f64::NAN;
+    let bad = write(tmp.path(), "nan.npy", 100, 8, &nan);
+    let out = tmp.path().join("never");
+    bin()
+        .arg("analyze")
+        .arg(&bad)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains("nan.npy"));
+    assert!(!out.exists(), "no output directory for bad input");
+    bin()
+        .args(["analyze", "/no/such/emb.npy"])
+        .assert()
+        .code(2)
+        .stderr(contains("/no/such/emb.npy"));
+}

@@ -1,0 +1,57 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::Path;
+
+/// A minimal little-endian f64 .npy writer for tests.
+pub fn write_npy(path: &Path, shape: &[usize], values: &[f64]) {
+    let shape_txt = match shape {
+        [n] => format!("({n},)"),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_txt}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    for v in values {
+        bytes.extend(v.to_le_bytes());
+    }
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// Deterministic pseudo-random values in [-1, 1) (no RNG dependency needed in tests).
+pub fn pseudo_random(n: usize, seed: u64) -> Vec<f64> {
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// Deterministic standard normal draws (Box–Muller on [`pseudo_random`]).
+pub fn gaussian(n: usize, seed: u64) -> Vec<f64> {
+    let u = pseudo_random(2 * n, seed);
+    (0..n)
+        .map(|i| {
+            let u1 = (u[2 * i] + 1.0) / 2.0 + 1e-12;
+            let u2 = (u[2 * i + 1] + 1.0) / 2.0;
+            (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        })
+        .collect()
+}
