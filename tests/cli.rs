@@ -427,3 +427,31 @@ fn record_runs(out: &Path) -> usize {
         .unwrap()
         .len()
 }
+
+#[test]
+fn a_diverging_run_is_recorded_as_diverged_with_its_epoch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("lr.toml");
+    std::fs::write(&cfg, "[optim]\nlr = 1e6\n").unwrap();
+    let out = tmp.path().join("div");
+    bin()
+        .args(["run", "--quiet", "--methods", "simsiam", "--epochs", "3", "--config"])
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(contains("diverged"));
+    let record = read_json(&out.join("run.json"));
+    let run = &record["runs"][0];
+    assert_eq!(run["verdict"]["verdict"], "diverged");
+    assert_eq!(run["diverged_at"], 1);
+    // The report and the charts of what was finite are still written; nothing non-finite in JSON.
+    assert!(out.join("report.html").is_file());
+    bin()
+        .arg("check")
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stdout(contains("diverged").and(contains("epoch 1")));
+}

@@ -10,28 +10,19 @@ use ib_reports::record::TensorRecord;
 use ndarray::{Array2, ArrayView2};
 use std::collections::BTreeMap;
 
+/// The values of an f32 tensor as f64, in row-major order.
+fn values_f64(t: &Tensor) -> Result<Vec<f64>> {
+    Ok(t.flatten_all()?.to_vec1::<f32>()?.into_iter().map(f64::from).collect())
+}
+
 /// Copy an N×d f32 tensor into an f64 array.
 pub fn to_array(t: &Tensor) -> Result<Array2<f64>> {
-    let (n, d) = t.dims2()?;
-    let v: Vec<f64> = t
-        .flatten_all()?
-        .to_vec1::<f32>()?
-        .into_iter()
-        .map(f64::from)
-        .collect();
-    Ok(Array2::from_shape_vec((n, d), v)?)
+    Ok(Array2::from_shape_vec(t.dims2()?, values_f64(t)?)?)
 }
 
 /// Copy an N×K×d f32 tensor into an f64 array.
 pub fn to_array3(t: &Tensor) -> Result<ndarray::Array3<f64>> {
-    let (n, k, d) = t.dims3()?;
-    let v: Vec<f64> = t
-        .flatten_all()?
-        .to_vec1::<f32>()?
-        .into_iter()
-        .map(f64::from)
-        .collect();
-    Ok(ndarray::Array3::from_shape_vec((n, k, d), v)?)
+    Ok(ndarray::Array3::from_shape_vec(t.dims3()?, values_f64(t)?)?)
 }
 
 /// All metrics of one N×d embedding. Non-finite input gives `finite = false` and no metrics.
