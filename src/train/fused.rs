@@ -280,46 +280,11 @@ impl CustomOp3 for BatchNormOp {
             with_f32(res, |y| {
                 with_f32(x, |xs| {
                     with_f32(gamma, |gm| {
-                        // ga = G ⊙ 1[y > 0] (ReLU), branch-free; then
-                        // dβ = Σ ga, dγ = Σ ga·x̂, dx = γσ⁻¹/N (N·ga − dβ − x̂·dγ).
-                        let relu = self.relu;
-                        let gate = |gv: f32, yv: f32| {
-                            if relu {
-                                gv * f32::from(u8::from(yv > 0.0))
-                            } else {
-                                gv
-                            }
+                        let (dx, dgamma, dbeta) = if self.relu {
+                            bn_backward::<true>(g, y, xs, gm, mean, inv_std)
+                        } else {
+                            bn_backward::<false>(g, y, xs, gm, mean, inv_std)
                         };
-                        let mut dbeta = vec![0.0f32; c];
-                        let mut dgamma = vec![0.0f32; c];
-                        for ((gr, yr), xr) in g
-                            .chunks_exact(c)
-                            .zip(y.chunks_exact(c))
-                            .zip(xs.chunks_exact(c))
-                        {
-                            for j in 0..c {
-                                let ga = gate(gr[j], yr[j]);
-                                let xh = (xr[j] - mean[j]) * inv_std[j];
-                                dbeta[j] += ga;
-                                dgamma[j] += ga * xh;
-                            }
-                        }
-                        let inv_n = 1.0 / n as f32;
-                        let scale: Vec<f32> =
-                            gm.iter().zip(inv_std).map(|(g, s)| g * s * inv_n).collect();
-                        let mut dx = Vec::with_capacity(n * c);
-                        let nf = n as f32;
-                        for ((gr, yr), xr) in g
-                            .chunks_exact(c)
-                            .zip(y.chunks_exact(c))
-                            .zip(xs.chunks_exact(c))
-                        {
-                            for j in 0..c {
-                                let ga = gate(gr[j], yr[j]);
-                                let xh = (xr[j] - mean[j]) * inv_std[j];
-                                dx.push(scale[j] * (nf * ga - dbeta[j] - xh * dgamma[j]));
-                            }
-                        }
                         Ok((
                             Some(tensor(dx, (n, c), x)?),
                             Some(tensor(dgamma, c, gamma)?),
@@ -330,6 +295,76 @@ impl CustomOp3 for BatchNormOp {
             })
         })
     }
+}
+
+/// Backward of batch-norm (+ ReLU) on N×C row-major data: with ga = G ⊙ 1[y > 0] (ReLU) and
+/// x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂, dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the
+/// ReLU gate is a multiply, so the loops vectorise and nothing depends on the data's signs.
+fn bn_backward<const RELU: bool>(
+    g: &[f32],
+    y: &[f32],
+    x: &[f32],
+    gamma: &[f32],
+    mean: &[f32],
+    inv_std: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let c = gamma.len();
+    let n = x.len() / c;
+    let (mean, inv_std) = (&mean[..c], &inv_std[..c]);
+    // ga and x̂ per element, then the column sums.
+    let mut ga = vec![0.0f32; n * c];
+    let mut xh = vec![0.0f32; n * c];
+    let mut dbeta = vec![0.0f32; c];
+    let mut dgamma = vec![0.0f32; c];
+    for (((gar, xhr), gr), (yr, xr)) in ga
+        .chunks_exact_mut(c)
+        .zip(xh.chunks_exact_mut(c))
+        .zip(g.chunks_exact(c))
+        .zip(y.chunks_exact(c).zip(x.chunks_exact(c)))
+    {
+        for ((((a, h), gv), yv), (xv, (m, s))) in gar
+            .iter_mut()
+            .zip(xhr.iter_mut())
+            .zip(gr)
+            .zip(yr)
+            .zip(xr.iter().zip(mean.iter().zip(inv_std)))
+        {
+            *a = if RELU {
+                gv * f32::from(u8::from(*yv > 0.0))
+            } else {
+                *gv
+            };
+            *h = (xv - m) * s;
+        }
+        for (((db, dg), a), h) in dbeta
+            .iter_mut()
+            .zip(dgamma.iter_mut())
+            .zip(gar.iter())
+            .zip(xhr.iter())
+        {
+            *db += a;
+            *dg += a * h;
+        }
+    }
+    let inv_n = 1.0 / n as f32;
+    let nf = n as f32;
+    let scale: Vec<f32> = gamma
+        .iter()
+        .zip(inv_std)
+        .map(|(g, s)| g * s * inv_n)
+        .collect();
+    let (scale, db, dg) = (&scale[..c], &dbeta[..c], &dgamma[..c]);
+    // dx overwrites ga.
+    for (gar, xhr) in ga.chunks_exact_mut(c).zip(xh.chunks_exact(c)) {
+        for ((a, h), (sc, (b, g))) in gar
+            .iter_mut()
+            .zip(xhr)
+            .zip(scale.iter().zip(db.iter().zip(dg)))
+        {
+            *a = sc * (nf * *a - b - h * g);
+        }
+    }
+    (ga, dgamma, dbeta)
 }
 
 /// Batch-norm of an N×C tensor with batch statistics, then ReLU if `relu`.
