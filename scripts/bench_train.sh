@@ -28,5 +28,10 @@ med = {k: statistics.median(v) for k, v in by.items()}
 for k, v in by.items():
     print(f"{k:8s} steps/s: " + " ".join(f"{x:.0f}" for x in v) + f"  (median {med[k]:.0f})")
 if "candle" in med and "pytorch" in med:
-    print(f"ratio candle/pytorch (medians): {med['candle'] / med['pytorch']:.2f}")
+    # Each round ran candle then PyTorch back to back: the per-round ratio cancels slow drifts
+    # of the machine's load.
+    paired = [c / p for c, p in zip(by["candle"], by["pytorch"])]
+    print("ratio candle/pytorch per round: " + " ".join(f"{r:.2f}" for r in paired))
+    print(f"ratio candle/pytorch: {statistics.median(paired):.2f} (median of rounds), "
+          f"{med['candle'] / med['pytorch']:.2f} (ratio of medians)")
 PY
