@@ -116,6 +116,7 @@ impl Dataset {
     pub fn augment(&self, idx: &[usize], rng: &mut StdRng) -> Vec<f32> {
         let len = self.input_len();
         let mut out = Vec::with_capacity(idx.len() * len);
+        let mut shift: Vec<f32> = Vec::new();
         for &i in idx {
             let x = &self.x_train[i * len..(i + 1) * len];
             match &self.augment {
@@ -124,16 +125,18 @@ impl Dataset {
                     style_std,
                     noise_std,
                 } => {
+                    // The same draws in the same order, and per element the same sums in the
+                    // same order, as style-then-noise-then-Σ_s: but the Σ_s loop runs over the
+                    // contiguous basis rows, so it vectorises (it was a tenth of a training step).
                     let style = Normal::new(0.0f32, *style_std).expect("finite std");
                     let noise = Normal::new(0.0f32, *noise_std).expect("finite std");
-                    let shift: Vec<f32> =
-                        (0..basis.len() / len).map(|_| style.sample(rng)).collect();
-                    for (row, &xv) in x.iter().enumerate() {
-                        let mut v = xv + noise.sample(rng);
-                        for (s, &sv) in shift.iter().enumerate() {
-                            v += sv * basis[s * len + row];
-                        }
-                        out.push(v);
+                    shift.clear();
+                    shift.extend((0..basis.len() / len).map(|_| style.sample(rng)));
+                    let start = out.len();
+                    out.extend(x.iter().map(|&xv| xv + noise.sample(rng)));
+                    let v = &mut out[start..];
+                    for (&sv, b) in shift.iter().zip(basis.chunks_exact(len)) {
+                        v.iter_mut().zip(b).for_each(|(o, &bv)| *o += sv * bv);
                     }
                 }
                 Augment::Image {

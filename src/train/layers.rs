@@ -1,5 +1,8 @@
 //! Linear and batch-norm layers over candle `Var`s that we own, so that initialisation is seeded
 //! (candle's CPU RNG cannot be seeded) and parameter order is stable (sorted by name).
+//!
+//! On N×D inputs the layers run through the fused kernels of [`super::fused`] (one graph node
+//! per layer, `gemm` called directly); 4-D (convolutional) batch-norm keeps candle's tensor ops.
 
 use candle_core::{Result, Tensor, Var};
 use rand::rngs::StdRng;
@@ -7,6 +10,31 @@ use rand_distr::{Distribution, Uniform};
 use std::collections::BTreeMap;
 
 use candle_core::Device;
+
+use super::fused;
+
+/// glibc's malloc returns every freed block above 128 KiB to the kernel and maps it again on the
+/// next allocation; a training step allocates and frees dozens of such buffers, so about a third
+/// of its time went to page faults. Raise the mmap and trim thresholds once, process-wide.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            extern "C" {
+                fn mallopt(param: i32, value: i32) -> i32;
+            }
+            const M_TRIM_THRESHOLD: i32 = -1;
+            const M_MMAP_THRESHOLD: i32 = -3;
+            // SAFETY: mallopt only adjusts glibc's allocator parameters; both values are in range
+            // (the mmap threshold may be at most 32 MiB on 64-bit glibc).
+            unsafe {
+                mallopt(M_MMAP_THRESHOLD, 32 << 20);
+                mallopt(M_TRIM_THRESHOLD, 256 << 20);
+            }
+        });
+    }
+}
 
 /// Trainable parameters by dotted name (`encoder.0.weight`); a BTreeMap so that iteration order,
 /// and with it every seeded draw, is the same on every run.
@@ -17,6 +45,7 @@ pub struct Params {
 
 impl Params {
     fn add(&mut self, name: String, values: Vec<f32>, shape: &[usize]) -> Result<Var> {
+        tune_allocator();
         let t = Tensor::from_vec(values, shape, &Device::Cpu)?;
         let v = Var::from_tensor(&t)?;
         self.vars.insert(name, v.clone());
@@ -28,12 +57,12 @@ impl Params {
     pub fn ema_from(&self, other: &Params, tau: f64) -> Result<()> {
         for (name, var) in &self.vars {
             if let Some(src) = other.vars.get(name) {
-                let next = if tau == 0.0 {
-                    src.as_tensor().copy()?
+                if tau == 0.0 {
+                    var.set(&src.as_tensor().copy()?)?;
                 } else {
-                    ((var.as_tensor() * tau)? + (src.as_tensor() * (1.0 - tau))?)?
-                };
-                var.set(&next)?;
+                    var.as_tensor()
+                        .inplace_op2(src.as_tensor(), &fused::EmaStep { tau: tau as f32 })?;
+                }
             }
         }
         Ok(())
@@ -75,8 +104,12 @@ impl Linear {
         })
     }
 
+    /// N×D input (fused kernel); other ranks multiply over the last dimension.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        x.matmul(&self.weight.as_tensor().t()?)?
+        if x.rank() == 2 {
+            return fused::linear(x, self.weight.as_tensor(), self.bias.as_tensor());
+        }
+        x.broadcast_matmul(&self.weight.as_tensor().t()?)?
             .broadcast_add(self.bias.as_tensor())
     }
 }
@@ -152,6 +185,23 @@ impl BatchNorm {
 
     /// N×C input: statistics over N. N×C×H×W input: per channel, over N, H and W.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        if x.rank() == 2 {
+            return fused::batch_norm(x, self.gamma.as_tensor(), self.beta.as_tensor(), false);
+        }
+        self.forward_unfused(x)
+    }
+
+    /// ReLU(batch-norm(x)), fused into one op for N×C inputs.
+    pub fn forward_relu(&self, x: &Tensor) -> Result<Tensor> {
+        if x.rank() == 2 {
+            return fused::batch_norm(x, self.gamma.as_tensor(), self.beta.as_tensor(), true);
+        }
+        self.forward_unfused(x)?.relu()
+    }
+
+    /// The same normalisation from candle's tensor ops (the reference of the fused kernel, and
+    /// the path of 4-D inputs).
+    pub fn forward_unfused(&self, x: &Tensor) -> Result<Tensor> {
         let (mean, gamma, beta) = if x.rank() == 4 {
             let c = x.dim(1)?;
             (

@@ -4,6 +4,7 @@ use candle_core::{bail, Result, Tensor};
 
 /// Mean over rows of the negative cosine similarity −⟨p, z⟩ / (‖p‖ ‖z‖), with the norms clamped
 /// at 1e-12 as PyTorch's `F.normalize`. Range [−1, 1]; −1 when every pair is aligned.
+/// One fused op ([`super::fused::NegCosineOp`]).
 pub fn negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
     if p.dims() != z.dims() || p.rank() != 2 {
         bail!(
@@ -12,9 +13,7 @@ pub fn negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
             z.dims()
         );
     }
-    let pn = p.broadcast_div(&p.sqr()?.sum_keepdim(1)?.sqrt()?.maximum(1e-12)?)?;
-    let zn = z.broadcast_div(&z.sqr()?.sum_keepdim(1)?.sqrt()?.maximum(1e-12)?)?;
-    (pn * zn)?.sum(1)?.mean(0)?.neg()
+    super::fused::negative_cosine(p, z)
 }
 
 /// The symmetric loss of SimSiam and BYOL: ½ D(p₁, t₂) + ½ D(p₂, t₁), where tᵢ is the target

@@ -111,8 +111,8 @@ impl Encoder {
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
         match self {
             Encoder::Mlp { l1, bn1, l2, bn2 } => {
-                let h = bn1.forward(&l1.forward(x)?)?.relu()?;
-                bn2.forward(&l2.forward(&h)?)?.relu()
+                let h = bn1.forward_relu(&l1.forward(x)?)?;
+                bn2.forward_relu(&l2.forward(&h)?)
             }
             Encoder::Cnn {
                 shape: (c, h, w),
@@ -125,9 +125,9 @@ impl Encoder {
             } => {
                 let b = x.dim(0)?;
                 let x = x.reshape((b, *c, *h, *w))?;
-                let y = bn1.forward(&c1.forward(&x)?)?.relu()?;
-                let y = bn2.forward(&c2.forward(&y)?)?.relu()?.flatten_from(1)?;
-                bn3.forward(&fc.forward(&y)?)?.relu()
+                let y = bn1.forward_relu(&c1.forward(&x)?)?;
+                let y = bn2.forward_relu(&c2.forward(&y)?)?.flatten_from(1)?;
+                bn3.forward_relu(&fc.forward(&y)?)
             }
         }
     }
@@ -159,7 +159,7 @@ impl Head {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let h = self.bn1.forward(&self.l1.forward(x)?)?.relu()?;
+        let h = self.bn1.forward_relu(&self.l1.forward(x)?)?;
         let y = self.l2.forward(&h)?;
         match &self.bn2 {
             Some(bn) => bn.forward(&y),

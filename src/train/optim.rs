@@ -1,17 +1,20 @@
 //! SGD with momentum and weight decay, PyTorch's semantics (`torch.optim.SGD`, dampening 0,
 //! not Nesterov): g ← ∇ + λ·w; b ← μ·b + g (b = g at the first step); w ← w − η·b.
-//! candle-nn's SGD has neither momentum nor weight decay.
+//! candle-nn's SGD has neither momentum nor weight decay. The update runs in place on each
+//! weight's storage ([`super::fused::SgdStep`]), with the momentum buffers kept as plain vectors.
 
 use candle_core::backprop::GradStore;
-use candle_core::{Result, Tensor};
+use candle_core::Result;
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use super::fused::SgdStep;
 use super::layers::Params;
 
 pub struct MomentumSgd {
     momentum: f64,
     weight_decay: f64,
-    buffers: BTreeMap<String, Tensor>,
+    buffers: BTreeMap<String, Vec<f32>>,
 }
 
 impl MomentumSgd {
@@ -29,18 +32,14 @@ impl MomentumSgd {
             let Some(grad) = grads.get(var.as_tensor()) else {
                 continue;
             };
-            let w = var.as_tensor();
-            let g = if self.weight_decay > 0.0 {
-                (grad + (w * self.weight_decay)?)?
-            } else {
-                grad.clone()
+            let buffer = self.buffers.entry(name.clone()).or_default();
+            let op = SgdStep {
+                buffer: RefCell::new(buffer),
+                lr: lr as f32,
+                momentum: self.momentum as f32,
+                weight_decay: self.weight_decay as f32,
             };
-            let buf = match self.buffers.get(name) {
-                Some(b) if self.momentum > 0.0 => ((b * self.momentum)? + g)?,
-                _ => g,
-            };
-            var.set(&(w - (&buf * lr)?)?)?;
-            self.buffers.insert(name.clone(), buf);
+            var.as_tensor().inplace_op2(&grad.contiguous()?, &op)?;
         }
         Ok(())
     }
@@ -57,7 +56,7 @@ pub fn cosine_lr(base: f64, step: usize, total: usize) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var};
+    use candle_core::{Device, Tensor, Var};
 
     #[test]
     fn matches_pytorch_sgd_by_hand() {
