@@ -6,6 +6,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod estimate;
 pub mod input;
 pub mod output;
 pub mod pipeline;
@@ -51,6 +52,11 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Estimate(args) => {
+            let out = estimate::run(&args)?;
+            estimate::print(&out, args.json)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Report(args) => {
             let (file, record) = output::read_record(&args.dir)?;
