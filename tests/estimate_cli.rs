@@ -135,13 +135,25 @@ fn values_match_the_reference_spec() {
     assert_eq!(j["method"], "kl");
     assert_eq!(j["units"], "nats");
     assert_eq!(j["nonfinite"], Value::Null);
-    assert_eq!((j["k"].as_u64(), j["n"].as_u64(), j["d"].as_u64()), (Some(3), Some(2000), Some(2)));
+    assert_eq!(
+        (j["k"].as_u64(), j["n"].as_u64(), j["d"].as_u64()),
+        (Some(3), Some(2000), Some(2))
+    );
     assert_eq!(j["warnings"], serde_json::json!([]));
     assert_eq!(j["degenerate"], false);
 
     let j = est_json(
         &[
-            &["entropy", &f, "--method", "kl", "--k", "5", "--norm", "euclidean"],
+            &[
+                "entropy",
+                &f,
+                "--method",
+                "kl",
+                "--k",
+                "5",
+                "--norm",
+                "euclidean",
+            ],
             &v[..],
         ]
         .concat(),
@@ -162,7 +174,10 @@ fn values_match_the_reference_spec() {
             1e-9,
             method,
         );
-        assert_eq!((j["dx"].as_u64(), j["dy"].as_u64(), j["d"].as_u64()), (Some(2), Some(2), Some(4)));
+        assert_eq!(
+            (j["dx"].as_u64(), j["dy"].as_u64(), j["d"].as_u64()),
+            (Some(2), Some(2), Some(4))
+        );
     }
 
     let j = est_json(&[&["cond-entropy", &f, "--method", "kl"], &pair[..]].concat());
@@ -183,10 +198,23 @@ fn values_match_the_reference_spec() {
     );
     assert_eq!(j["bins"], 8);
     assert_eq!(j["k"], Value::Null);
-    let j = est_json(&[&["mi", &f, "--method", "binned-mm", "--bins", "16"], &pair[..]].concat());
+    let j = est_json(
+        &[
+            &["mi", &f, "--method", "binned-mm", "--bins", "16"],
+            &pair[..],
+        ]
+        .concat(),
+    );
     close(
         value(&j),
-        spec_value(ds, "I(V;Vp)", "binned-miller-madow", None, None, Some("B=16 ")),
+        spec_value(
+            ds,
+            "I(V;Vp)",
+            "binned-miller-madow",
+            None,
+            None,
+            Some("B=16 "),
+        ),
         1e-12,
         "binned-mm I",
     );
@@ -201,14 +229,18 @@ fn values_match_the_reference_spec() {
     // A second dataset, 1-D, small k.
     let ds = "tiny_pair";
     let f = data(ds);
-    let j = est_json(&["entropy", &f, "--method", "kl", "--k", "5", "--x-cols", "1:2"]);
+    let j = est_json(&[
+        "entropy", &f, "--method", "kl", "--k", "5", "--x-cols", "1:2",
+    ]);
     close(
         value(&j),
         spec_value(ds, "H(Vp)", "kl", Some(5), Some("max"), None),
         1e-9,
         "tiny H(Vp)",
     );
-    let j = est_json(&["mi", &f, "--method", "ksg2", "--x-cols", "0:1", "--y-cols", "1:"]);
+    let j = est_json(&[
+        "mi", &f, "--method", "ksg2", "--x-cols", "0:1", "--y-cols", "1:",
+    ]);
     close(
         value(&j),
         spec_value(ds, "I(V;Vp)", "ksg2", Some(3), None, None),
@@ -221,13 +253,22 @@ fn values_match_the_reference_spec() {
 fn the_human_line_and_warnings() {
     let f = data("corr_pair_d1_rho0.6");
     let out = bin()
-        .args(["estimate", "entropy", &f, "--method", "kl", "--x-cols", "0:1"])
+        .args([
+            "estimate", "entropy", &f, "--method", "kl", "--x-cols", "0:1",
+        ])
         .assert()
         .success()
         .get_output()
         .clone();
     let line = String::from_utf8(out.stdout).unwrap();
-    let want = spec_value("corr_pair_d1_rho0.6", "H(V)", "kl", Some(3), Some("max"), None);
+    let want = spec_value(
+        "corr_pair_d1_rho0.6",
+        "H(V)",
+        "kl",
+        Some(3),
+        Some("max"),
+        None,
+    );
     assert_eq!(
         line.trim_end(),
         format!("H(X) = {want:.4} nats (kl, k=3, max-norm, N=2000, d=1)")
@@ -235,16 +276,24 @@ fn the_human_line_and_warnings() {
     assert!(out.stderr.is_empty());
 
     let out = bin()
-        .args(["estimate", "mi", &f, "--method", "ksg1", "--x-cols", "0:1", "--y-cols", "0:2"])
+        .args([
+            "estimate", "mi", &f, "--method", "ksg1", "--x-cols", "0:1", "--y-cols", "0:2",
+        ])
         .assert()
         .success()
         .get_output()
         .clone();
     let line = String::from_utf8(out.stdout).unwrap();
     assert!(line.starts_with("I(X;Y) = "), "{line}");
-    assert!(line.contains("(ksg1, k=3, max-norm, N=2000, dx=1, dy=2)"), "{line}");
+    assert!(
+        line.contains("(ksg1, k=3, max-norm, N=2000, dx=1, dy=2)"),
+        "{line}"
+    );
     let err = String::from_utf8(out.stderr).unwrap();
-    assert!(err.contains("warning: --x-cols 0:1 and --y-cols 0:2 overlap"), "{err}");
+    assert!(
+        err.contains("warning: --x-cols 0:1 and --y-cols 0:2 overlap"),
+        "{err}"
+    );
 }
 
 /// A deterministic 300×4 matrix with a dependence between columns 0..2 and 2..4.
@@ -311,8 +360,7 @@ fn write_formats(dir: &Path) -> [String; 4] {
         ),
         (
             "other".to_string(),
-            safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![10, 4], &b)
-                .unwrap(),
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F64, vec![10, 4], &b).unwrap(),
         ),
     ];
     std::fs::write(&p_st, safetensors::serialize(views, None).unwrap()).unwrap();
@@ -339,10 +387,34 @@ fn every_format_gives_the_same_value() {
     let inputs = write_formats(dir.path());
     let cases: Vec<Vec<&str>> = vec![
         vec!["entropy", "--method", "kl", "--x-cols", "0:2"],
-        vec!["mi", "--method", "ksg1", "--x-cols", "0:2", "--y-cols", "2:4"],
-        vec!["mi", "--method", "ksg2", "--k", "4", "--x-cols", "0:1", "--y-cols", "2:3"],
-        vec!["cond-entropy", "--method", "kl", "--norm", "euclidean", "--x-cols", "2:", "--y-cols", ":2"],
-        vec!["mi", "--method", "binned-mm", "--bins", "5", "--x-cols", "0:2", "--y-cols", "2:4"],
+        vec![
+            "mi", "--method", "ksg1", "--x-cols", "0:2", "--y-cols", "2:4",
+        ],
+        vec![
+            "mi", "--method", "ksg2", "--k", "4", "--x-cols", "0:1", "--y-cols", "2:3",
+        ],
+        vec![
+            "cond-entropy",
+            "--method",
+            "kl",
+            "--norm",
+            "euclidean",
+            "--x-cols",
+            "2:",
+            "--y-cols",
+            ":2",
+        ],
+        vec![
+            "mi",
+            "--method",
+            "binned-mm",
+            "--bins",
+            "5",
+            "--x-cols",
+            "0:2",
+            "--y-cols",
+            "2:4",
+        ],
         vec!["entropy", "--method", "gaussian"],
     ];
     for case in cases {
@@ -376,14 +448,21 @@ fn column_ranges_select_the_same_data_as_a_narrower_file() {
     assert_eq!(value(&a), value(&b));
     assert_eq!(a["x_cols"], "1:3");
     assert_eq!(b["x_cols"], "0:2");
-    let a = est_json(&["mi", &npy_path, "--method", "ksg1", "--x-cols", "1:2", "--y-cols", "2:3"]);
-    let b = est_json(&["mi", &narrow, "--method", "ksg1", "--x-cols", ":1", "--y-cols", "1:"]);
+    let a = est_json(&[
+        "mi", &npy_path, "--method", "ksg1", "--x-cols", "1:2", "--y-cols", "2:3",
+    ]);
+    let b = est_json(&[
+        "mi", &narrow, "--method", "ksg1", "--x-cols", ":1", "--y-cols", "1:",
+    ]);
     assert_eq!(value(&a), value(&b));
 
     // A 1-D array is one column.
     let one = dir.path().join("one.npy");
     let col: Vec<f64> = m.iter().map(|r| r[1]).collect();
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}", col.len());
+    let mut header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
+        col.len()
+    );
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -404,41 +483,128 @@ fn usage_errors_exit_2_and_name_the_flag() {
     let cases: Vec<(Vec<&str>, &[&str])> = vec![
         (
             vec!["entropy", &f, "--method", "ksg1"],
-            &["--method ksg1", "valid methods: kl, binned, binned-mm, gaussian"],
+            &[
+                "--method ksg1",
+                "valid methods: kl, binned, binned-mm, gaussian",
+            ],
         ),
         (
-            vec!["mi", &f, "--method", "kl", "--x-cols", "0:1", "--y-cols", "1:2"],
+            vec![
+                "mi", &f, "--method", "kl", "--x-cols", "0:1", "--y-cols", "1:2",
+            ],
             &["valid methods: ksg1, ksg2, binned, binned-mm, gaussian"],
         ),
         (
-            vec!["cond-entropy", &f, "--method", "ksg2", "--x-cols", "0:1", "--y-cols", "1:2"],
+            vec![
+                "cond-entropy",
+                &f,
+                "--method",
+                "ksg2",
+                "--x-cols",
+                "0:1",
+                "--y-cols",
+                "1:2",
+            ],
             &["valid methods: kl, binned, binned-mm, gaussian"],
         ),
-        (vec!["mi", &f, "--method", "ksg1"], &["needs --x-cols A:B and --y-cols A:B"]),
-        (vec!["mi", &f, "--method", "ksg1", "--x-cols", "0:1"], &["needs --y-cols"]),
-        (vec!["cond-entropy", &f, "--method", "kl", "--y-cols", "0:1"], &["needs --x-cols"]),
-        (vec!["entropy", &f, "--method", "kl", "--y-cols", "0:1"], &["--y-cols applies to"]),
-        (vec!["entropy", &f, "--method", "binned", "--k", "3"], &["--k applies to the k-NN methods"]),
-        (vec!["entropy", &f, "--method", "kl", "--bins", "8"], &["--bins applies to"]),
-        (vec!["entropy", &f, "--method", "kl", "--k", "0"], &["--k 0"]),
-        (vec!["entropy", &f, "--method", "binned", "--bins", "0"], &["--bins 0"]),
         (
-            vec!["mi", &f, "--method", "ksg1", "--norm", "euclidean", "--x-cols", "0:1", "--y-cols", "1:2"],
+            vec!["mi", &f, "--method", "ksg1"],
+            &["needs --x-cols A:B and --y-cols A:B"],
+        ),
+        (
+            vec!["mi", &f, "--method", "ksg1", "--x-cols", "0:1"],
+            &["needs --y-cols"],
+        ),
+        (
+            vec!["cond-entropy", &f, "--method", "kl", "--y-cols", "0:1"],
+            &["needs --x-cols"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--y-cols", "0:1"],
+            &["--y-cols applies to"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "binned", "--k", "3"],
+            &["--k applies to the k-NN methods"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--bins", "8"],
+            &["--bins applies to"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--k", "0"],
+            &["--k 0"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "binned", "--bins", "0"],
+            &["--bins 0"],
+        ),
+        (
+            vec![
+                "mi",
+                &f,
+                "--method",
+                "ksg1",
+                "--norm",
+                "euclidean",
+                "--x-cols",
+                "0:1",
+                "--y-cols",
+                "1:2",
+            ],
             &["--norm euclidean", "max-norm"],
         ),
-        (vec!["entropy", &f, "--method", "gaussian", "--norm", "max"], &["--norm max"]),
-        (vec!["entropy", &f, "--method", "kl", "--ridge", "1e-6"], &["--ridge applies to"]),
-        (vec!["entropy", &f, "--method", "gaussian", "--ridge", "-1"], &["--ridge -1"]),
-        (vec!["entropy", &f, "--method", "kl", "--seed", "3"], &["--seed applies to --jitter"]),
-        (vec!["entropy", &f, "--method", "kl", "--jitter", "0"], &["--jitter 0", "> 0"]),
-        (vec!["entropy", &f, "--method", "kl", "--jitter", "-1"], &["--jitter -1", "> 0"]),
-        (vec!["entropy", &f, "--method", "kl", "--k", "20"], &["--k 20", "has 20 rows", "k < N"]),
-        (vec!["entropy", &f, "--method", "kl", "--x-cols", "1:5"], &["--x-cols 1:5: out of range", "has 2 columns"]),
-        (vec!["entropy", &f, "--method", "kl", "--x-cols", "2"], &["--x-cols '2'", "A:B (half-open, 0-based)"]),
-        (vec!["mi", &f, "--method", "ksg1", "--x-cols", "0:1", "--y-cols", "1:1"], &["--y-cols '1:1'"]),
-        (vec!["entropy", &f, "--method", "nope"], &["invalid value 'nope'", "kl"]),
+        (
+            vec!["entropy", &f, "--method", "gaussian", "--norm", "max"],
+            &["--norm max"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--ridge", "1e-6"],
+            &["--ridge applies to"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "gaussian", "--ridge", "-1"],
+            &["--ridge -1"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--seed", "3"],
+            &["--seed applies to --jitter"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--jitter", "0"],
+            &["--jitter 0", "> 0"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--jitter", "-1"],
+            &["--jitter -1", "> 0"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--k", "20"],
+            &["--k 20", "has 20 rows", "k < N"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--x-cols", "1:5"],
+            &["--x-cols 1:5: out of range", "has 2 columns"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "kl", "--x-cols", "2"],
+            &["--x-cols '2'", "A:B (half-open, 0-based)"],
+        ),
+        (
+            vec![
+                "mi", &f, "--method", "ksg1", "--x-cols", "0:1", "--y-cols", "1:1",
+            ],
+            &["--y-cols '1:1'"],
+        ),
+        (
+            vec!["entropy", &f, "--method", "nope"],
+            &["invalid value 'nope'", "kl"],
+        ),
         (vec!["entropy", &f], &["--method"]),
-        (vec!["variance", &f, "--method", "kl"], &["invalid value 'variance'"]),
+        (
+            vec!["variance", &f, "--method", "kl"],
+            &["invalid value 'variance'"],
+        ),
     ];
     for (args, needles) in cases {
         let err = est_fails(&args);
@@ -465,13 +631,19 @@ fn bad_input_exits_2_and_names_the_file() {
     let cases: Vec<(String, Vec<&str>)> = vec![
         (missing.clone(), vec!["missing.npy", "no such file"]),
         (p("data.txt"), vec!["data.txt", "unknown input format"]),
-        (p("nan.csv"), vec!["nan.csv", "non-finite", "row 1, column 1"]),
+        (
+            p("nan.csv"),
+            vec!["nan.csv", "non-finite", "row 1, column 1"],
+        ),
         (p("text.csv"), vec!["text.csv", "'x' is not a number"]),
         (p("empty.npy"), vec!["empty.npy", "empty"]),
         (npz_path.clone(), vec!["holds 2 arrays", "emb, other"]),
         (format!("{npz_path}:nope"), vec!["no array 'nope'"]),
         (st_path.clone(), vec!["holds 2 arrays"]),
-        (format!("{}:x", p("data.csv")), vec!["a .csv file holds a single array"]),
+        (
+            format!("{}:x", p("data.csv")),
+            vec!["a .csv file holds a single array"],
+        ),
     ];
     for (input, needles) in cases {
         let err = est_fails(&["entropy", &input, "--method", "kl"]);
@@ -504,7 +676,16 @@ fn collapsed_data_minus_infinity_refusal_or_flag() {
         .stdout(contains("H(X) = -inf nats"))
         .stderr(contains("warning: "));
     // Chain rule: -inf - (-inf) = NaN, as in the spec.
-    let j = est_json(&["cond-entropy", &f, "--method", "kl", "--x-cols", "0:8", "--y-cols", "8:16"]);
+    let j = est_json(&[
+        "cond-entropy",
+        &f,
+        "--method",
+        "kl",
+        "--x-cols",
+        "0:8",
+        "--y-cols",
+        "8:16",
+    ]);
     assert_eq!(j["nonfinite"], "nan");
     assert_eq!(
         spec(ds, "H(V|Vp)", "kl-chain", Some(3), None, None)["nonfinite"],
@@ -518,12 +699,23 @@ fn collapsed_data_minus_infinity_refusal_or_flag() {
     let pair = ["--x-cols", "0:8", "--y-cols", "8:16"];
     for m in ["ksg1", "ksg2"] {
         let err = est_fails(&[&["mi", f.as_str(), "--method", m], &pair[..]].concat());
-        for n in ["degenerate", "every row is identical", "--jitter", "--allow-degenerate"] {
+        for n in [
+            "degenerate",
+            "every row is identical",
+            "--jitter",
+            "--allow-degenerate",
+        ] {
             assert!(err.contains(n), "{m}: missing '{n}' in {err}");
         }
     }
     // ... printed flagged on request, equal to the spec's artefact.
-    let j = est_json(&[&["mi", f.as_str(), "--method", "ksg1", "--allow-degenerate"], &pair[..]].concat());
+    let j = est_json(
+        &[
+            &["mi", f.as_str(), "--method", "ksg1", "--allow-degenerate"],
+            &pair[..],
+        ]
+        .concat(),
+    );
     close(
         value(&j),
         spec_value(ds, "I(V;Vp)", "ksg1", Some(3), None, None),
@@ -532,7 +724,20 @@ fn collapsed_data_minus_infinity_refusal_or_flag() {
     );
     assert_eq!(j["degenerate"], true);
     // ... or with tie-breaking noise: a small value, reproducible, the noise reported.
-    let jit = [&["mi", f.as_str(), "--method", "ksg1", "--jitter", "1e-3", "--seed", "7"], &pair[..]].concat();
+    let jit = [
+        &[
+            "mi",
+            f.as_str(),
+            "--method",
+            "ksg1",
+            "--jitter",
+            "1e-3",
+            "--seed",
+            "7",
+        ],
+        &pair[..],
+    ]
+    .concat();
     let a = est_json(&jit);
     let b = est_json(&jit);
     assert_eq!(a["value"], b["value"]);
@@ -552,10 +757,20 @@ fn ties_and_constant_columns() {
     let f = data(ds);
     let j = est_json(&["entropy", &f, "--method", "kl", "--x-cols", "0:1"]);
     assert_eq!(j["nonfinite"], "-inf");
-    let err = est_fails(&["mi", &f, "--method", "ksg1", "--x-cols", "0:1", "--y-cols", "1:2"]);
+    let err = est_fails(&[
+        "mi", &f, "--method", "ksg1", "--x-cols", "0:1", "--y-cols", "1:2",
+    ]);
     assert!(err.contains("neighbour at distance 0"), "{err}");
     let j = est_json(&[
-        "mi", &f, "--method", "ksg2", "--x-cols", "0:1", "--y-cols", "1:2", "--allow-degenerate",
+        "mi",
+        &f,
+        "--method",
+        "ksg2",
+        "--x-cols",
+        "0:1",
+        "--y-cols",
+        "1:2",
+        "--allow-degenerate",
     ]);
     close(
         value(&j),
@@ -569,7 +784,15 @@ fn ties_and_constant_columns() {
     let f = data(ds);
     let err = est_fails(&["entropy", &f, "--method", "kl", "--x-cols", "0:4"]);
     assert!(err.contains("constant column"), "{err}");
-    let j = est_json(&["entropy", &f, "--method", "kl", "--x-cols", "0:4", "--allow-degenerate"]);
+    let j = est_json(&[
+        "entropy",
+        &f,
+        "--method",
+        "kl",
+        "--x-cols",
+        "0:4",
+        "--allow-degenerate",
+    ]);
     close(
         value(&j),
         spec_value(ds, "H(V)", "kl", Some(3), Some("max"), None),
@@ -578,7 +801,9 @@ fn ties_and_constant_columns() {
     );
     assert_eq!(j["degenerate"], true);
     // KSG-1 with constant columns but no ties is an estimate: printed with the warning.
-    let j = est_json(&["mi", &f, "--method", "ksg1", "--x-cols", "0:4", "--y-cols", "4:8"]);
+    let j = est_json(&[
+        "mi", &f, "--method", "ksg1", "--x-cols", "0:4", "--y-cols", "4:8",
+    ]);
     close(
         value(&j),
         spec_value(ds, "I(V;Vp)", "ksg1", Some(3), None, None),

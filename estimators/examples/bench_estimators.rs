@@ -18,7 +18,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use ib_estimators::knn::neighbors::KD_TREE_MAX_DIM;
+use ib_estimators::knn::neighbors::MAX_TREE_AUTO_DIM;
 use ib_estimators::{kl_entropy, ksg_mutual_information, KnnParams, KsgAlgorithm};
 use ndarray::Array2;
 use rand::{rngs::StdRng, SeedableRng};
@@ -63,7 +63,11 @@ fn opts() -> Opts {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let mut val = || it.next().unwrap_or_else(|| panic!("{a} needs a value")).clone();
+        let mut val = || {
+            it.next()
+                .unwrap_or_else(|| panic!("{a} needs a value"))
+                .clone()
+        };
         match a.as_str() {
             "--ns" => o.ns = parse_list(&val()),
             "--ds" => o.ds = parse_list(&val()),
@@ -86,7 +90,8 @@ fn opts() -> Opts {
 fn data(n: usize, d: usize, seed: u64) -> (Array2<f64>, Array2<f64>) {
     let mut rng = StdRng::seed_from_u64(seed ^ ((n as u64) << 8) ^ d as u64);
     let x = Array2::from_shape_simple_fn((n, d), || StandardNormal.sample(&mut rng));
-    let noise: Array2<f64> = Array2::from_shape_simple_fn((n, d), || StandardNormal.sample(&mut rng));
+    let noise: Array2<f64> =
+        Array2::from_shape_simple_fn((n, d), || StandardNormal.sample(&mut rng));
     let y = &x * 0.6 + &noise * 0.8;
     (x, y)
 }
@@ -94,8 +99,7 @@ fn data(n: usize, d: usize, seed: u64) -> (Array2<f64>, Array2<f64>) {
 /// Writes a C-order little-endian float64 `.npy` (format 1.0).
 fn write_npy(path: &Path, a: &Array2<f64>) -> std::io::Result<()> {
     let (n, d) = a.dim();
-    let mut header =
-        format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {d}), }}");
+    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': ({n}, {d}), }}");
     // magic (6) + version (2) + header length (2) + header + '\n' is a multiple of 64.
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
@@ -127,12 +131,12 @@ fn main() {
         for &d in &o.ds {
             // Joint dimension of the searched space and whether the search is O(N^2).
             let d_search = if measure == "ksg1" { 2 * d } else { d };
-            let quadratic = d_search > KD_TREE_MAX_DIM;
+            let quadratic = d_search > MAX_TREE_AUTO_DIM;
             let mut prev: Option<(usize, f64)> = None;
             for &n in &o.ns {
                 let mut row = serde_json::json!({
                     "measure": measure, "d": d, "n": n, "k": 3, "threads": threads,
-                    "search": if d_search == 1 { "sorted" } else if quadratic { "brute-force" } else { "kd-tree" },
+                    "search": if d_search == 1 { "sorted" } else if quadratic { "brute-force" } else { "max-norm k-d tree" },
                 });
                 if let Some((pn, pt)) = prev {
                     let r = n as f64 / pn as f64;

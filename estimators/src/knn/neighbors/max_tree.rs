@@ -33,8 +33,6 @@ struct Node {
     /// Children (0 for a leaf: the root is never a child).
     left: usize,
     right: usize,
-    /// A leaf whose points are all the same vector.
-    same: bool,
 }
 
 struct MaxTree {
@@ -44,6 +42,8 @@ struct MaxTree {
     /// Original index of each tree-order position.
     idx: Vec<usize>,
     nodes: Vec<Node>,
+    /// Bounding box of node `i`: `lo` at `boxes[2·d·i..]`, `hi` right after.
+    boxes: Vec<f64>,
 }
 
 impl MaxTree {
@@ -51,7 +51,8 @@ impl MaxTree {
         let (n, d) = (p.n, p.d);
         let mut order: Vec<usize> = (0..n).collect();
         let mut nodes = Vec::with_capacity(2 * n / LEAF + 2);
-        build(p, &mut order, 0, n, &mut nodes);
+        let mut boxes = Vec::with_capacity((2 * n / LEAF + 2) * 2 * d);
+        build(p, &mut order, 0, n, &mut nodes, &mut boxes);
         let mut pts = Vec::with_capacity(n * d);
         for &i in &order {
             pts.extend_from_slice(p.row(i));
@@ -61,7 +62,21 @@ impl MaxTree {
             pts,
             idx: order,
             nodes,
+            boxes,
         }
+    }
+
+    /// The largest max-norm distance from `q` to any point of the node's bounding box: every
+    /// computed distance to a point inside is ≤ this (rounding is monotone).
+    #[inline]
+    fn farthest(&self, node: usize, q: &[f64]) -> f64 {
+        let b = &self.boxes[2 * self.d * node..2 * self.d * (node + 1)];
+        let (lo, hi) = b.split_at(self.d);
+        let mut m = 0.0f64;
+        for c in 0..self.d {
+            m = m.max((q[c] - lo[c]).abs()).max((hi[c] - q[c]).abs());
+        }
+        m
     }
 
     #[inline]
@@ -106,14 +121,13 @@ impl MaxTree {
             return 0;
         }
         let nd = self.nodes[node];
+        let q = self.row(pos);
+        // The whole node inside the radius: count it without visiting its points.
+        let far = self.farthest(node, q);
+        if (strict && far < r) || (!strict && far <= r) {
+            return nd.end - nd.start - usize::from((nd.start..nd.end).contains(&pos));
+        }
         if nd.left == 0 {
-            let q = self.row(pos);
-            if nd.same {
-                // One vector repeated: all in or all out.
-                let inside = within_max(q, self.row(nd.start), r, strict);
-                let others = nd.end - nd.start - usize::from((nd.start..nd.end).contains(&pos));
-                return if inside { others } else { 0 };
-            }
             return (nd.start..nd.end)
                 .filter(|&j| j != pos && within_max(q, self.row(j), r, strict))
                 .count();
@@ -149,7 +163,14 @@ impl MaxTree {
 }
 
 /// Builds the subtree over `order[start..end]`, returns its node index.
-fn build(p: &Points, order: &mut [usize], start: usize, end: usize, nodes: &mut Vec<Node>) -> usize {
+fn build(
+    p: &Points,
+    order: &mut [usize],
+    start: usize,
+    end: usize,
+    nodes: &mut Vec<Node>,
+    boxes: &mut Vec<f64>,
+) -> usize {
     let id = nodes.len();
     nodes.push(Node {
         start,
@@ -158,12 +179,7 @@ fn build(p: &Points, order: &mut [usize], start: usize, end: usize, nodes: &mut 
         split: 0.0,
         left: 0,
         right: 0,
-        same: false,
     });
-    if end - start <= LEAF {
-        return id;
-    }
-    // Coordinate of widest spread.
     let d = p.d;
     let mut lo = vec![f64::INFINITY; d];
     let mut hi = vec![f64::NEG_INFINITY; d];
@@ -173,12 +189,18 @@ fn build(p: &Points, order: &mut [usize], start: usize, end: usize, nodes: &mut 
             hi[c] = hi[c].max(v);
         }
     }
-    let (dim, spread) = (0..d)
-        .map(|c| (c, hi[c] - lo[c]))
-        .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
+    boxes.extend_from_slice(&lo);
+    boxes.extend_from_slice(&hi);
+    if end - start <= LEAF {
+        return id;
+    }
+    // Coordinate of widest spread.
+    let (dim, spread) =
+        (0..d)
+            .map(|c| (c, hi[c] - lo[c]))
+            .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
     if spread <= 0.0 {
-        // Every point here is the same vector: a (large) leaf.
-        nodes[id].same = true;
+        // Every point here is the same vector: a (large) leaf, counted whole by `count`.
         return id;
     }
     let mid = start + (end - start) / 2;
@@ -186,8 +208,8 @@ fn build(p: &Points, order: &mut [usize], start: usize, end: usize, nodes: &mut 
         p.data[a * d + dim].total_cmp(&p.data[b * d + dim])
     });
     let split = p.data[order[mid] * d + dim];
-    let left = build(p, order, start, mid, nodes);
-    let right = build(p, order, mid, end, nodes);
+    let left = build(p, order, start, mid, nodes, boxes);
+    let right = build(p, order, mid, end, nodes, boxes);
     nodes[id] = Node {
         start,
         end,
@@ -195,7 +217,6 @@ fn build(p: &Points, order: &mut [usize], start: usize, end: usize, nodes: &mut 
         split,
         left,
         right,
-        same: false,
     };
     id
 }

@@ -49,8 +49,9 @@ macro_rules! kd_dispatch {
 pub const KD_TREE_MAX_DIM: usize = 8;
 /// Smallest sample count for which [`Search::Auto`] uses the k-d tree.
 pub const KD_TREE_MIN_N: usize = 512;
-/// Largest dimension for which [`Search::Auto`] uses the max-norm k-d tree (k-th neighbours
-/// and counts under the max-norm); above it, brute force is faster.
+/// Largest dimension for which [`Search::Auto`] uses the max-norm k-d tree for k-th neighbours;
+/// above it, brute force. Radius counts use the tree up to [`KD_TREE_MAX_DIM`] only: KSG's
+/// radii in high dimension cover most of the data and the tree only adds overhead.
 pub const MAX_TREE_AUTO_DIM: usize = 16;
 
 /// Vector norm for distances.
@@ -293,9 +294,15 @@ fn resolve(search: Search, d: usize, n: usize) -> Result<Search, EstimatorError>
 
 /// [`resolve`], except that under the max-norm [`Search::Auto`] takes the max-norm tree up to
 /// [`MAX_TREE_AUTO_DIM`] dimensions (served by [`Search::KdTree`]).
-fn resolve_max(search: Search, d: usize, n: usize, norm: Norm) -> Result<Search, EstimatorError> {
+fn resolve_max(
+    search: Search,
+    d: usize,
+    n: usize,
+    norm: Norm,
+    max_dim: usize,
+) -> Result<Search, EstimatorError> {
     match (search, norm) {
-        (Search::Auto, Norm::Max) if d > 1 && d <= MAX_TREE_AUTO_DIM && n >= KD_TREE_MIN_N => {
+        (Search::Auto, Norm::Max) if d > 1 && d <= max_dim && n >= KD_TREE_MIN_N => {
             Ok(Search::KdTree)
         }
         _ => resolve(search, d, n),
@@ -314,12 +321,17 @@ pub fn kth_neighbor_distances(
     search: Search,
 ) -> Result<Vec<f64>, EstimatorError> {
     check_k(p.n, k)?;
-    Ok(match (resolve_max(search, p.d, p.n, norm)?, norm) {
-        (Search::Sorted, _) => sorted::kth(p, k, norm),
-        (Search::KdTree, Norm::Max) => max_tree::kth(p, k),
-        (Search::KdTree, Norm::Euclidean) => kd_dispatch!(p.d, kd_tree::kth, p, k, norm),
-        _ => brute_force::kth(p, k, norm),
-    })
+    Ok(
+        match (
+            resolve_max(search, p.d, p.n, norm, MAX_TREE_AUTO_DIM)?,
+            norm,
+        ) {
+            (Search::Sorted, _) => sorted::kth(p, k, norm),
+            (Search::KdTree, Norm::Max) => max_tree::kth(p, k),
+            (Search::KdTree, Norm::Euclidean) => kd_dispatch!(p.d, kd_tree::kth, p, k, norm),
+            _ => brute_force::kth(p, k, norm),
+        },
+    )
 }
 
 /// For every sample i, the number of other samples j with `|p_i − p_j|∞ < radii[i]`
@@ -336,11 +348,13 @@ pub fn count_within(
             y_rows: radii.len(),
         });
     }
-    Ok(match resolve_max(search, p.d, p.n, Norm::Max)? {
-        Search::Sorted => sorted::count(p, radii, bound),
-        Search::KdTree => max_tree::count(p, radii, bound),
-        _ => brute_force::count(p, radii, bound),
-    })
+    Ok(
+        match resolve_max(search, p.d, p.n, Norm::Max, KD_TREE_MAX_DIM)? {
+            Search::Sorted => sorted::count(p, radii, bound),
+            Search::KdTree => max_tree::count(p, radii, bound),
+            _ => brute_force::count(p, radii, bound),
+        },
+    )
 }
 
 /// KSG algorithm 2's k-NN rectangle of every sample: with K_i the k nearest neighbours of i in
