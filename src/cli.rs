@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 use crate::check::FailOn;
+use crate::estimate::{Method, NormArg, Quantity};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,6 +36,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Re-render the charts and report.html of a run directory from its run.json.
     Report(ReportArgs),
+    /// Estimate an entropy, mutual information or conditional entropy (nats) from columns of a file.
+    Estimate(EstimateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -190,3 +193,89 @@ pub struct ReportArgs {
     #[arg(value_name = "RUN_DIR")]
     pub dir: PathBuf,
 }
+
+#[derive(Debug, Args)]
+#[command(after_long_help = ESTIMATE_HELP)]
+pub struct EstimateArgs {
+    /// What to estimate: entropy H(X), mi I(X;Y), cond-entropy H(X|Y).
+    #[arg(value_enum, value_name = "QUANTITY")]
+    pub quantity: Quantity,
+    /// The data: .npy, .npz:KEY, .safetensors:NAME or .csv (numeric, one header row); N×d
+    /// (a 1-D array is one column).
+    #[arg(value_name = "INPUT[:KEY]")]
+    pub input: String,
+    /// The estimator (see below for which exist for which quantity).
+    #[arg(long, value_enum)]
+    pub method: Method,
+    /// Neighbour order of kl/ksg1/ksg2 [default: 3].
+    #[arg(long, value_name = "K")]
+    pub k: Option<usize>,
+    /// Bins per column of binned/binned-mm, over each column's [min, max] [default: 8].
+    #[arg(long, value_name = "B")]
+    pub bins: Option<usize>,
+    /// Distance norm of kl [default: max]; KSG always uses the max-norm.
+    #[arg(long, value_enum)]
+    pub norm: Option<NormArg>,
+    /// Columns of X, half-open and 0-based (A:B, A: or :B) [default for entropy: all].
+    #[arg(long, value_name = "A:B", allow_hyphen_values = true)]
+    pub x_cols: Option<String>,
+    /// Columns of Y (mi, cond-entropy), half-open and 0-based.
+    #[arg(long, value_name = "A:B", allow_hyphen_values = true)]
+    pub y_cols: Option<String>,
+    /// Ridge added to the covariance diagonal by the gaussian method [default: 0].
+    #[arg(long, value_name = "EPS", allow_hyphen_values = true)]
+    pub ridge: Option<f64>,
+    /// Add N(0, SIGMA²) noise (absolute scale, seeded) to every value before estimating;
+    /// breaks ties. Reported in the output.
+    #[arg(long, value_name = "SIGMA", allow_hyphen_values = true)]
+    pub jitter: Option<f64>,
+    /// Seed of the --jitter noise [default: 0].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Print a degenerate finite estimate (flagged) instead of refusing it (see below).
+    #[arg(long)]
+    pub allow_degenerate: bool,
+    /// Print one JSON object on stdout instead of a line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const ESTIMATE_HELP: &str = "\
+Quantities and methods (all values in nats):
+  entropy       H(X) of --x-cols (default: all columns)       kl, binned, binned-mm, gaussian
+  mi            I(X;Y), X = --x-cols, Y = --y-cols (required)  ksg1, ksg2, binned, binned-mm, gaussian
+  cond-entropy  H(X|Y) = H(X,Y) - H(Y), same flags as mi      kl, binned, binned-mm, gaussian
+
+  kl         Kozachenko-Leonenko: psi(N) - psi(k) + ln V_d + (d/N) sum ln r_i (--k, --norm)
+  ksg1/ksg2  Kraskov-Stoegbauer-Grassberger algorithm 1 / 2, max-norm (--k); negative values
+             are not clipped
+  binned     plug-in entropy of equal-width bins (--bins per column, each column's [min, max]);
+             a discrete entropy of the bin labels: it depends on B and is not a differential
+             entropy; MI and H(X|Y) by the chain rule
+  binned-mm  binned + Miller-Madow correction (K_occupied - 1)/(2N)
+  gaussian   1/2 ln det(2 pi e (Cov + ridge I)) (--ridge)
+
+Degenerate data (ties, duplicate rows, constant columns, all rows equal, k >= N):
+  * k >= N, too few rows, bad flags or bad input: exit 2 with a message naming the flag or file.
+  * An estimate that is -inf or NaN by the definition (KL with a k-th neighbour at distance 0,
+    e.g. all rows equal or >= k+1 copies of a row; gaussian with a singular covariance; a
+    chain-rule difference -inf - (-inf) = NaN) is printed as such: \"value\": null,
+    \"nonfinite\": \"-inf\"|\"nan\", \"degenerate\": true, with the cause in \"warnings\"; exit 0.
+    -inf is the finding (a collapsed variable has differential entropy -inf).
+  * A FINITE estimate the data make meaningless is refused with exit 2 and the cause:
+    KSG with a joint k-th neighbour at distance 0 (ties, duplicates; on all-equal rows KSG-1
+    gives psi(k)+psi(N)-2psi(1), a large positive number although a constant carries no
+    information), KSG-2 with a constant X or Y, KL with a constant column (true entropy -inf,
+    estimate finite). Fix: --jitter SIGMA [--seed N] to break ties, --x-cols/--y-cols to drop
+    constant columns, or --allow-degenerate to print the value with \"degenerate\": true.
+  * Other findings come with a warning and the estimate, exit 0: duplicate rows (biased kNN),
+    a constant X with tie-free Y for KSG-1 (exactly 0), every sample in its own bin (binned
+    entropy = ln N), overlapping --x-cols/--y-cols.
+
+Output: one line on stdout (warnings on stderr), e.g.
+  H(X) = 1.4189 nats (kl, k=3, max-norm, N=2000, d=1)
+or with --json exactly one object:
+  {\"quantity\", \"method\", \"value\": number|null, \"nonfinite\": null|\"-inf\"|\"inf\"|\"nan\",
+   \"units\": \"nats\", \"k\", \"n\", \"d\" (= dx + dy), \"dx\", \"dy\", \"norm\", \"bins\", \"ridge\",
+   \"jitter\", \"seed\", \"input\", \"x_cols\", \"y_cols\", \"degenerate\", \"warnings\": [..]}
+Uses every core (set RAYON_NUM_THREADS to limit). Exit codes: 0 success, 2 bad input or usage.";

@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod estimate;
 pub mod info;
 pub mod input;
 pub mod output;
@@ -93,6 +94,11 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Estimate(args) => {
+            let out = estimate::run(&args)?;
+            estimate::print(&out, args.json)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Report(args) => {
             let (file, record) = output::read_record(&args.dir)?;

@@ -2,12 +2,14 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    let cli = ib_analyze::cli::Cli::parse();
     // Training is single-threaded per run (runs go in parallel): candle's 2-thread gemm slows
-    // ~10x when the other core is busy. Set before any thread pool exists.
-    if std::env::var_os("RAYON_NUM_THREADS").is_none() {
+    // ~10x when the other core is busy. Set before any thread pool exists (parsing creates
+    // none). `estimate` is pure numerics and uses every core.
+    let estimating = matches!(cli.command, ib_analyze::cli::Command::Estimate(_));
+    if !estimating && std::env::var_os("RAYON_NUM_THREADS").is_none() {
         std::env::set_var("RAYON_NUM_THREADS", "1");
     }
-    let cli = ib_analyze::cli::Cli::parse();
     match ib_analyze::execute(cli) {
         Ok(code) => code,
         Err(err) => {

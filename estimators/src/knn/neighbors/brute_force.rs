@@ -2,7 +2,9 @@
 
 use rayon::prelude::*;
 
-use super::{dist_max, dist_max_until, push_smallest, sq_euclid_until, Bound, Norm, Points};
+use super::{
+    dist_max, dist_max_until, push_smallest, sq_euclid_until, within_max, Bound, Norm, Points,
+};
 
 /// Query rows handled together by one task of the brute-force paths.
 const QUERY_CHUNK: usize = 16;
@@ -66,10 +68,7 @@ pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
         || 0usize,
         |count: &mut usize, i, j| {
             let (a, b, r) = (p.row(i), p.row(j), radii[i]);
-            let inside = match bound {
-                Bound::Strict => a.iter().zip(b).all(|(x, y)| (x - y).abs() < r),
-                Bound::Inclusive => a.iter().zip(b).all(|(x, y)| (x - y).abs() <= r),
-            };
+            let inside = within_max(a, b, r, bound == Bound::Strict);
             *count += usize::from(inside);
         },
     )

@@ -1,4 +1,5 @@
-//! k-d tree neighbour search (kiddo), for dimensions 1 to [`super::KD_TREE_MAX_DIM`].
+//! k-d tree neighbour search (kiddo), for dimensions 1 to [`super::KD_TREE_MAX_DIM`]: Euclidean
+//! k-th neighbours and the KSG-2 rectangles (max-norm searches use [`super::max_tree`]).
 //! kiddo's Chebyshev distance is computed exactly as `max |a − b|`; for the Euclidean norm the
 //! tree only proposes candidates and the distances are recomputed here in column order.
 
@@ -7,7 +8,7 @@ use std::num::NonZeroUsize;
 use kiddo::{Chebyshev, ImmutableKdTree, SquaredEuclidean};
 use rayon::prelude::*;
 
-use super::{dist_max, push_smallest, sq_euclid, Bound, Norm, Points};
+use super::{dist_max, push_smallest, sq_euclid, Norm, Points};
 
 fn kd_points<const K: usize>(p: &Points) -> Vec<[f64; K]> {
     (0..p.n)
@@ -59,36 +60,6 @@ pub(super) fn kth<const K: usize>(p: &Points, k: usize, norm: Norm) -> Vec<f64> 
                     push_smallest(&mut best, sq_euclid(p.row(i), p.row(c.item as usize)));
                 }
                 best[k - 1].sqrt()
-            }
-        })
-        .collect()
-}
-
-pub(super) fn count<const K: usize>(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
-    let pts = kd_points::<K>(p);
-    let tree = kd_tree(&pts);
-    (0..p.n)
-        .into_par_iter()
-        .map(|i| {
-            let r = radii[i];
-            let q = tree.query(&pts[i]);
-            match bound {
-                Bound::Strict => {
-                    if r <= 0.0 {
-                        return 0;
-                    }
-                    let n = q
-                        .within::<Chebyshev<f64>>(r)
-                        .exclusive_boundaries()
-                        .unsorted()
-                        .execute()
-                        .len();
-                    n - 1 // self, at distance 0 < r
-                }
-                Bound::Inclusive => {
-                    let n = q.within::<Chebyshev<f64>>(r).unsorted().execute().len();
-                    n - 1 // self, at distance 0 ≤ r
-                }
             }
         })
         .collect()

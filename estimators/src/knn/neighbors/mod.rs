@@ -9,15 +9,19 @@
 //! Three paths, selected by [`Search`]:
 //! - [`Search::BruteForce`]: any dimension, O(N²·d), blocks of candidate rows against chunks of
 //!   queries, chunks in parallel (rayon);
-//! - [`Search::KdTree`]: kiddo k-d tree, dimensions 1 to [`KD_TREE_MAX_DIM`];
+//! - [`Search::KdTree`]: k-d trees, dimensions 1 to [`KD_TREE_MAX_DIM`]: our max-norm tree
+//!   (`max_tree`: k-th neighbours and counts under the max-norm, any dimension) and kiddo
+//!   (Euclidean k-th neighbours, KSG-2 rectangles);
 //! - [`Search::Sorted`]: one dimension, binary search on the sorted values.
 //!
 //! [`Search::Auto`] picks the sorted path in one dimension, the k-d tree up to
-//! [`KD_TREE_MAX_DIM`] dimensions for N ≥ [`KD_TREE_MIN_N`], and brute force otherwise.
+//! [`KD_TREE_MAX_DIM`] dimensions (the max-norm tree up to [`MAX_TREE_AUTO_DIM`]) for
+//! N ≥ [`KD_TREE_MIN_N`], and brute force otherwise.
 //! All paths return identical results (tested differentially on random and tied data).
 
 mod brute_force;
 mod kd_tree;
+mod max_tree;
 mod sorted;
 
 use ndarray::ArrayView2;
@@ -45,6 +49,10 @@ macro_rules! kd_dispatch {
 pub const KD_TREE_MAX_DIM: usize = 8;
 /// Smallest sample count for which [`Search::Auto`] uses the k-d tree.
 pub const KD_TREE_MIN_N: usize = 512;
+/// Largest dimension for which [`Search::Auto`] uses the max-norm k-d tree for k-th neighbours;
+/// above it, brute force. Radius counts use the tree up to [`KD_TREE_MAX_DIM`] only: KSG's
+/// radii in high dimension cover most of the data and the tree only adds overhead.
+pub const MAX_TREE_AUTO_DIM: usize = 16;
 
 /// Vector norm for distances.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -64,7 +72,7 @@ pub enum Search {
     Auto,
     /// Exhaustive search over all pairs.
     BruteForce,
-    /// kiddo k-d tree (dimension ≤ [`KD_TREE_MAX_DIM`]).
+    /// k-d tree (dimension ≤ [`KD_TREE_MAX_DIM`]).
     KdTree,
     /// Binary search on sorted values (dimension 1 only).
     Sorted,
@@ -147,19 +155,70 @@ pub(super) fn dist_max(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Max-norm distance, or +inf as soon as a coordinate reaches `stop` (then the distance is ≥ stop).
+///
+/// Coordinates are taken four at a time with a branch-free max inside each group, and the
+/// early exit is tested once per group: in high dimension most pairs are rejected by the first
+/// group, with a predictable branch. The result is the same as a per-coordinate scan (+inf iff
+/// some |a_c − b_c| ≥ stop, else the exact max).
 #[inline]
 pub(super) fn dist_max_until(a: &[f64], b: &[f64], stop: f64) -> f64 {
-    let mut m = 0.0;
-    for (x, y) in a.iter().zip(b) {
+    let mut m = 0.0f64;
+    let (ca, ra) = a.as_chunks::<4>();
+    let (cb, rb) = b.as_chunks::<4>();
+    for (x, y) in ca.iter().zip(cb) {
+        let t0 = (x[0] - y[0]).abs();
+        let t1 = (x[1] - y[1]).abs();
+        let t2 = (x[2] - y[2]).abs();
+        let t3 = (x[3] - y[3]).abs();
+        let g = max_nan_free(max_nan_free(t0, t1), max_nan_free(t2, t3));
+        if g >= stop {
+            return f64::INFINITY;
+        }
+        m = max_nan_free(m, g);
+    }
+    for (x, y) in ra.iter().zip(rb) {
         let t = (x - y).abs();
         if t >= stop {
             return f64::INFINITY;
         }
-        if t > m {
-            m = t;
-        }
+        m = max_nan_free(m, t);
     }
     m
+}
+
+/// `max` for non-NaN values (inputs are finite), compiled to a single `maxsd`.
+#[inline(always)]
+fn max_nan_free(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// True when every |a_c − b_c| is `< r` (`strict`) or `≤ r`, tested four coordinates at a time.
+#[inline]
+pub(super) fn within_max(a: &[f64], b: &[f64], r: f64, strict: bool) -> bool {
+    let (ca, ra) = a.as_chunks::<4>();
+    let (cb, rb) = b.as_chunks::<4>();
+    for (x, y) in ca.iter().zip(cb) {
+        let t0 = (x[0] - y[0]).abs();
+        let t1 = (x[1] - y[1]).abs();
+        let t2 = (x[2] - y[2]).abs();
+        let t3 = (x[3] - y[3]).abs();
+        let g = max_nan_free(max_nan_free(t0, t1), max_nan_free(t2, t3));
+        if (strict && g >= r) || (!strict && g > r) {
+            return false;
+        }
+    }
+    ra.iter().zip(rb).all(|(x, y)| {
+        let t = (x - y).abs();
+        if strict {
+            t < r
+        } else {
+            t <= r
+        }
+    })
 }
 
 /// Sum of squared differences in column order, or +inf once the partial sum reaches `stop`.
@@ -233,6 +292,23 @@ fn resolve(search: Search, d: usize, n: usize) -> Result<Search, EstimatorError>
     }
 }
 
+/// [`resolve`], except that under the max-norm [`Search::Auto`] takes the max-norm tree up to
+/// [`MAX_TREE_AUTO_DIM`] dimensions (served by [`Search::KdTree`]).
+fn resolve_max(
+    search: Search,
+    d: usize,
+    n: usize,
+    norm: Norm,
+    max_dim: usize,
+) -> Result<Search, EstimatorError> {
+    match (search, norm) {
+        (Search::Auto, Norm::Max) if d > 1 && d <= max_dim && n >= KD_TREE_MIN_N => {
+            Ok(Search::KdTree)
+        }
+        _ => resolve(search, d, n),
+    }
+}
+
 /// Distance from every sample to its k-th nearest neighbour (self excluded, duplicates at
 /// distance 0 included).
 ///
@@ -245,11 +321,17 @@ pub fn kth_neighbor_distances(
     search: Search,
 ) -> Result<Vec<f64>, EstimatorError> {
     check_k(p.n, k)?;
-    Ok(match resolve(search, p.d, p.n)? {
-        Search::Sorted => sorted::kth(p, k, norm),
-        Search::KdTree => kd_dispatch!(p.d, kd_tree::kth, p, k, norm),
-        _ => brute_force::kth(p, k, norm),
-    })
+    Ok(
+        match (
+            resolve_max(search, p.d, p.n, norm, MAX_TREE_AUTO_DIM)?,
+            norm,
+        ) {
+            (Search::Sorted, _) => sorted::kth(p, k, norm),
+            (Search::KdTree, Norm::Max) => max_tree::kth(p, k),
+            (Search::KdTree, Norm::Euclidean) => kd_dispatch!(p.d, kd_tree::kth, p, k, norm),
+            _ => brute_force::kth(p, k, norm),
+        },
+    )
 }
 
 /// For every sample i, the number of other samples j with `|p_i − p_j|∞ < radii[i]`
@@ -266,11 +348,13 @@ pub fn count_within(
             y_rows: radii.len(),
         });
     }
-    Ok(match resolve(search, p.d, p.n)? {
-        Search::Sorted => sorted::count(p, radii, bound),
-        Search::KdTree => kd_dispatch!(p.d, kd_tree::count, p, radii, bound),
-        _ => brute_force::count(p, radii, bound),
-    })
+    Ok(
+        match resolve_max(search, p.d, p.n, Norm::Max, KD_TREE_MAX_DIM)? {
+            Search::Sorted => sorted::count(p, radii, bound),
+            Search::KdTree => max_tree::count(p, radii, bound),
+            _ => brute_force::count(p, radii, bound),
+        },
+    )
 }
 
 /// KSG algorithm 2's k-NN rectangle of every sample: with K_i the k nearest neighbours of i in
