@@ -11,7 +11,7 @@ METRICS = ["normalised_std_l2", "effective_rank", "angular_spread",
            "effective_rank_centred_ratio", "effective_rank_ratio"]
 
 def main(dirs):
-    print("| seed | run | tensor | √d·std_l2 | effective rank | angular spread | centred rank ratio | raw rank ratio | kNN acc. | verdict |")
+    print("| seed | run | tensor | √d·std_l2 | effective rank | angular spread | centred rank ratio | raw rank ratio | kNN acc. (run) | verdict |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for d in dirs:
         record = json.load(open(f"{d}/run.json"))
@@ -23,7 +23,7 @@ def main(dirs):
                     continue
                 m = t["metrics"]
                 cells = " | ".join(f"{m[k]:.4g}" for k in METRICS)
-                knn_cell = f"{knn:.3f}" if knn is not None and name == "online.backbone" else ""
+                knn_cell = f"{knn:.3f}" if knn is not None else ""
                 verdict = run["verdict"]["tensors"][name]["verdict"]
                 print(f"| {run['seed']} | {run['name']} | {name} | {cells} | {knn_cell} | {verdict} |")
 

@@ -435,7 +435,15 @@ fn a_diverging_run_is_recorded_as_diverged_with_its_epoch() {
     std::fs::write(&cfg, "[optim]\nlr = 1e6\n").unwrap();
     let out = tmp.path().join("div");
     bin()
-        .args(["run", "--quiet", "--methods", "simsiam", "--epochs", "3", "--config"])
+        .args([
+            "run",
+            "--quiet",
+            "--methods",
+            "simsiam",
+            "--epochs",
+            "3",
+            "--config",
+        ])
         .arg(&cfg)
         .arg("--out")
         .arg(&out)

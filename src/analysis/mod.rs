@@ -12,7 +12,11 @@ use std::collections::BTreeMap;
 
 /// The values of an f32 tensor as f64, in row-major order.
 fn values_f64(t: &Tensor) -> Result<Vec<f64>> {
-    Ok(t.flatten_all()?.to_vec1::<f32>()?.into_iter().map(f64::from).collect())
+    Ok(t.flatten_all()?
+        .to_vec1::<f32>()?
+        .into_iter()
+        .map(f64::from)
+        .collect())
 }
 
 /// Copy an N×d f32 tensor into an f64 array.
