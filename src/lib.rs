@@ -10,6 +10,7 @@ pub mod data;
 pub mod estimate;
 pub mod info;
 pub mod input;
+pub mod interrupt;
 pub mod output;
 pub mod pipeline;
 pub mod snapshot;
@@ -34,7 +35,17 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Run(args) => {
             let cfg = resolve_config(&args)?;
             let out = output::create_run_dir(args.out.as_deref(), &cfg.name)?;
-            let record = pipeline::run(&cfg, &out, !args.quiet)?;
+            interrupt::install();
+            let record = pipeline::run(&cfg, &out, !args.quiet).map_err(|e| {
+                if e.downcast_ref::<interrupt::Interrupted>().is_some() || interrupt::requested() {
+                    anyhow::Error::new(interrupt::Interrupted).context(format!(
+                        "stopped: '{}' is incomplete (it has no run.json); rerun with a new --out",
+                        out.display()
+                    ))
+                } else {
+                    e
+                }
+            })?;
             let report = check::check(&record, &[], check::FailOn::Complete)?;
             print!("{}", check::render_lines(&report));
             println!("wrote {}", out.display());

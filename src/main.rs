@@ -12,6 +12,14 @@ fn main() -> ExitCode {
     }
     match ib_analyze::execute(cli) {
         Ok(code) => code,
+        Err(err)
+            if err
+                .downcast_ref::<ib_analyze::interrupt::Interrupted>()
+                .is_some() =>
+        {
+            eprintln!("{err:#}");
+            ExitCode::from(130)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::from(2)

@@ -463,3 +463,108 @@ fn a_diverging_run_is_recorded_as_diverged_with_its_epoch() {
         .code(1)
         .stdout(contains("diverged").and(contains("epoch 1")));
 }
+
+/// Start a long run and wait until its first snapshot exists.
+fn start_long_run(out: &Path) -> std::process::Child {
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ib-analyze"))
+        .args([
+            "run",
+            "--quiet",
+            "--methods",
+            "simsiam,byol",
+            "--epochs",
+            "100000",
+            "--out",
+        ])
+        .arg(out)
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = out.join("snapshots/simsiam/epoch-0000.safetensors");
+    let start = std::time::Instant::now();
+    while !first.exists() {
+        assert!(
+            start.elapsed().as_secs() < 120,
+            "the run never wrote its first snapshot"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child
+}
+
+fn send(signal: &str, child: &std::process::Child) {
+    let ok = std::process::Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {signal}");
+}
+
+/// Every file of a run directory that has its final name must be complete.
+fn assert_no_truncated_files(out: &Path) {
+    for entry in std::fs::read_dir(out.join("snapshots/simsiam")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            let bytes = std::fs::read(&path).unwrap();
+            safetensors::SafeTensors::deserialize(&bytes)
+                .unwrap_or_else(|e| panic!("{} is truncated: {e}", path.display()));
+        }
+    }
+    serde_json::from_slice::<Value>(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert!(
+        !out.join("run.json").exists(),
+        "an interrupted run must not look finished"
+    );
+    bin()
+        .arg("check")
+        .arg(out)
+        .assert()
+        .code(2)
+        .stderr(contains("has no run.json"));
+}
+
+#[cfg(unix)]
+#[test]
+fn sigint_and_sigterm_stop_cleanly_and_the_directory_never_looks_finished() {
+    let tmp = tempfile::tempdir().unwrap();
+    for signal in ["-INT", "-TERM"] {
+        let out = tmp.path().join(signal.trim_start_matches('-'));
+        let child = start_long_run(&out);
+        send(signal, &child);
+        let output = child.wait_with_output().unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(130),
+            "{signal}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("interrupted") && stderr.contains("incomplete"),
+            "{stderr}"
+        );
+        assert_no_truncated_files(&out);
+        // A rerun into the same directory refuses.
+        bin()
+            .args(["run", "--epochs", "1", "--out"])
+            .arg(&out)
+            .assert()
+            .code(2)
+            .stderr(contains("not empty"));
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn after_kill_9_no_truncated_file_passes_for_a_complete_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("killed");
+    let mut child = start_long_run(&out);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_no_truncated_files(&out);
+}

@@ -150,6 +150,7 @@ pub fn train(
         let mut finite = true;
         let mut lr = cfg.optim.lr;
         for batch in order.chunks_exact(bs) {
+            crate::interrupt::check()?;
             lr = cosine_lr(cfg.optim.lr, step, total_steps);
             let x1 = Tensor::from_vec(data.augment(batch, &mut aug_rng), (bs, len), &dev)?;
             let x2 = Tensor::from_vec(data.augment(batch, &mut aug_rng), (bs, len), &dev)?;
