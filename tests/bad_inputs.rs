@@ -7,24 +7,12 @@ use predicates::str::contains;
 use std::path::Path;
 
 mod common;
-use common::{gaussian, write_npy};
+use common::{gaussian, npy_header, write_npy};
 
 fn bin() -> Command {
     let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
     cmd.env("RAYON_NUM_THREADS", "1");
     cmd
-}
-
-fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes
 }
 
 /// `analyze FILE --out DIR` must exit 2 naming the file (and `also` when given), and leave no

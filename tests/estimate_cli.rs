@@ -10,6 +10,8 @@ use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+mod common;
+
 fn bin() -> Command {
     let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
     cmd.env("RAYON_NUM_THREADS", "1");
@@ -320,19 +322,8 @@ fn le_bytes(rows: &[[f64; 4]]) -> Vec<u8> {
 }
 
 fn npy(rows: &[[f64; 4]]) -> Vec<u8> {
-    let mut header = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, 4), }}",
-        rows.len()
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend((header.len() as u16).to_le_bytes());
-    out.extend(header.as_bytes());
-    out.extend(le_bytes(rows));
-    out
+    let values: Vec<f64> = rows.iter().flatten().copied().collect();
+    common::npy_f64(&[rows.len(), 4], &values)
 }
 
 fn write_formats(dir: &Path) -> [String; 4] {
@@ -459,19 +450,7 @@ fn column_ranges_select_the_same_data_as_a_narrower_file() {
     // A 1-D array is one column.
     let one = dir.path().join("one.npy");
     let col: Vec<f64> = m.iter().map(|r| r[1]).collect();
-    let mut header = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
-        col.len()
-    );
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes.extend(col.iter().flat_map(|v| v.to_le_bytes()));
-    std::fs::write(&one, bytes).unwrap();
+    common::write_npy(&one, &[col.len()], &col);
     let c = est_json(&["entropy", &one.display().to_string(), "--method", "kl"]);
     let d = est_json(&["entropy", &npy_path, "--method", "kl", "--x-cols", "1:2"]);
     assert_eq!(value(&c), value(&d));

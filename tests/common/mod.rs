@@ -3,8 +3,21 @@
 
 use std::path::Path;
 
-/// A minimal little-endian f64 .npy writer for tests.
-pub fn write_npy(path: &Path, shape: &[usize], values: &[f64]) {
+/// A .npy (version 1.0) header for `descr` (e.g. `<f8`) and a Python shape tuple text.
+pub fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes
+}
+
+/// The bytes of a little-endian f64 .npy file.
+pub fn npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
     let shape_txt = match shape {
         [n] => format!("({n},)"),
         s => format!(
@@ -15,18 +28,16 @@ pub fn write_npy(path: &Path, shape: &[usize], values: &[f64]) {
                 .join(", ")
         ),
     };
-    let mut header = format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape_txt}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
+    let mut bytes = npy_header("<f8", &shape_txt);
     for v in values {
         bytes.extend(v.to_le_bytes());
     }
-    std::fs::write(path, bytes).unwrap();
+    bytes
+}
+
+/// Write a little-endian f64 .npy file.
+pub fn write_npy(path: &Path, shape: &[usize], values: &[f64]) {
+    std::fs::write(path, npy_f64(shape, values)).unwrap();
 }
 
 /// Deterministic pseudo-random values in [-1, 1) (no RNG dependency needed in tests).
