@@ -7,13 +7,15 @@
 //! H(V|V')), `--labels` (N integers: leave-one-out kNN accuracy).
 
 use anyhow::{bail, Context, Result};
-use ib_reports::record::{DatasetInfo, EpochRecord, MethodRun, RunRecord, SCHEMA_VERSION};
+use ib_reports::record::{
+    DatasetInfo, EpochRecord, MethodRun, RunRecord, Subsample, SCHEMA_VERSION,
+};
 use ndarray::{Array3, Axis};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::{knn_monitor, tensor_metrics};
+use crate::analysis::{knn_monitor, tensor_metrics, Rows};
 use crate::config::RunConfig;
 use crate::info::{self, InfoInputs};
 use crate::input::{self, InputSpec};
@@ -37,8 +39,9 @@ fn spec(arg: &str, flag: &str) -> Result<InputSpec> {
 pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
     let main = spec(&inputs.input, "INPUT")?;
     let name = main.tensor_name();
-    let z = input::read_matrix(&main)?;
-    let (n, d) = z.dim();
+    let z = input::read_embedding(&main)?;
+    let rows = z.rows();
+    let (n, d) = rows.dim();
     if n < 2 {
         bail!(
             "'{}': {n} row(s): at least 2 embeddings are needed",
@@ -122,7 +125,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
         None => None,
     };
 
-    let record_tensor = tensor_metrics(z.view(), None)?;
+    let record_tensor = tensor_metrics(rows, None)?;
     // The info inputs: views and target as given; a row-paired N×d target pairs with INPUT.
     let online_views;
     let (views_view, target_view, k) = match (&views, &target) {
@@ -132,7 +135,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             Some(v.dim().1),
         ),
         (None, Some(t)) => {
-            online_views = z.clone().insert_axis(Axis(1));
+            online_views = rows.select(&(0..n).collect::<Vec<_>>()).insert_axis(Axis(1));
             (Some(online_views.view()), Some(t.view()), None)
         }
         (None, None) => (None, None, None),
@@ -142,7 +145,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
     let (info_rows, lagrangian) = info::information(
         &InfoInputs {
             tensor: &name,
-            online: z.view(),
+            online: rows,
             views: views_view,
             target: target_view,
             k_transforms: k,
@@ -150,14 +153,13 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
         &info_cfg,
     )
     .context("information quantities")?;
-    let knn_accuracy = labels.as_ref().map(|y| {
-        knn_monitor::knn_accuracy_leave_one_out(
-            z.view(),
-            y,
-            knn_monitor::K,
-            knn_monitor::TEMPERATURE,
-        )
-    });
+    let (knn_accuracy, knn_subsample) = match &labels {
+        Some(y) => {
+            let (acc, sub) = knn_leave_one_out(rows, y, cfg.knn.max_rows, info_cfg.seed);
+            (Some(acc), sub)
+        }
+        None => (None, None),
+    };
     let epochs = vec![EpochRecord {
         epoch: 0,
         loss: None,
@@ -166,6 +168,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
         info: info_rows,
         lagrangian,
         knn_accuracy,
+        knn_subsample,
     }];
     let verdict = judge_run(&epochs, None, &cfg.verdict);
     Ok(RunRecord {
@@ -203,6 +206,37 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
     })
 }
 
+/// Leave-one-out kNN accuracy of `rows` with `labels`, on the first `max_rows` rows of the
+/// seeded content-hash order (the information estimates' selection rule) when there are more.
+fn knn_leave_one_out(
+    rows: Rows,
+    labels: &[i64],
+    max_rows: usize,
+    seed: u64,
+) -> (f64, Option<Subsample>) {
+    let n = rows.nrows();
+    let (x, y, sub) = if n > max_rows {
+        let mut sel = info::subsample_order(rows, seed);
+        sel.truncate(max_rows);
+        let y: Vec<i64> = sel.iter().map(|&i| labels[i]).collect();
+        let sub = Subsample {
+            rows: max_rows,
+            of: n,
+            seed,
+        };
+        (rows.select(&sel), y, Some(sub))
+    } else {
+        (rows.select(&(0..n).collect::<Vec<_>>()), labels.to_vec(), None)
+    };
+    let acc = knn_monitor::knn_accuracy_leave_one_out(
+        x.view(),
+        &y,
+        knn_monitor::K,
+        knn_monitor::TEMPERATURE,
+    );
+    (acc, sub)
+}
+
 /// The JSON of `analyze --json` (DESIGN §3).
 pub fn to_json(record: &RunRecord) -> serde_json::Value {
     let run = &record.runs[0];
@@ -227,6 +261,7 @@ pub fn to_json(record: &RunRecord) -> serde_json::Value {
         "d": record.dataset.input_dim,
         "tensors": tensors,
         "knn_accuracy": last.and_then(|e| e.knn_accuracy),
+        "knn_subsample": last.and_then(|e| e.knn_subsample),
         "info": last.map(|e| &e.info),
         "lagrangian": last.map(|e| &e.lagrangian),
         "units": "nats",

@@ -33,6 +33,24 @@ pub struct RunConfig {
     #[serde(default)]
     pub info: crate::info::InfoConfig,
     pub verdict: VerdictConfig,
+    /// The kNN accuracy monitor; `[knn]`, all keys optional.
+    #[serde(default)]
+    pub knn: KnnConfig,
+}
+
+/// The kNN accuracy monitor (labels are used only there).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KnnConfig {
+    /// `analyze`: leave-one-out accuracy on a seeded subsample of at most this many rows (its
+    /// cost grows as N²·d; the subsample size and seed are reported).
+    pub max_rows: usize,
+}
+
+impl Default for KnnConfig {
+    fn default() -> Self {
+        KnnConfig { max_rows: 10_000 }
+    }
 }
 
 /// Which data to train on.
@@ -218,6 +236,9 @@ impl RunConfig {
         }
         if o.momentum >= 1.0 {
             bail!("optim.momentum = {} must be below 1", o.momentum);
+        }
+        if self.knn.max_rows < 2 {
+            bail!("knn.max_rows = {} must be at least 2", self.knn.max_rows);
         }
         self.info
             .validate()

@@ -53,10 +53,16 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Analyze(args) => {
-            let cfg = match &args.config {
+            let mut cfg = match &args.config {
                 Some(path) => RunConfig::from_file(path)?,
                 None => RunConfig::default_config(),
             };
+            if let Some(rows) = args.knn_rows {
+                if rows < 2 {
+                    anyhow::bail!("--knn-rows {rows}: the kNN subsample needs at least 2 rows");
+                }
+                cfg.knn.max_rows = rows;
+            }
             let inputs = analyze::AnalyzeInputs {
                 input: args.input.clone(),
                 target: args.target.clone(),

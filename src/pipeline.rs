@@ -138,7 +138,7 @@ fn train_one(
                     let bottleneck = (*name == "online.predictor")
                         .then_some(cfg.model.predictor_hidden)
                         .filter(|&h| h < cfg.model.projection_dim);
-                    let rec = tensor_metrics(z.view(), bottleneck).with_context(|| {
+                    let rec = tensor_metrics(z.view().into(), bottleneck).with_context(|| {
                         format!("{method}: metrics of {name} at epoch {}", end.epoch)
                     })?;
                     tensors.insert(name.to_string(), rec);
@@ -162,7 +162,7 @@ fn train_one(
                     (to_array(online)?, to_array3(views)?, to_array3(target)?);
                 let inputs = InfoInputs {
                     tensor: "online.projector",
-                    online: online.view(),
+                    online: online.view().into(),
                     views: Some(views.view()),
                     target: Some(target.view()),
                     k_transforms: Some(data.k_views()),
@@ -219,6 +219,7 @@ fn train_one(
             info: info_rows,
             lagrangian,
             knn_accuracy,
+            knn_subsample: None,
         });
         Ok(())
     })

@@ -5,6 +5,8 @@
 //! Information quantities are in **nats**.
 //!
 //! - [`spectral`]: singular-value spectra and the effective rank (RankMe), raw and centred.
+//! - [`moments`]: the same metrics and spectra streamed over row blocks (two passes, O(d²)
+//!   memory), for matrices too large to copy to f64.
 //! - [`std_metrics`]: per-channel std, the std of l2-normalised rows (`std_l2`), the collapse
 //!   level, angular and relative spread.
 //! - [`knn`]: Kozachenko–Leonenko entropy, KSG mutual information (algorithms 1 and 2),
@@ -25,6 +27,7 @@ pub mod error;
 pub mod estimate;
 pub mod gaussian;
 pub mod knn;
+pub mod moments;
 pub mod pairs;
 pub mod special;
 pub mod spectral;
@@ -43,5 +46,6 @@ pub use knn::{
     Search,
 };
 pub use pairs::hstack;
+pub use moments::Moments;
 pub use spectral::{effective_rank, singular_values, singular_values_centred};
 pub use std_metrics::{angular_spread, channel_std, collapse_level, relative_spread, std_l2};

@@ -41,13 +41,19 @@ pub fn singular_values(z: ArrayView2<f64>) -> Result<Vec<f64>, EstimatorError> {
     } else {
         z.dot(&z.t())
     };
+    Ok(gram_singular_values(gram))
+}
+
+/// Square roots of the eigenvalues of a symmetric positive semi-definite Gram matrix, in
+/// descending order (tiny negative eigenvalues from rounding clamped to 0).
+pub(crate) fn gram_singular_values(gram: Array2<f64>) -> Vec<f64> {
     let mut eig = if gram.nrows() <= JACOBI_MAX_DIM {
         symmetric_eigenvalues(gram)
     } else {
         tridiagonal_ql_eigenvalues(gram)
     };
     eig.sort_by(|a, b| b.total_cmp(a));
-    Ok(eig.into_iter().map(|l| l.max(0.0).sqrt()).collect())
+    eig.into_iter().map(|l| l.max(0.0).sqrt()).collect()
 }
 
 /// Singular values of the column-centred matrix `z − z̄` (each column minus its mean), in

@@ -103,6 +103,20 @@ pub struct EpochRecord {
     /// kNN classification accuracy of the probe embedding (labels used only here), when labels exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub knn_accuracy: Option<f64>,
+    /// The rows `knn_accuracy` was measured on, when a seeded subsample of them (large inputs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub knn_subsample: Option<Subsample>,
+}
+
+/// A seeded subsample: `rows` of `of`, chosen by `seed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subsample {
+    /// Rows used.
+    pub rows: usize,
+    /// Rows available.
+    pub of: usize,
+    /// Seed of the selection.
+    pub seed: u64,
 }
 
 /// One information quantity in nats, at an explicit scale (DESIGN §5).

@@ -1,13 +1,16 @@
 //! Per-tensor metrics of a snapshot (DESIGN §4, spectral/std metrics), computed with
-//! `ib-estimators` on f64 copies of the latents.
+//! `ib-estimators`' streaming [`Moments`] over f64 row blocks of the latents.
 
 pub mod knn_monitor;
+pub mod rows;
 
 use anyhow::Result;
 use candle_core::Tensor;
-use ib_estimators::{spectral, std_metrics};
+use ib_estimators::moments::MomentsPass1;
+use ib_estimators::{spectral, std_metrics, Moments};
 use ib_reports::record::TensorRecord;
-use ndarray::{Array2, ArrayView2};
+use ndarray::Array2;
+pub use rows::{Embedding, Rows};
 use std::collections::BTreeMap;
 
 /// The values of an f32 tensor as f64, in row-major order.
@@ -35,9 +38,12 @@ pub fn to_array3(t: &Tensor) -> Result<ndarray::Array3<f64>> {
 /// (SimSiam's predictor 64-16-64): the centred rank can then be at most that width and the
 /// uncentred one that plus one (the bias), and the rank ratios are taken against that cap
 /// rather than min(N, d), so that a bottleneck by design does not read as dimensional collapse.
-pub fn tensor_metrics(z: ArrayView2<f64>, bottleneck: Option<usize>) -> Result<TensorRecord> {
+///
+/// Two streaming passes over the rows ([`Moments`]): no f64 copy of an f32 embedding is made,
+/// and memory beyond the embedding is O(d²).
+pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord> {
     let (n, d) = z.dim();
-    if z.iter().any(|v| !v.is_finite()) {
+    if !z.all_finite() {
         return Ok(TensorRecord {
             n,
             d,
@@ -47,9 +53,10 @@ pub fn tensor_metrics(z: ArrayView2<f64>, bottleneck: Option<usize>) -> Result<T
             channel_std: Vec::new(),
         });
     }
-    let std_l2 = std_metrics::std_l2(z)?;
-    let spectrum = spectral::singular_values(z)?;
-    let centred = spectral::singular_values_centred(z)?;
+    let moments = moments(z)?;
+    let std_l2 = moments.std_l2()?;
+    let spectrum = moments.singular_values();
+    let centred = moments.singular_values_centred();
     let er = spectral::effective_rank(&spectrum);
     let erc = spectral::effective_rank(&centred);
     let mut m = BTreeMap::new();
@@ -72,11 +79,8 @@ pub fn tensor_metrics(z: ArrayView2<f64>, bottleneck: Option<usize>) -> Result<T
         "effective_rank_centred_ratio".to_string(),
         erc / cap_centred.max(1) as f64,
     );
-    m.insert(
-        "angular_spread".to_string(),
-        std_metrics::angular_spread(z)?,
-    );
-    let rel = std_metrics::relative_spread(z)?;
+    m.insert("angular_spread".to_string(), moments.angular_spread());
+    let rel = moments.relative_spread();
     if rel.is_finite() {
         m.insert("relative_spread".to_string(), rel);
     }
@@ -86,6 +90,15 @@ pub fn tensor_metrics(z: ArrayView2<f64>, bottleneck: Option<usize>) -> Result<T
         finite: true,
         metrics: m,
         spectrum,
-        channel_std: std_metrics::channel_std(z)?,
+        channel_std: moments.channel_std()?,
     })
+}
+
+/// Both passes of [`Moments`] over the blocks of `z`.
+fn moments(z: Rows) -> Result<Moments> {
+    let mut first = MomentsPass1::new(z.dim().1);
+    z.for_each_block(|b| first.add(b))?;
+    let mut second = first.finish()?;
+    z.for_each_block(|b| second.add(b))?;
+    Ok(second.finish()?)
 }

@@ -56,8 +56,9 @@ use ib_estimators::{
     gaussian_conditional_entropy, gaussian_entropy, gaussian_mutual_information, kl_entropy,
     ksg_mutual_information, Estimate, KnnParams, KsgAlgorithm,
 };
+use crate::analysis::Rows;
 use ib_reports::record::{InfoRow, LagrangianRow};
-use ndarray::{Array2, Array3, ArrayView2, ArrayView3, Axis};
+use ndarray::{Array2, Array3, ArrayView3, Axis};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -178,7 +179,7 @@ pub struct InfoInputs<'a> {
     /// Tensor name written into every row (e.g. `online.projector`).
     pub tensor: &'a str,
     /// Online output on the N clean inputs, N×d.
-    pub online: ArrayView2<'a, f64>,
+    pub online: Rows<'a>,
     /// Online output on the K transforms of each input, N×K×d.
     pub views: Option<ArrayView3<'a, f64>>,
     /// Target output on the same views, N×K×d (requires `views`).
@@ -416,6 +417,12 @@ fn reduce(
     }
 }
 
+/// The rows of `online` in the seeded content-hash order used to subsample inputs: its first
+/// `m` rows are a seeded subsample independent of the row order.
+pub fn subsample_order(online: Rows, seed: u64) -> Vec<usize> {
+    input_order(online, None, None, seed)
+}
+
 /// Every information quantity of one tensor (see the module documentation), one [`InfoRow`] per
 /// (quantity, estimator, space, scale) and one [`LagrangianRow`] per (β, estimator, space, scale)
 /// where all parts are finite.
@@ -434,7 +441,7 @@ pub fn information(
             "online must be N×d with N ≥ 2 and d ≥ 1, got {n_all}×{d}"
         )));
     }
-    if inputs.online.iter().any(|v| !v.is_finite()) {
+    if !inputs.online.all_finite() {
         return Err(InfoError::NonFinite("online"));
     }
     let k = match inputs.views {
@@ -476,7 +483,7 @@ pub fn information(
     let order = input_order(inputs.online, inputs.views, inputs.target, cfg.seed);
     let n = n_all.min(cfg.max_rows);
     let sel = &order[..n];
-    let clean = inputs.online.select(Axis(0), sel);
+    let clean = inputs.online.select(sel);
     let flat = |a: ArrayView3<f64>| -> Array2<f64> {
         let kk = a.dim().1;
         let s: Array3<f64> = a.select(Axis(0), sel);

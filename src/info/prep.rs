@@ -6,6 +6,8 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::analysis::Rows;
+
 /// splitmix64 finaliser: a cheap, well-mixed 64-bit hash step.
 pub(crate) fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -15,18 +17,23 @@ pub(crate) fn mix(mut z: u64) -> u64 {
 }
 
 fn hash_values<'a>(seed: u64, values: impl Iterator<Item = &'a f64>) -> u64 {
-    let mut h = mix(seed ^ 0x1B87_3593_u64);
-    for v in values {
-        h = mix(h ^ (v + 0.0).to_bits());
-    }
-    h
+    values.fold(hash_start(seed), |h, &v| hash_step(h, v))
+}
+
+fn hash_start(seed: u64) -> u64 {
+    mix(seed ^ 0x1B87_3593_u64)
+}
+
+/// One value into the hash; `+ 0.0` makes −0.0 and 0.0 hash alike.
+fn hash_step(h: u64, v: f64) -> u64 {
+    mix(h ^ (v + 0.0).to_bits())
 }
 
 /// The order in which inputs are used: ranked by a seeded hash of each input's whole content
 /// (clean row, its views and target rows), ties (identical inputs) by index. Selecting the first
 /// `m` of this order is a seeded subsample that does not depend on the row order of the snapshot.
 pub(crate) fn input_order(
-    online: ArrayView2<f64>,
+    online: Rows,
     views: Option<ArrayView3<f64>>,
     target: Option<ArrayView3<f64>>,
     seed: u64,
@@ -34,7 +41,7 @@ pub(crate) fn input_order(
     let n = online.nrows();
     let mut keyed: Vec<(u64, usize)> = (0..n)
         .map(|i| {
-            let mut h = hash_values(seed, online.row(i).iter());
+            let mut h = online.fold_row(i, hash_start(seed), hash_step);
             if let Some(v) = views {
                 h = hash_values(h, v.index_axis(Axis(0), i).iter());
             }

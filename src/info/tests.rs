@@ -61,7 +61,7 @@ fn check_exact(
 ) {
     let inputs = InfoInputs {
         tensor: "t",
-        online: online.view(),
+        online: online.view().into(),
         views: Some(views.view()),
         target: target.map(|t| t.view()),
         k_transforms: None,
@@ -167,7 +167,7 @@ fn constant_encoder() {
     // kNN and Gaussian estimates are not numbers here: None with a word, never a finite value.
     let inputs = InfoInputs {
         tensor: "t",
-        online: online.view(),
+        online: online.view().into(),
         views: Some(views.view()),
         target: None,
         k_transforms: None,
@@ -232,7 +232,7 @@ fn run(
 ) -> (Vec<InfoRow>, Vec<LagrangianRow>) {
     let inputs = InfoInputs {
         tensor: "online.projector",
-        online: online.view(),
+        online: online.view().into(),
         views: Some(views.view()),
         target: Some(target.view()),
         k_transforms: None,
@@ -378,7 +378,7 @@ fn without_views_only_h_v() {
     let (online, _, _) = random_inputs(30, 2, 4, 4);
     let inputs = InfoInputs {
         tensor: "t",
-        online: online.view(),
+        online: online.view().into(),
         views: None,
         target: None,
         k_transforms: Some(8),
@@ -401,7 +401,7 @@ fn bad_inputs_are_errors_not_panics() {
     let views = Array3::<f64>::zeros((4, 2, 3));
     let inputs = InfoInputs {
         tensor: "t",
-        online: online.view(),
+        online: online.view().into(),
         views: Some(views.view()),
         target: None,
         k_transforms: None,
@@ -414,7 +414,7 @@ fn bad_inputs_are_errors_not_panics() {
     bad[[1, 1]] = f64::NAN;
     let inputs = InfoInputs {
         tensor: "t",
-        online: bad.view(),
+        online: bad.view().into(),
         views: None,
         target: None,
         k_transforms: None,
@@ -462,7 +462,7 @@ fn timing() {
     });
     let inputs = InfoInputs {
         tensor: "analyze",
-        online: big.view(),
+        online: big.view().into(),
         views: None,
         target: None,
         k_transforms: None,

@@ -11,6 +11,8 @@
 //!
 //! Entry points:
 //! * [`read_matrix`]: an N×d embedding as [`Array2<f64>`];
+//! * [`read_embedding`]: an N×d embedding in its stored precision (f32 or f64), streamed from
+//!   disk for `.npy` (for `analyze` on large exports);
 //! * [`read_views`]: N×K×d views (K augmented views of each of N inputs) as [`Array3<f64>`];
 //! * [`read_labels`]: 1-D integer class ids as `Vec<i64>`;
 //! * [`read_dataset`]: N×D or N×C×H×W training data, optionally flattened;
@@ -23,6 +25,7 @@
 //! order (npy) and in C or Fortran order (npy); all are converted to f64 exactly.
 
 pub mod csv;
+pub mod embedding;
 pub mod npy;
 pub mod npz;
 pub mod safetensors;
@@ -33,6 +36,7 @@ use std::path::Path;
 
 use ndarray::{Array2, Array3, Array4, ArrayD, Ix2, Ix3, Ix4, IxDyn, ShapeBuilder};
 
+pub use embedding::read_embedding;
 pub use spec::{ColRange, Format, InputSpec};
 
 /// Everything that can go wrong while reading an input.
@@ -379,7 +383,29 @@ impl RawArray<'_> {
 
     /// Converts to an n-D f64 array in standard (C) layout.
     pub fn to_f64(&self, file: &str) -> Result<ArrayD<f64>, InputError> {
-        let values = self.values_f64();
+        self.shaped(self.values_f64(), file)
+    }
+
+    /// The values as f32 when that is exact (f32, f16, bf16), in the stored element order.
+    fn values_f32(&self) -> Option<Vec<f32>> {
+        let be = self.big_endian;
+        let d: &[u8] = &self.data;
+        Some(match self.dtype {
+            DType::F16 => map_chunks(d, |c: [u8; 2]| f16_to_f64(u16_of(c, be)) as f32),
+            DType::BF16 => map_chunks(d, |c: [u8; 2]| bf16_to_f64(u16_of(c, be)) as f32),
+            DType::F32 => map_chunks(d, |c: [u8; 4]| f32::from_bits(u32_of(c, be))),
+            _ => return None,
+        })
+    }
+
+    /// Converts to an n-D f32 array in standard (C) layout when that is exact (f32, f16,
+    /// bf16); None for other element types.
+    pub fn to_f32(&self, file: &str) -> Option<Result<ArrayD<f32>, InputError>> {
+        self.values_f32().map(|v| self.shaped(v, file))
+    }
+
+    /// Values in the stored element order shaped as the array, in standard (C) layout.
+    fn shaped<T: Clone>(&self, values: Vec<T>, file: &str) -> Result<ArrayD<T>, InputError> {
         let shape = IxDyn(&self.shape);
         let built = if self.fortran_order {
             ArrayD::from_shape_vec(shape.f(), values)
@@ -636,10 +662,21 @@ pub fn read_array(spec: &InputSpec) -> Result<ArrayD<f64>, InputError> {
 
 /// Errors unless every value is finite; reports the count and the first position.
 pub fn check_finite(a: &ArrayD<f64>, file: &str) -> Result<(), InputError> {
+    check_finite_flags(a.iter().map(|v| v.is_finite()), a.shape(), file)
+}
+
+/// [`check_finite`] over the finiteness of the values in logical (C) order of `shape`.
+fn check_finite_flags(
+    finite: impl Iterator<Item = bool>,
+    shape: &[usize],
+    file: &str,
+) -> Result<(), InputError> {
     let mut first = None;
     let mut count = 0usize;
-    for (i, v) in a.iter().enumerate() {
-        if !v.is_finite() {
+    let mut total = 0usize;
+    for (i, ok) in finite.enumerate() {
+        total += 1;
+        if !ok {
             count += 1;
             if first.is_none() {
                 first = Some(i);
@@ -648,9 +685,9 @@ pub fn check_finite(a: &ArrayD<f64>, file: &str) -> Result<(), InputError> {
     }
     let Some(flat) = first else { return Ok(()) };
     // Flat C-order index → multi-index (the array iterates in logical order).
-    let mut idx = vec![0usize; a.ndim()];
+    let mut idx = vec![0usize; shape.len()];
     let mut rem = flat;
-    for (axis, &len) in a.shape().iter().enumerate().rev() {
+    for (axis, &len) in shape.iter().enumerate().rev() {
         if len > 0 {
             idx[axis] = rem % len;
             rem /= len;
@@ -667,22 +704,26 @@ pub fn check_finite(a: &ArrayD<f64>, file: &str) -> Result<(), InputError> {
     Err(InputError::NonFinite {
         file: file.to_string(),
         count,
-        total: a.len(),
+        total,
         location,
     })
 }
 
 /// Errors when an axis has length zero.
-fn check_nonempty(a: &ArrayD<f64>, file: &str) -> Result<(), InputError> {
-    if let Some(axis) = a.shape().iter().position(|&d| d == 0) {
+fn check_nonempty<T>(a: &ArrayD<T>, file: &str) -> Result<(), InputError> {
+    check_nonempty_shape(a.shape(), file)
+}
+
+fn check_nonempty_shape(shape: &[usize], file: &str) -> Result<(), InputError> {
+    if let Some(axis) = shape.iter().position(|&d| d == 0) {
         let what = match axis {
             0 => "zero rows",
-            _ if axis + 1 == a.ndim() => "zero columns",
+            _ if axis + 1 == shape.len() => "zero columns",
             _ => "a zero-length axis",
         };
         return Err(InputError::EmptyArray {
             file: file.to_string(),
-            shape: fmt_shape(a.shape()),
+            shape: fmt_shape(shape),
             what,
         });
     }
@@ -700,21 +741,23 @@ fn wrong_ndim(file: &str, expected: &'static str, shape: &[usize], hint: &str) -
 
 /// Validates an n-D array as an N×d embedding matrix.
 pub fn into_matrix(a: ArrayD<f64>, file: &str) -> Result<Array2<f64>, InputError> {
-    const EXPECTED: &str = "a 2-D array (N×d)";
-    let hint = match a.ndim() {
+    check_matrix_shape(a.shape(), file)?;
+    check_finite(&a, file)?;
+    Ok(a.into_dimensionality::<Ix2>()
+        .expect("checked to be 2-D"))
+}
+
+/// Errors unless `shape` is 2-D (N×d) without an empty axis.
+fn check_matrix_shape(shape: &[usize], file: &str) -> Result<(), InputError> {
+    let hint = match shape.len() {
+        2 => return check_nonempty_shape(shape, file),
         0 => "pass an array of N rows, not a scalar",
         1 => "reshape to (N, 1) or pass the 2-D export",
         3 => "N×K×d views belong in --views; otherwise reshape to (N, d)",
         4 => "flatten images to (N, C·H·W), e.g. arr.reshape(len(arr), -1)",
         _ => "reshape to (N, d)",
     };
-    if a.ndim() != 2 {
-        return Err(wrong_ndim(file, EXPECTED, a.shape(), hint));
-    }
-    check_nonempty(&a, file)?;
-    check_finite(&a, file)?;
-    a.into_dimensionality::<Ix2>()
-        .map_err(|_| wrong_ndim(file, EXPECTED, &[], hint))
+    Err(wrong_ndim(file, "a 2-D array (N×d)", shape, hint))
 }
 
 /// Reads an N×d embedding (2-D, non-empty, finite) as f64.

@@ -18,6 +18,21 @@ const MAX_DEPTH: usize = 16;
 
 /// Parses an in-memory `.npy` file; `file` names it in messages.
 pub fn parse<'a>(bytes: &'a [u8], file: &str) -> Result<RawArray<'a>, InputError> {
+    let (header, header_end) = parse_header(bytes, file)?;
+    let data = &bytes[header_end..];
+    check_data_size(file, &header.shape, header.dtype.size(), data.len())?;
+    Ok(RawArray {
+        shape: header.shape,
+        dtype: header.dtype,
+        big_endian: header.big_endian,
+        fortran_order: header.fortran_order,
+        data: Cow::Borrowed(data),
+    })
+}
+
+/// Parses the magic, version and header dict at the start of `bytes` (the whole file or a
+/// prefix of it); returns the header and the offset of the element data.
+pub fn parse_header(bytes: &[u8], file: &str) -> Result<(Header, usize), InputError> {
     let bad = |detail: String| InputError::Malformed {
         file: file.to_string(),
         format: FORMAT,
@@ -67,16 +82,7 @@ pub fn parse<'a>(bytes: &'a [u8], file: &str) -> Result<RawArray<'a>, InputError
     })?;
     let header = std::str::from_utf8(header)
         .map_err(|_| bad("header is not ASCII/UTF-8 text".to_string()))?;
-    let header = Header::parse(header, file)?;
-    let data = &bytes[header_end..];
-    check_data_size(file, &header.shape, header.dtype.size(), data.len())?;
-    Ok(RawArray {
-        shape: header.shape,
-        dtype: header.dtype,
-        big_endian: header.big_endian,
-        fortran_order: header.fortran_order,
-        data: Cow::Borrowed(data),
-    })
+    Ok((Header::parse(header, file)?, header_end))
 }
 
 /// The decoded header dict.

@@ -314,7 +314,16 @@ impl MetricTable {
         MetricTable {
             epoch: Some(last.epoch.to_string()),
             loss: fmt_opt(last.loss.map(fmt_num)),
-            knn_accuracy: fmt_opt(last.knn_accuracy.map(fmt_num)),
+            knn_accuracy: fmt_opt(last.knn_accuracy.map(|a| match last.knn_subsample {
+                Some(s) => format!(
+                    "{} (leave-one-out on {} of {} rows, seed {})",
+                    fmt_num(a),
+                    s.rows,
+                    s.of,
+                    s.seed
+                ),
+                None => fmt_num(a),
+            })),
             tensors: recs.iter().map(|(n, _)| n.to_string()).collect(),
             shapes: recs
                 .iter()

@@ -1,0 +1,433 @@
+//! Streaming moments of an N×d matrix fed in row blocks: every [`std_metrics`] value and both
+//! [`spectral`] spectra without an f64 copy of the whole matrix (an exported 1,000,000 × 128
+//! f32 embedding is 512 MB; its f64 copy would be 1 GB).
+//!
+//! Two passes over the same blocks, in the same order:
+//!
+//! ```text
+//! pass 1:  n,  Σ_i z_i,  Σ_i u_i  (u_i = z_i / max(‖z_i‖₂, 1e-12)),  G = Σ_i z_i z_iᵀ
+//! pass 2:  z̄, ū, m̂ = ū/‖ū‖ known:
+//!          Σ_i (z_ij − z̄_j)²,  Σ_i (u_ij − ū_j)²,  G_c = Σ_i (z_i − z̄)(z_i − z̄)ᵀ,
+//!          Σ_i angle(u_i, m̂)
+//! ```
+//!
+//! The deviations are summed about the pass-1 mean (not as Σz² − n·z̄², which cancels
+//! catastrophically for a collapsed embedding whose spread is 1e-8 of its norm). The results
+//! equal those of the whole-matrix functions ([`std_metrics::std_l2`],
+//! [`spectral::singular_values_centred`], ...) up to summation order, which the tests check;
+//! those functions remain the definitions. The spectra come from the d×d Gram matrices, so
+//! memory is O(d²) whatever N; with N < d the `N` largest of the d eigenvalues are returned
+//! (the others are zero in exact arithmetic).
+//!
+//! [`std_metrics`]: crate::std_metrics
+//! [`std_metrics::std_l2`]: crate::std_metrics::std_l2
+//! [`spectral`]: crate::spectral
+//! [`spectral::singular_values_centred`]: crate::spectral::singular_values_centred
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, Axis};
+
+use crate::error::{check_matrix, EstimatorError};
+use crate::spectral::gram_singular_values;
+use crate::std_metrics::L2_NORMALIZE_EPS;
+
+/// First pass: counts, sums and the uncentred Gram matrix.
+#[derive(Debug, Clone)]
+pub struct MomentsPass1 {
+    n: usize,
+    sum_z: Array1<f64>,
+    sum_u: Array1<f64>,
+    gram: Array2<f64>,
+}
+
+/// Second pass: deviations about the first pass's means.
+#[derive(Debug, Clone)]
+pub struct MomentsPass2 {
+    n: usize,
+    seen: usize,
+    mean_z: Array1<f64>,
+    mean_u: Array1<f64>,
+    /// Mean direction of the u_i; None when ‖ū‖ ≤ 1e-12 (no mean direction).
+    m_hat: Option<Array1<f64>>,
+    gram: Array2<f64>,
+    ss_z: Array1<f64>,
+    ss_u: Array1<f64>,
+    gram_centred: Array2<f64>,
+    angle_sum: f64,
+}
+
+/// The finished moments of an N×d matrix.
+#[derive(Debug, Clone)]
+pub struct Moments {
+    n: usize,
+    mean_z: Array1<f64>,
+    ss_z: Array1<f64>,
+    ss_u: Array1<f64>,
+    gram: Array2<f64>,
+    gram_centred: Array2<f64>,
+    angle_sum: f64,
+    has_direction: bool,
+}
+
+/// Row `r` divided by max(‖r‖₂, 1e-12), into `out` (PyTorch's `F.normalize`).
+fn normalise_into(r: ndarray::ArrayView1<f64>, out: &mut [f64]) {
+    let norm = r.dot(&r).sqrt().max(L2_NORMALIZE_EPS);
+    for (o, &v) in out.iter_mut().zip(r.iter()) {
+        *o = v / norm;
+    }
+}
+
+fn check_block(block: ArrayView2<f64>, d: usize) -> Result<(), EstimatorError> {
+    if block.ncols() != d {
+        return Err(EstimatorError::InvalidParameter {
+            name: "block",
+            reason: format!("has {} columns, the first block had {d}", block.ncols()),
+        });
+    }
+    if block.nrows() == 0 {
+        return Ok(());
+    }
+    check_matrix(block)
+}
+
+impl MomentsPass1 {
+    /// An empty accumulator for rows of `d` columns.
+    pub fn new(d: usize) -> MomentsPass1 {
+        MomentsPass1 {
+            n: 0,
+            sum_z: Array1::zeros(d),
+            sum_u: Array1::zeros(d),
+            gram: Array2::zeros((d, d)),
+        }
+    }
+
+    /// Adds a block of rows (finite, `d` columns; errors name the first non-finite entry
+    /// relative to the block).
+    pub fn add(&mut self, block: ArrayView2<f64>) -> Result<(), EstimatorError> {
+        check_block(block, self.sum_z.len())?;
+        let mut u = vec![0.0; self.sum_z.len()];
+        for row in block.outer_iter() {
+            self.sum_z += &row;
+            normalise_into(row, &mut u);
+            for (s, &v) in self.sum_u.iter_mut().zip(&u) {
+                *s += v;
+            }
+        }
+        general_mat_mul(1.0, &block.t(), &block, 1.0, &mut self.gram);
+        self.n += block.nrows();
+        Ok(())
+    }
+
+    /// Ends the first pass; the same blocks must then be fed to the second.
+    pub fn finish(self) -> Result<MomentsPass2, EstimatorError> {
+        let d = self.sum_z.len();
+        if self.n == 0 || d == 0 {
+            return Err(EstimatorError::EmptyInput);
+        }
+        let n = self.n as f64;
+        let mean_u = self.sum_u / n;
+        let norm = mean_u.dot(&mean_u).sqrt();
+        let m_hat = (norm > L2_NORMALIZE_EPS).then(|| &mean_u / norm);
+        Ok(MomentsPass2 {
+            n: self.n,
+            seen: 0,
+            mean_z: self.sum_z / n,
+            mean_u,
+            m_hat,
+            gram: self.gram,
+            ss_z: Array1::zeros(d),
+            ss_u: Array1::zeros(d),
+            gram_centred: Array2::zeros((d, d)),
+            angle_sum: 0.0,
+        })
+    }
+}
+
+impl MomentsPass2 {
+    /// Adds a block of rows: the same blocks as in the first pass, in the same order.
+    pub fn add(&mut self, block: ArrayView2<f64>) -> Result<(), EstimatorError> {
+        let d = self.mean_z.len();
+        check_block(block, d)?;
+        let centred = &block - &self.mean_z.view().insert_axis(Axis(0));
+        let mut u = vec![0.0; d];
+        for (row, c) in block.outer_iter().zip(centred.outer_iter()) {
+            for (s, &v) in self.ss_z.iter_mut().zip(c.iter()) {
+                *s += v * v;
+            }
+            normalise_into(row, &mut u);
+            for ((s, &v), &m) in self.ss_u.iter_mut().zip(&u).zip(self.mean_u.iter()) {
+                *s += (v - m) * (v - m);
+            }
+            if let Some(m_hat) = &self.m_hat {
+                self.angle_sum += if u.iter().all(|&v| v == 0.0) {
+                    std::f64::consts::FRAC_PI_2
+                } else {
+                    let (mut diff, mut sum) = (0.0, 0.0);
+                    for (&a, &b) in u.iter().zip(m_hat.iter()) {
+                        diff += (a - b) * (a - b);
+                        sum += (a + b) * (a + b);
+                    }
+                    2.0 * diff.sqrt().atan2(sum.sqrt())
+                };
+            }
+        }
+        general_mat_mul(1.0, &centred.t(), &centred, 1.0, &mut self.gram_centred);
+        self.seen += block.nrows();
+        Ok(())
+    }
+
+    /// Ends the second pass; errors if it did not see the first pass's rows.
+    pub fn finish(self) -> Result<Moments, EstimatorError> {
+        if self.seen != self.n {
+            return Err(EstimatorError::ShapeMismatch {
+                x_rows: self.n,
+                y_rows: self.seen,
+            });
+        }
+        Ok(Moments {
+            n: self.n,
+            mean_z: self.mean_z,
+            ss_z: self.ss_z,
+            ss_u: self.ss_u,
+            gram: self.gram,
+            gram_centred: self.gram_centred,
+            angle_sum: self.angle_sum,
+            has_direction: self.m_hat.is_some(),
+        })
+    }
+}
+
+impl Moments {
+    /// Both passes over one in-memory matrix.
+    pub fn of(z: ArrayView2<f64>) -> Result<Moments, EstimatorError> {
+        let mut p1 = MomentsPass1::new(z.ncols());
+        p1.add(z)?;
+        let mut p2 = p1.finish()?;
+        p2.add(z)?;
+        p2.finish()
+    }
+
+    /// Number of rows N.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Number of columns d.
+    pub fn d(&self) -> usize {
+        self.mean_z.len()
+    }
+
+    fn need_two(&self) -> Result<f64, EstimatorError> {
+        if self.n < 2 {
+            return Err(EstimatorError::TooFewSamples {
+                n: self.n,
+                needed: 2,
+            });
+        }
+        Ok((self.n - 1) as f64)
+    }
+
+    /// [`crate::std_metrics::channel_std`]: unbiased std of every column. N ≥ 2.
+    pub fn channel_std(&self) -> Result<Vec<f64>, EstimatorError> {
+        let dof = self.need_two()?;
+        Ok(self.ss_z.iter().map(|s| (s / dof).sqrt()).collect())
+    }
+
+    /// [`crate::std_metrics::std_l2`]: mean over channels of the std of the l2-normalised
+    /// rows. Dimensionless. N ≥ 2.
+    pub fn std_l2(&self) -> Result<f64, EstimatorError> {
+        let dof = self.need_two()?;
+        Ok(self.ss_u.iter().map(|s| (s / dof).sqrt()).sum::<f64>() / self.d() as f64)
+    }
+
+    /// [`crate::std_metrics::angular_spread`]: mean angle (radians) of the normalised rows to
+    /// their mean direction; π/2 when there is no mean direction.
+    pub fn angular_spread(&self) -> f64 {
+        if self.has_direction {
+            self.angle_sum / self.n as f64
+        } else {
+            std::f64::consts::FRAC_PI_2
+        }
+    }
+
+    /// [`crate::std_metrics::relative_spread`]: RMS distance to the mean over the mean's norm
+    /// (0 when all rows are equal, +∞ for a zero mean with spread).
+    pub fn relative_spread(&self) -> f64 {
+        let spread = (self.ss_z.sum() / self.n as f64).sqrt();
+        if spread == 0.0 {
+            return 0.0;
+        }
+        spread / self.mean_z.dot(&self.mean_z).sqrt()
+    }
+
+    /// [`crate::spectral::singular_values`]: descending, min(N, d) of them.
+    pub fn singular_values(&self) -> Vec<f64> {
+        self.spectrum(&self.gram)
+    }
+
+    /// [`crate::spectral::singular_values_centred`]: of the column-centred matrix, descending,
+    /// min(N, d) of them.
+    ///
+    /// Centring removes one dimension, so values past the first N − 1 are exactly 0 (rather
+    /// than the Gram matrix's rounding noise).
+    pub fn singular_values_centred(&self) -> Vec<f64> {
+        let mut s = self.spectrum(&self.gram_centred);
+        for v in s.iter_mut().skip(self.n.saturating_sub(1)) {
+            *v = 0.0;
+        }
+        s
+    }
+
+    fn spectrum(&self, gram: &Array2<f64>) -> Vec<f64> {
+        let mut s = gram_singular_values(gram.clone());
+        s.truncate(self.n.min(self.d()));
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{spectral, std_metrics};
+    use ndarray::{s, Array2};
+    use rand::{Rng, SeedableRng};
+
+    fn random(n: usize, d: usize, seed: u64) -> Array2<f64> {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        Array2::from_shape_fn((n, d), |(_, j)| {
+            rng.gen_range(-1.0..1.0) * (j + 1) as f64 + 0.5
+        })
+    }
+
+    fn close(a: f64, b: f64, rel: f64) -> bool {
+        (a - b).abs() <= rel * a.abs().max(b.abs()).max(1e-300)
+    }
+
+    fn streamed(z: &Array2<f64>, block: usize) -> Moments {
+        let mut p1 = MomentsPass1::new(z.ncols());
+        for c in z.axis_chunks_iter(Axis(0), block) {
+            p1.add(c).unwrap();
+        }
+        let mut p2 = p1.finish().unwrap();
+        for c in z.axis_chunks_iter(Axis(0), block) {
+            p2.add(c).unwrap();
+        }
+        p2.finish().unwrap()
+    }
+
+    fn assert_matches_definitions(z: &Array2<f64>, block: usize) {
+        let m = streamed(z, block);
+        let v = z.view();
+        assert!(close(
+            m.std_l2().unwrap(),
+            std_metrics::std_l2(v).unwrap(),
+            1e-12
+        ));
+        for (a, b) in m
+            .channel_std()
+            .unwrap()
+            .iter()
+            .zip(std_metrics::channel_std(v).unwrap())
+        {
+            assert!(close(*a, b, 1e-12), "{a} vs {b}");
+        }
+        assert!(close(
+            m.angular_spread(),
+            std_metrics::angular_spread(v).unwrap(),
+            1e-10
+        ));
+        let rel = std_metrics::relative_spread(v).unwrap();
+        assert!(close(m.relative_spread(), rel, 1e-12) || m.relative_spread() == rel);
+        let top = |s: &[f64]| s[0];
+        for (a, b) in [
+            (m.singular_values(), spectral::singular_values(v).unwrap()),
+            (
+                m.singular_values_centred(),
+                spectral::singular_values_centred(v).unwrap(),
+            ),
+        ] {
+            assert_eq!(a.len(), b.len());
+            let scale = top(&b);
+            for (x, y) in a.iter().zip(&b) {
+                // Gram squaring: absolute error ≈ ε·σ_max² on σ², see `spectral`.
+                assert!((x - y).abs() <= 1e-6 * scale, "{x} vs {y}");
+            }
+            let (ea, eb) = (spectral::effective_rank(&a), spectral::effective_rank(&b));
+            assert!(close(ea, eb, 1e-9), "effective rank {ea} vs {eb}: {a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn streamed_blocks_match_the_whole_matrix_functions() {
+        let z = random(1000, 7, 1);
+        for block in [1, 3, 64, 1000, 5000] {
+            assert_matches_definitions(&z, block);
+        }
+    }
+
+    #[test]
+    fn wide_and_degenerate_inputs_match_too() {
+        // N < d: the N largest eigenvalues of the d×d Gram.
+        assert_matches_definitions(&random(5, 12, 2), 2);
+        // A zero row and a constant column.
+        let mut z = random(50, 4, 3);
+        z.row_mut(7).fill(0.0);
+        z.column_mut(2).fill(3.0);
+        assert_matches_definitions(&z, 8);
+        // Complete collapse: every row equal.
+        let z = Array2::from_shape_fn((40, 5), |(_, j)| j as f64 + 1.0);
+        let m = streamed(&z, 6);
+        assert!(m.std_l2().unwrap() < 1e-15);
+        assert_eq!(m.relative_spread(), 0.0);
+        assert!(m.angular_spread().abs() < 1e-7);
+        assert_eq!(m.channel_std().unwrap(), vec![0.0; 5]);
+        assert_matches_definitions(&z, 6);
+        // Symmetric around 0: no mean direction.
+        let z = ndarray::array![[1.0, 0.0], [-1.0, 0.0]];
+        assert_eq!(
+            Moments::of(z.view()).unwrap().angular_spread(),
+            std::f64::consts::FRAC_PI_2
+        );
+    }
+
+    #[test]
+    fn collapsed_embedding_keeps_its_tiny_spread() {
+        // Spread 1e-9 around a mean of norm ~1e3: Σz² − n·z̄² would cancel to noise.
+        let noise = random(200, 3, 4);
+        let z = noise.mapv(|v| 1e3 + 1e-9 * v);
+        let m = streamed(&z, 17);
+        let direct = std_metrics::channel_std(z.view()).unwrap();
+        for (a, b) in m.channel_std().unwrap().iter().zip(&direct) {
+            assert!(close(*a, *b, 1e-6), "{a} vs {b}");
+        }
+    }
+
+    #[test]
+    fn bad_blocks_are_refused() {
+        let mut p1 = MomentsPass1::new(3);
+        let z = random(4, 3, 5);
+        p1.add(z.view()).unwrap();
+        assert!(matches!(
+            p1.add(random(2, 4, 6).view()),
+            Err(EstimatorError::InvalidParameter { .. })
+        ));
+        let mut bad = z.clone();
+        bad[[1, 2]] = f64::NAN;
+        assert_eq!(
+            p1.add(bad.view()),
+            Err(EstimatorError::NonFinite { row: 1, col: 2 })
+        );
+        let mut p2 = p1.finish().unwrap();
+        p2.add(z.slice(s![..2, ..])).unwrap();
+        assert!(matches!(
+            p2.finish(),
+            Err(EstimatorError::ShapeMismatch { .. })
+        ));
+        assert_eq!(
+            MomentsPass1::new(3).finish().unwrap_err(),
+            EstimatorError::EmptyInput
+        );
+        let one = Moments::of(random(1, 3, 7).view()).unwrap();
+        assert!(one.std_l2().is_err() && one.channel_std().is_err());
+    }
+}

@@ -1,0 +1,152 @@
+//! Embedding matrices kept in the precision they were stored in, read as f64 row blocks.
+//!
+//! An f32 export stays f32 in memory: a 1,000,000 × 128 f32 `.npy` is 512 MB and its f64 copy
+//! would be another 1 GB. Every consumer reads it through [`Rows`]: streamed in blocks of
+//! [`BLOCK_ROWS`] rows converted to f64 (exact: every f32 is an f64), or as an f64 copy of a
+//! selected subset of rows. f64 data is viewed in place, block by block, without copies.
+
+use ndarray::{Array2, ArrayView2, Axis};
+
+/// Rows per block of [`Rows::for_each_block`] (4096 × 128 f64 = 4 MB).
+pub const BLOCK_ROWS: usize = 4096;
+
+/// An owned N×d embedding, f32 or f64.
+#[derive(Debug, Clone)]
+pub enum Embedding {
+    /// Single precision (also f16/bf16 exports, which f32 holds exactly).
+    F32(Array2<f32>),
+    /// Double precision (and every integer type).
+    F64(Array2<f64>),
+}
+
+impl Embedding {
+    /// A borrowed view.
+    pub fn rows(&self) -> Rows<'_> {
+        match self {
+            Embedding::F32(a) => Rows::F32(a.view()),
+            Embedding::F64(a) => Rows::F64(a.view()),
+        }
+    }
+
+    /// Bytes held by the values.
+    pub fn bytes(&self) -> usize {
+        match self {
+            Embedding::F32(a) => a.len() * 4,
+            Embedding::F64(a) => a.len() * 8,
+        }
+    }
+}
+
+/// A borrowed N×d embedding, f32 or f64.
+#[derive(Debug, Clone, Copy)]
+pub enum Rows<'a> {
+    /// Single precision.
+    F32(ArrayView2<'a, f32>),
+    /// Double precision.
+    F64(ArrayView2<'a, f64>),
+}
+
+impl<'a> From<ArrayView2<'a, f64>> for Rows<'a> {
+    fn from(v: ArrayView2<'a, f64>) -> Rows<'a> {
+        Rows::F64(v)
+    }
+}
+
+impl<'a> From<ArrayView2<'a, f32>> for Rows<'a> {
+    fn from(v: ArrayView2<'a, f32>) -> Rows<'a> {
+        Rows::F32(v)
+    }
+}
+
+impl Rows<'_> {
+    /// (N, d).
+    pub fn dim(&self) -> (usize, usize) {
+        match self {
+            Rows::F32(a) => a.dim(),
+            Rows::F64(a) => a.dim(),
+        }
+    }
+
+    /// N.
+    pub fn nrows(&self) -> usize {
+        self.dim().0
+    }
+
+    /// True when no value is NaN or infinite.
+    pub fn all_finite(&self) -> bool {
+        match self {
+            Rows::F32(a) => a.iter().all(|v| v.is_finite()),
+            Rows::F64(a) => a.iter().all(|v| v.is_finite()),
+        }
+    }
+
+    /// Calls `f` on consecutive blocks of at most [`BLOCK_ROWS`] rows, in row order, as f64;
+    /// stops at the first error.
+    pub fn for_each_block<E>(
+        &self,
+        mut f: impl FnMut(ArrayView2<f64>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        match self {
+            Rows::F32(a) => {
+                for block in a.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+                    f(block.mapv(f64::from).view())?;
+                }
+            }
+            Rows::F64(a) => {
+                for block in a.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+                    f(block)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The listed rows, in that order, as an f64 matrix.
+    pub fn select(&self, rows: &[usize]) -> Array2<f64> {
+        match self {
+            Rows::F32(a) => a.select(Axis(0), rows).mapv(f64::from),
+            Rows::F64(a) => a.select(Axis(0), rows),
+        }
+    }
+
+    /// Folds `f` over the values of row `i` as f64, left to right.
+    pub fn fold_row<B>(&self, i: usize, init: B, f: impl FnMut(B, f64) -> B) -> B {
+        match self {
+            Rows::F32(a) => a.row(i).iter().map(|&v| f64::from(v)).fold(init, f),
+            Rows::F64(a) => a.row(i).iter().copied().fold(init, f),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn f32_and_f64_views_give_the_same_blocks_and_rows() {
+        let n = BLOCK_ROWS + 3;
+        let a32 = Array2::from_shape_fn((n, 3), |(i, j)| (i * 3 + j) as f32 * 0.25);
+        let a64 = a32.mapv(f64::from);
+        let (r32, r64) = (Rows::from(a32.view()), Rows::from(a64.view()));
+        let collect = |r: Rows| {
+            let mut sizes = Vec::new();
+            let mut all = Vec::new();
+            r.for_each_block(|b| {
+                sizes.push(b.nrows());
+                all.extend(b.iter().copied());
+                Ok::<(), ()>(())
+            })
+            .unwrap();
+            (sizes, all)
+        };
+        assert_eq!(collect(r32), collect(r64));
+        assert_eq!(collect(r32).0, vec![BLOCK_ROWS, 3]);
+        assert_eq!(r32.select(&[5, 0]), r64.select(&[5, 0]));
+        let sum = |r: Rows| r.fold_row(7, 0.0, |s, v| s + v);
+        assert_eq!(sum(r32), sum(r64));
+        assert_eq!(r32.dim(), (n, 3));
+        let mut bad = a32.clone();
+        bad[[n - 1, 2]] = f32::NAN;
+        assert!(r32.all_finite() && !Rows::from(bad.view()).all_finite());
+    }
+}
