@@ -135,7 +135,9 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             Some(v.dim().1),
         ),
         (None, Some(t)) => {
-            online_views = rows.select(&(0..n).collect::<Vec<_>>()).insert_axis(Axis(1));
+            online_views = rows
+                .select(&(0..n).collect::<Vec<_>>())
+                .insert_axis(Axis(1));
             (Some(online_views.view()), Some(t.view()), None)
         }
         (None, None) => (None, None, None),
@@ -226,7 +228,11 @@ fn knn_leave_one_out(
         };
         (rows.select(&sel), y, Some(sub))
     } else {
-        (rows.select(&(0..n).collect::<Vec<_>>()), labels.to_vec(), None)
+        (
+            rows.select(&(0..n).collect::<Vec<_>>()),
+            labels.to_vec(),
+            None,
+        )
     };
     let acc = knn_monitor::knn_accuracy_leave_one_out(
         x.view(),

@@ -57,7 +57,10 @@ fn f32_and_f64_files_of_the_same_values_give_the_same_numbers() {
     let dir = tempfile::tempdir().unwrap();
     let (n, d) = (6000, 16);
     // Same file name, so that the tensor names agree.
-    let (f32_path, f64_path) = (dir.path().join("f32/emb.npy"), dir.path().join("f64/emb.npy"));
+    let (f32_path, f64_path) = (
+        dir.path().join("f32/emb.npy"),
+        dir.path().join("f64/emb.npy"),
+    );
     for p in [&f32_path, &f64_path] {
         std::fs::create_dir(p.parent().unwrap()).unwrap();
     }

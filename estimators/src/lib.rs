@@ -45,7 +45,7 @@ pub use knn::{
     kl_conditional_entropy, kl_entropy, ksg_mutual_information, KnnParams, KsgAlgorithm, Norm,
     Search,
 };
-pub use pairs::hstack;
 pub use moments::Moments;
+pub use pairs::hstack;
 pub use spectral::{effective_rank, singular_values, singular_values_centred};
 pub use std_metrics::{angular_spread, channel_std, collapse_level, relative_spread, std_l2};

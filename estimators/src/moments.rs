@@ -295,7 +295,7 @@ mod tests {
     fn random(n: usize, d: usize, seed: u64) -> Array2<f64> {
         let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
         Array2::from_shape_fn((n, d), |(_, j)| {
-            rng.gen_range(-1.0..1.0) * (j + 1) as f64 + 0.5
+            rng.random_range(-1.0..1.0) * (j + 1) as f64 + 0.5
         })
     }
 
@@ -353,7 +353,10 @@ mod tests {
                 assert!((x - y).abs() <= 1e-6 * scale, "{x} vs {y}");
             }
             let (ea, eb) = (spectral::effective_rank(&a), spectral::effective_rank(&b));
-            assert!(close(ea, eb, 1e-9), "effective rank {ea} vs {eb}: {a:?} vs {b:?}");
+            assert!(
+                close(ea, eb, 1e-9),
+                "effective rank {ea} vs {eb}: {a:?} vs {b:?}"
+            );
         }
     }
 

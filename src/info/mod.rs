@@ -51,12 +51,12 @@ mod prep;
 #[cfg(test)]
 mod tests;
 
+use crate::analysis::Rows;
 use ib_estimators::knn::neighbors::{kth_neighbor_distances, Points};
 use ib_estimators::{
     gaussian_conditional_entropy, gaussian_entropy, gaussian_mutual_information, kl_entropy,
     ksg_mutual_information, Estimate, KnnParams, KsgAlgorithm,
 };
-use crate::analysis::Rows;
 use ib_reports::record::{InfoRow, LagrangianRow};
 use ndarray::{Array2, Array3, ArrayView3, Axis};
 use rand::rngs::StdRng;

@@ -33,7 +33,7 @@ pub fn read_embedding(spec: &InputSpec) -> Result<Embedding, InputError> {
             return Ok(e);
         }
     }
-    read_raw(spec, |raw, name| from_raw(raw, name))
+    read_raw(spec, from_raw)
 }
 
 /// The in-memory path: f32 when exact, f64 otherwise.
@@ -98,22 +98,19 @@ fn stream_npy(spec: &InputSpec, file: &str) -> Result<Option<Embedding>, InputEr
     let (n, d) = (shape[0], shape[1]);
     f.seek(SeekFrom::Start(offset as u64)).map_err(io)?;
     let embedding = match dtype {
-        DType::F32 => Embedding::F32(read_values(&mut f, n, d, |c: [u8; 4]| {
-            f32::from_bits(u32_of(c, be))
-        })
-        .map_err(io)?),
-        DType::F16 => Embedding::F32(read_values(&mut f, n, d, |c: [u8; 2]| {
-            f16_to_f64(u16_of(c, be)) as f32
-        })
-        .map_err(io)?),
-        DType::BF16 => Embedding::F32(read_values(&mut f, n, d, |c: [u8; 2]| {
-            bf16_to_f64(u16_of(c, be)) as f32
-        })
-        .map_err(io)?),
-        DType::F64 => Embedding::F64(read_values(&mut f, n, d, |c: [u8; 8]| {
-            f64::from_bits(u64_of(c, be))
-        })
-        .map_err(io)?),
+        DType::F32 => Embedding::F32(
+            read_values(&mut f, n, d, |c: [u8; 4]| f32::from_bits(u32_of(c, be))).map_err(io)?,
+        ),
+        DType::F16 => Embedding::F32(
+            read_values(&mut f, n, d, |c: [u8; 2]| f16_to_f64(u16_of(c, be)) as f32).map_err(io)?,
+        ),
+        DType::BF16 => Embedding::F32(
+            read_values(&mut f, n, d, |c: [u8; 2]| bf16_to_f64(u16_of(c, be)) as f32)
+                .map_err(io)?,
+        ),
+        DType::F64 => Embedding::F64(
+            read_values(&mut f, n, d, |c: [u8; 8]| f64::from_bits(u64_of(c, be))).map_err(io)?,
+        ),
         _ => return Ok(None),
     };
     let finite = match &embedding {
@@ -197,7 +194,9 @@ mod tests {
             assert!(is_f32 && dim == (n, d));
             assert_eq!(v[9], f64::from(vals[9]));
         }
-        let f64s: Vec<u8> = (0..12).flat_map(|i| (i as f64 / 7.0).to_le_bytes()).collect();
+        let f64s: Vec<u8> = (0..12)
+            .flat_map(|i| (i as f64 / 7.0).to_le_bytes())
+            .collect();
         let spec = write(&dir, "b.npy", &npy("<f8", false, "(4, 3)", &f64s));
         let e = read_embedding(&spec).unwrap();
         assert_eq!(values(&e).0[11], 11.0 / 7.0);

@@ -743,8 +743,7 @@ fn wrong_ndim(file: &str, expected: &'static str, shape: &[usize], hint: &str) -
 pub fn into_matrix(a: ArrayD<f64>, file: &str) -> Result<Array2<f64>, InputError> {
     check_matrix_shape(a.shape(), file)?;
     check_finite(&a, file)?;
-    Ok(a.into_dimensionality::<Ix2>()
-        .expect("checked to be 2-D"))
+    Ok(a.into_dimensionality::<Ix2>().expect("checked to be 2-D"))
 }
 
 /// Errors unless `shape` is 2-D (N×d) without an empty axis.
