@@ -20,17 +20,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes
-}
+use ib_analyze::input::npy::encode_header as npy_header;
 
 /// Rows z = W·u + 0.1·e with u ∈ [-1, 1)^32 and a fixed random 32×d W; label = argmax of u_0..3.
 fn write_inputs(emb: &Path, labels: &Path, n: usize, d: usize, seed: u64) -> Result<()> {

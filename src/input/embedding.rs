@@ -145,17 +145,12 @@ mod tests {
     use std::io::Write;
 
     fn npy(descr: &str, fortran: bool, shape: &str, data: &[u8]) -> Vec<u8> {
-        let mut header = format!(
-            "{{'descr': '{descr}', 'fortran_order': {}, 'shape': {shape}, }}",
-            if fortran { "True" } else { "False" }
-        );
-        while (10 + header.len() + 1) % 64 != 0 {
-            header.push(' ');
+        let mut out = npy::encode_header(descr, shape);
+        if fortran {
+            // Same length: 'False' → 'True ' keeps the padding valid.
+            let at = out.windows(5).position(|w| w == b"False").unwrap();
+            out[at..at + 5].copy_from_slice(b"True ");
         }
-        header.push('\n');
-        let mut out = b"\x93NUMPY\x01\x00".to_vec();
-        out.extend((header.len() as u16).to_le_bytes());
-        out.extend(header.as_bytes());
         out.extend(data);
         out
     }

@@ -85,6 +85,23 @@ pub fn parse_header(bytes: &[u8], file: &str) -> Result<(Header, usize), InputEr
     Ok((Header::parse(header, file)?, header_end))
 }
 
+/// The start of a version 1.0 `.npy` file up to its element data, for C-order arrays: magic,
+/// version, header length and the dict `{'descr': DESCR, 'fortran_order': False, 'shape':
+/// SHAPE, }` padded to a multiple of 64 bytes, as NumPy writes it. `shape` is a Python tuple
+/// literal such as `(10, 3)` or `(10,)`. For tools and tests that write arrays to analyse.
+pub fn encode_header(descr: &str, shape: &str) -> Vec<u8> {
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend([1, 0]);
+    bytes.extend((header.len() as u16).to_le_bytes());
+    bytes.extend(header.as_bytes());
+    bytes
+}
+
 /// The decoded header dict.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {

@@ -3,18 +3,7 @@
 
 use std::path::Path;
 
-/// A .npy (version 1.0) header for `descr` (e.g. `<f8`) and a Python shape tuple text.
-pub fn npy_header(descr: &str, shape: &str) -> Vec<u8> {
-    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
-    while (10 + header.len() + 1) % 64 != 0 {
-        header.push(' ');
-    }
-    header.push('\n');
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend((header.len() as u16).to_le_bytes());
-    bytes.extend(header.as_bytes());
-    bytes
-}
+pub use ib_analyze::input::npy::encode_header as npy_header;
 
 /// The bytes of a little-endian f64 .npy file.
 pub fn npy_f64(shape: &[usize], values: &[f64]) -> Vec<u8> {
