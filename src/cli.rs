@@ -172,8 +172,9 @@ Export from PyTorch (three lines):
   z = torch.cat([model(x).detach().cpu() for x, _ in loader]).numpy()
   np.save(\"emb.npy\", z)            # then: ib-analyze analyze emb.npy
 
-Large exports: a C-order float .npy is streamed from disk and kept in its own precision (f32
-stays f32), so memory peaks near the file's size (a 1,000,000 x 128 f32 file: about 1.1x).
+Large exports: a C-order float .npy, or a float tensor of a .safetensors, is streamed from disk
+and kept in its own precision (f32 stays f32), so memory peaks near the file's size (a
+1,000,000 x 128 f32 file: about 1.1x).
 The std and spectral metrics use every row; the information estimates ([info] max_rows) and
 the kNN accuracy (--knn-rows) use seeded subsamples whose size and seed are in the output.
 

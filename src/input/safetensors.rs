@@ -17,6 +17,9 @@ fn malformed(file: &str, detail: impl Into<String>) -> InputError {
     }
 }
 
+/// Largest JSON header the safetensors crate accepts (its `MAX_HEADER_SIZE`).
+pub const MAX_HEADER_BYTES: u64 = 100_000_000;
+
 /// Checks the JSON header for integers larger than the file before the safetensors crate
 /// sees it: no valid offset or dimension can exceed the file size, and refusing them here
 /// keeps the crate's own size arithmetic far from overflow.
@@ -44,7 +47,13 @@ fn prescan_header(bytes: &[u8], file: &str) -> Result<(), InputError> {
                 format!("header declares {n} bytes but only {rest} bytes follow"),
             )
         })?;
-    let limit = bytes.len() as u128;
+    prescan_numbers(header, bytes.len() as u64, file)
+}
+
+/// The number check of [`prescan_header`] on the header text alone, for a file of
+/// `file_len` bytes.
+pub fn prescan_numbers(header: &[u8], file_len: u64, file: &str) -> Result<(), InputError> {
+    let limit = u128::from(file_len);
     let mut in_string = false;
     let mut escaped = false;
     let mut number: Option<u128> = None;
@@ -69,8 +78,7 @@ fn prescan_header(bytes: &[u8], file: &str) -> Result<(), InputError> {
                     return Err(malformed(
                         file,
                         format!(
-                            "header declares a size or offset larger than the file ({} bytes)",
-                            bytes.len()
+                            "header declares a size or offset larger than the file ({file_len} bytes)"
                         ),
                     ));
                 }
@@ -105,7 +113,7 @@ pub fn tensor_names(bytes: &[u8], file: &str) -> Result<Vec<String>, InputError>
 }
 
 /// Maps a safetensors dtype to ours, or explains why it is unsupported.
-fn dtype(d: Dtype, file: &str) -> Result<DType, InputError> {
+pub fn dtype(d: Dtype, file: &str) -> Result<DType, InputError> {
     let unsupported = |why: &'static str| InputError::UnsupportedDtype {
         file: file.to_string(),
         dtype: d.to_string(),
@@ -173,13 +181,13 @@ pub fn parse<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::{fuzz_entry, read_labels, read_matrix, read_views, Format, InputSpec};
     use super::*;
     use ::safetensors::tensor::TensorView;
     use ndarray::array;
 
-    fn st(tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
+    pub(crate) fn st(tensors: &[(&str, Dtype, Vec<usize>, Vec<u8>)]) -> Vec<u8> {
         let views: Vec<(String, TensorView<'_>)> = tensors
             .iter()
             .map(|(n, d, s, b)| {
