@@ -15,10 +15,10 @@ use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::analysis::{knn_monitor, tensor_metrics, Rows};
+use crate::analysis::{knn_monitor, tensor_metrics, Embedding, Rows, Views};
 use crate::config::RunConfig;
 use crate::info::{self, InfoInputs};
-use crate::input::{self, InputSpec};
+use crate::input::{self, InputError, InputSpec};
 use crate::verdict::judge_run;
 use crate::{output, pipeline, tool_version};
 
@@ -71,41 +71,8 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
         }
         None => None,
     };
-    let target: Option<Array3<f64>> = match &inputs.target {
-        Some(t) => {
-            let s = spec(t, "--target")?;
-            let file = s.display_name();
-            let a = input::read_array(&s)?;
-            input::check_finite(&a, &file)?;
-            let a = match (a.ndim(), &views) {
-                (3, Some(v)) => {
-                    let a = a.into_dimensionality::<ndarray::Ix3>()?;
-                    if a.dim() != v.dim() {
-                        bail!(
-                            "'{file}': target shape {:?} must equal the views' {:?} (the target network's output on the same views)",
-                            a.dim(),
-                            v.dim()
-                        );
-                    }
-                    a
-                }
-                (3, None) => {
-                    bail!("'{file}' is N×K×d: pass the matching online views with --views")
-                }
-                (2, _) => {
-                    let m = a.into_dimensionality::<ndarray::Ix2>()?;
-                    if m.dim() != (n, d) {
-                        bail!(
-                            "'{file}': target shape {:?} must equal INPUT's ({n}, {d}): row i of the target is the target network's output for row i of INPUT",
-                            m.dim()
-                        );
-                    }
-                    m.insert_axis(Axis(1))
-                }
-                (k, _) => bail!("'{file}': expected N×d or N×K×d, found a {k}-D array"),
-            };
-            Some(a)
-        }
+    let target: Option<Target> = match &inputs.target {
+        Some(t) => Some(read_target(&spec(t, "--target")?, views.as_ref(), n, d)?),
         None => None,
     };
     let labels = match &inputs.labels {
@@ -126,30 +93,26 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
     };
 
     let record_tensor = tensor_metrics(rows, None)?;
-    // The info inputs: views and target as given; a row-paired N×d target pairs with INPUT.
-    let online_views;
-    let (views_view, target_view, k) = match (&views, &target) {
-        (Some(v), t) => (
-            Some(v.view()),
-            t.as_ref().map(|t| t.view()),
-            Some(v.dim().1),
-        ),
-        (None, Some(t)) => {
-            online_views = rows
-                .select(&(0..n).collect::<Vec<_>>())
-                .insert_axis(Axis(1));
-            (Some(online_views.view()), Some(t.view()), None)
-        }
-        (None, None) => (None, None, None),
-    };
+    // The info inputs: views and target as given; a row-paired N×d target pairs with INPUT
+    // (the views are then INPUT itself, K = 1).
+    let (views_in, target_in, k): (Option<Views>, Option<Views>, Option<usize>) =
+        match (&views, &target) {
+            (Some(v), t) => (
+                Some(v.view().into()),
+                t.as_ref().map(Target::views),
+                Some(v.dim().1),
+            ),
+            (None, Some(t)) => (Some(Views::Rows(rows)), Some(t.views()), None),
+            (None, None) => (None, None, None),
+        };
     let mut info_cfg = cfg.info.clone();
     info_cfg.seed ^= cfg.seed;
     let (info_rows, lagrangian) = info::information(
         &InfoInputs {
             tensor: &name,
             online: rows,
-            views: views_view,
-            target: target_view,
+            views: views_in,
+            target: target_in,
             k_transforms: k,
         },
         &info_cfg,
@@ -205,6 +168,68 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             verdict,
             diverged_at: None,
         }],
+    })
+}
+
+/// The target network's output: N×K×d on the views, or N×d paired with INPUT row by row
+/// (kept in its stored precision).
+enum Target {
+    Views(Array3<f64>),
+    Rows(Embedding),
+}
+
+impl Target {
+    fn views(&self) -> Views<'_> {
+        match self {
+            Target::Views(a) => a.view().into(),
+            Target::Rows(e) => Views::Rows(e.rows()),
+        }
+    }
+}
+
+/// Reads `--target`: N×K×d matching `views`, or N×d matching INPUT (n×d).
+fn read_target(s: &InputSpec, views: Option<&Array3<f64>>, n: usize, d: usize) -> Result<Target> {
+    let file = s.display_name();
+    let paired_rows = |dim: (usize, usize)| -> Result<()> {
+        if dim != (n, d) {
+            bail!(
+                "'{file}': target shape {dim:?} must equal INPUT's ({n}, {d}): row i of the target is the target network's output for row i of INPUT"
+            );
+        }
+        Ok(())
+    };
+    if views.is_none() {
+        match input::read_embedding(s) {
+            Ok(m) => {
+                paired_rows(m.rows().dim())?;
+                return Ok(Target::Rows(m));
+            }
+            // Not 2-D: the general path below says what to do.
+            Err(InputError::WrongNdim { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let a = input::read_array(s)?;
+    input::check_finite(&a, &file)?;
+    Ok(match (a.ndim(), views) {
+        (3, Some(v)) => {
+            let a = a.into_dimensionality::<ndarray::Ix3>()?;
+            if a.dim() != v.dim() {
+                bail!(
+                    "'{file}': target shape {:?} must equal the views' {:?} (the target network's output on the same views)",
+                    a.dim(),
+                    v.dim()
+                );
+            }
+            Target::Views(a)
+        }
+        (3, None) => bail!("'{file}' is N×K×d: pass the matching online views with --views"),
+        (2, _) => {
+            let m = a.into_dimensionality::<ndarray::Ix2>()?;
+            paired_rows(m.dim())?;
+            Target::Views(m.insert_axis(Axis(1)))
+        }
+        (k, _) => bail!("'{file}': expected N×d or N×K×d, found a {k}-D array"),
     })
 }
 

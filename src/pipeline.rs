@@ -163,8 +163,8 @@ fn train_one(
                 let inputs = InfoInputs {
                     tensor: "online.projector",
                     online: online.view().into(),
-                    views: Some(views.view()),
-                    target: Some(target.view()),
+                    views: Some(views.view().into()),
+                    target: Some(target.view().into()),
                     k_transforms: Some(data.k_views()),
                 };
                 let mut info_cfg = cfg.info.clone();

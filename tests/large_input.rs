@@ -70,7 +70,10 @@ fn f32_and_f64_files_of_the_same_values_give_the_same_numbers() {
     let labels_path = dir.path().join("y.npy");
     common::write_npy(&labels_path, &[n], &labels);
     let run = |p: &Path| {
+        // The file is its own row-paired target (V' = V): the target path is f32 or f64 too.
         let mut v = analyze_json(&[
+            p.to_str().unwrap(),
+            "--target",
             p.to_str().unwrap(),
             "--labels",
             labels_path.to_str().unwrap(),
@@ -90,6 +93,11 @@ fn f32_and_f64_files_of_the_same_values_give_the_same_numbers() {
     // The information estimates subsample too (info.max_rows = 4096) and say so.
     let warnings = a["info"][0]["warnings"].to_string();
     assert!(warnings.contains("subsampled 4096 of 6000"), "{warnings}");
+    let quantities = a["info"].to_string();
+    assert!(
+        quantities.contains("I(V;V')"),
+        "no I(V;V') row with --target"
+    );
 }
 
 /// Peak resident memory of the finished children of this process, in bytes.

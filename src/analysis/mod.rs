@@ -10,7 +10,7 @@ use ib_estimators::moments::MomentsPass1;
 use ib_estimators::{spectral, std_metrics, Moments};
 use ib_reports::record::TensorRecord;
 use ndarray::Array2;
-pub use rows::{Embedding, Rows};
+pub use rows::{Embedding, Rows, Views};
 use std::collections::BTreeMap;
 
 /// The values of an f32 tensor as f64, in row-major order.

@@ -5,7 +5,7 @@
 //! [`BLOCK_ROWS`] rows converted to f64 (exact: every f32 is an f64), or as an f64 copy of a
 //! selected subset of rows. f64 data is viewed in place, block by block, without copies.
 
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, Array3, ArrayView2, ArrayView3, Axis};
 
 /// Rows per block of [`Rows::for_each_block`] (4096 × 128 f64 = 4 MB).
 pub const BLOCK_ROWS: usize = 4096;
@@ -118,6 +118,64 @@ impl Rows<'_> {
     }
 }
 
+/// K views of each of N inputs: an N×K×d f64 array, or N×d rows (K = 1, e.g. a target
+/// network's output paired row by row with the online one, kept in its stored precision).
+#[derive(Debug, Clone, Copy)]
+pub enum Views<'a> {
+    /// N×K×d.
+    Array(ArrayView3<'a, f64>),
+    /// N×d, read as N×1×d.
+    Rows(Rows<'a>),
+}
+
+impl<'a> From<ArrayView3<'a, f64>> for Views<'a> {
+    fn from(v: ArrayView3<'a, f64>) -> Views<'a> {
+        Views::Array(v)
+    }
+}
+
+impl Views<'_> {
+    /// (N, K, d).
+    pub fn dim(&self) -> (usize, usize, usize) {
+        match self {
+            Views::Array(a) => a.dim(),
+            Views::Rows(r) => {
+                let (n, d) = r.dim();
+                (n, 1, d)
+            }
+        }
+    }
+
+    /// True when no value is NaN or infinite.
+    pub fn all_finite(&self) -> bool {
+        match self {
+            Views::Array(a) => a.iter().all(|v| v.is_finite()),
+            Views::Rows(r) => r.all_finite(),
+        }
+    }
+
+    /// Folds `f` over the K×d values of input `i` as f64, in C order.
+    pub fn fold_input<B>(&self, i: usize, init: B, f: impl FnMut(B, f64) -> B) -> B {
+        match self {
+            Views::Array(a) => a.index_axis(Axis(0), i).iter().copied().fold(init, f),
+            Views::Rows(r) => r.fold_row(i, init, f),
+        }
+    }
+
+    /// The views of the listed inputs, in that order, as an (inputs·K)×d f64 matrix.
+    pub fn select_flat(&self, inputs: &[usize]) -> Array2<f64> {
+        match self {
+            Views::Array(a) => {
+                let (_, k, d) = a.dim();
+                let s: Array3<f64> = a.select(Axis(0), inputs);
+                s.into_shape_with_order((inputs.len() * k, d))
+                    .expect("a selection is in standard layout")
+            }
+            Views::Rows(r) => r.select(inputs),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -148,5 +206,21 @@ mod tests {
         let mut bad = a32.clone();
         bad[[n - 1, 2]] = f32::NAN;
         assert!(r32.all_finite() && !Rows::from(bad.view()).all_finite());
+    }
+
+    #[test]
+    fn row_views_read_like_an_n_by_1_by_d_array() {
+        let a = Array2::from_shape_fn((5, 3), |(i, j)| (i * 3 + j) as f32 - 4.5);
+        let a64 = a.mapv(f64::from).insert_axis(Axis(1));
+        let (r, v) = (Views::Rows(Rows::from(a.view())), Views::from(a64.view()));
+        assert_eq!(r.dim(), v.dim());
+        assert_eq!(r.select_flat(&[4, 1]), v.select_flat(&[4, 1]));
+        let sum = |x: Views| x.fold_input(2, 0.0, |s, y| s * 3.0 + y);
+        assert_eq!(sum(r), sum(v));
+        assert!(r.all_finite() && v.all_finite());
+        let k3 = Array3::from_shape_fn((2, 3, 2), |(i, k, j)| (i * 6 + k * 2 + j) as f64);
+        let flat = Views::from(k3.view()).select_flat(&[1]);
+        assert_eq!(flat.dim(), (3, 2));
+        assert_eq!(flat[[2, 1]], 11.0);
     }
 }

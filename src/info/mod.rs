@@ -51,14 +51,14 @@ mod prep;
 #[cfg(test)]
 mod tests;
 
-use crate::analysis::Rows;
+use crate::analysis::{Rows, Views};
 use ib_estimators::knn::neighbors::{kth_neighbor_distances, Points};
 use ib_estimators::{
     gaussian_conditional_entropy, gaussian_entropy, gaussian_mutual_information, kl_entropy,
     ksg_mutual_information, Estimate, KnnParams, KsgAlgorithm,
 };
 use ib_reports::record::{InfoRow, LagrangianRow};
-use ndarray::{Array2, Array3, ArrayView3, Axis};
+use ndarray::{Array2, Axis};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
@@ -181,9 +181,9 @@ pub struct InfoInputs<'a> {
     /// Online output on the N clean inputs, N×d.
     pub online: Rows<'a>,
     /// Online output on the K transforms of each input, N×K×d.
-    pub views: Option<ArrayView3<'a, f64>>,
+    pub views: Option<Views<'a>>,
     /// Target output on the same views, N×K×d (requires `views`).
-    pub target: Option<ArrayView3<'a, f64>>,
+    pub target: Option<Views<'a>>,
     /// K of H(T) = ln K; None = the K of `views`.
     pub k_transforms: Option<usize>,
 }
@@ -452,7 +452,7 @@ pub fn information(
                     "views must be {n_all}×K×{d} with K ≥ 1, got {n}×{k}×{dv}"
                 )));
             }
-            if v.iter().any(|x| !x.is_finite()) {
+            if !v.all_finite() {
                 return Err(InfoError::NonFinite("views"));
             }
             Some(k)
@@ -470,7 +470,7 @@ pub fn information(
                 t.dim()
             )));
         }
-        if t.iter().any(|x| !x.is_finite()) {
+        if !t.all_finite() {
             return Err(InfoError::NonFinite("target"));
         }
     }
@@ -484,12 +484,7 @@ pub fn information(
     let n = n_all.min(cfg.max_rows);
     let sel = &order[..n];
     let clean = inputs.online.select(sel);
-    let flat = |a: ArrayView3<f64>| -> Array2<f64> {
-        let kk = a.dim().1;
-        let s: Array3<f64> = a.select(Axis(0), sel);
-        s.into_shape_with_order((n * kk, d))
-            .expect("contiguous selection")
-    };
+    let flat = |a: Views| a.select_flat(sel);
     let u_raw = inputs.views.map(flat);
     // Without a target network, V' is the online output on the other views.
     let w_raw = match (inputs.target, &u_raw) {

@@ -1,12 +1,12 @@
 //! Preparation of the inputs: deterministic, permutation-invariant input selection, the l2 and
 //! raw spaces, and PCA by seeded randomised subspace iteration.
 
-use ndarray::{s, Array1, Array2, ArrayView2, ArrayView3, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::analysis::Rows;
+use crate::analysis::{Rows, Views};
 
 /// splitmix64 finaliser: a cheap, well-mixed 64-bit hash step.
 pub(crate) fn mix(mut z: u64) -> u64 {
@@ -14,10 +14,6 @@ pub(crate) fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
-}
-
-fn hash_values<'a>(seed: u64, values: impl Iterator<Item = &'a f64>) -> u64 {
-    values.fold(hash_start(seed), |h, &v| hash_step(h, v))
 }
 
 fn hash_start(seed: u64) -> u64 {
@@ -32,21 +28,18 @@ fn hash_step(h: u64, v: f64) -> u64 {
 /// The order in which inputs are used: ranked by a seeded hash of each input's whole content
 /// (clean row, its views and target rows), ties (identical inputs) by index. Selecting the first
 /// `m` of this order is a seeded subsample that does not depend on the row order of the snapshot.
-pub(crate) fn input_order(
+pub(crate) fn input_order<'a>(
     online: Rows,
-    views: Option<ArrayView3<f64>>,
-    target: Option<ArrayView3<f64>>,
+    views: Option<Views<'a>>,
+    target: Option<Views<'a>>,
     seed: u64,
 ) -> Vec<usize> {
     let n = online.nrows();
     let mut keyed: Vec<(u64, usize)> = (0..n)
         .map(|i| {
             let mut h = online.fold_row(i, hash_start(seed), hash_step);
-            if let Some(v) = views {
-                h = hash_values(h, v.index_axis(Axis(0), i).iter());
-            }
-            if let Some(t) = target {
-                h = hash_values(h, t.index_axis(Axis(0), i).iter());
+            for v in views.iter().chain(target.iter()) {
+                h = v.fold_input(i, hash_start(h), hash_step);
             }
             (h, i)
         })

@@ -62,8 +62,8 @@ fn check_exact(
     let inputs = InfoInputs {
         tensor: "t",
         online: online.view().into(),
-        views: Some(views.view()),
-        target: target.map(|t| t.view()),
+        views: Some(views.view().into()),
+        target: target.map(|t| t.view().into()),
         k_transforms: None,
     };
     let cfg = exact_cfg();
@@ -168,7 +168,7 @@ fn constant_encoder() {
     let inputs = InfoInputs {
         tensor: "t",
         online: online.view().into(),
-        views: Some(views.view()),
+        views: Some(views.view().into()),
         target: None,
         k_transforms: None,
     };
@@ -233,8 +233,8 @@ fn run(
     let inputs = InfoInputs {
         tensor: "online.projector",
         online: online.view().into(),
-        views: Some(views.view()),
-        target: Some(target.view()),
+        views: Some(views.view().into()),
+        target: Some(target.view().into()),
         k_transforms: None,
     };
     information(&inputs, cfg).unwrap()
@@ -402,7 +402,7 @@ fn bad_inputs_are_errors_not_panics() {
     let inputs = InfoInputs {
         tensor: "t",
         online: online.view().into(),
-        views: Some(views.view()),
+        views: Some(views.view().into()),
         target: None,
         k_transforms: None,
     };
