@@ -12,7 +12,7 @@
 //! Entry points:
 //! * [`read_matrix`]: an N×d embedding as [`Array2<f64>`];
 //! * [`read_embedding`]: an N×d embedding in its stored precision (f32 or f64), streamed from
-//!   disk for `.npy` (for `analyze` on large exports);
+//!   disk for `.npy` and `.safetensors` (for `analyze` on large exports);
 //! * [`read_views`]: N×K×d views (K augmented views of each of N inputs) as [`Array3<f64>`];
 //! * [`read_labels`]: 1-D integer class ids as `Vec<i64>`;
 //! * [`read_dataset`]: N×D or N×C×H×W training data, optionally flattened;
@@ -710,7 +710,7 @@ fn check_finite_flags(
 }
 
 /// Errors when an axis has length zero.
-fn check_nonempty<T>(a: &ArrayD<T>, file: &str) -> Result<(), InputError> {
+fn check_nonempty(a: &ArrayD<f64>, file: &str) -> Result<(), InputError> {
     check_nonempty_shape(a.shape(), file)
 }
 
