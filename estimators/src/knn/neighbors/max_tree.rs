@@ -1,38 +1,48 @@
 //! A k-d tree specialised for the max-norm, any dimension: k-th-neighbour distances and radius
 //! counts, the two searches of Kozachenko–Leonenko (max-norm) and KSG algorithm 1.
 //!
-//! Built once per call: median splits on the coordinate of widest spread, leaves of at most
-//! [`LEAF`] points, the points copied into tree order (leaves contiguous in memory). Queries run
-//! in tree order too (neighbouring queries touch the same leaves), in parallel chunks.
+//! Built once per call: median splits on the coordinate of widest spread (the top levels in
+//! parallel), leaves of at most [`leaf_size`] points, the points moved into tree order (leaves
+//! contiguous) and each leaf also stored column-major in blocks of [`LANES`] points for the
+//! vectorised distance kernels of [`super::simd`]. Queries run in tree order (neighbouring
+//! queries touch the same leaves), in parallel chunks, depth first with an explicit stack,
+//! nearer child first.
 //!
-//! Exactness: distances are computed by the same functions as the brute-force path, and a
-//! subtree is skipped only when a lower bound on every distance inside it rules it out. The
-//! bound is `max` over the splits on the way of `|q_c − split|`; because floating-point
-//! subtraction is monotone, `fl(|q_c − p_c|) ≥ fl(|q_c − split|)` for every point p on the far
-//! side, so the bound never exceeds a computed distance. Results are bit-identical to brute
-//! force (tested differentially).
+//! Exactness: a lane distance is exactly [`super::dist_max`] (see [`super::simd`]), and a node
+//! is skipped (or counted whole) only by bounds on every computed distance to a point of its
+//! tight bounding box, valid because floating-point subtraction is monotone:
+//! `fl(|q_c − p_c|) ≥ fl(lo_c − q_c)` for `p_c ≥ lo_c`, and likewise for the upper bound.
+//! Results are bit-identical to brute force (tested differentially).
 
 use rayon::prelude::*;
 
-use super::{dist_max_until, push_smallest, within_max, Bound, Points};
+use super::simd::{block_dist, box_bounds, box_near, lanes_within, pack_blocks, with_simd, LANES};
+use super::{push_smallest, Bound, Points};
+
+/// Queries per parallel task (consecutive in tree order).
+const QUERY_CHUNK: usize = 512;
+/// Subtrees of at least this many points are built in parallel.
+const PAR_BUILD: usize = 1 << 15;
 
 /// Most points in a leaf.
-const LEAF: usize = 12;
-/// Queries per parallel task (consecutive in tree order).
-const QUERY_CHUNK: usize = 256;
+fn leaf_size(d: usize) -> usize {
+    if d <= 2 {
+        16
+    } else {
+        32
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Node {
     /// Range of tree-order positions covered.
-    start: usize,
-    end: usize,
-    /// Split coordinate (internal nodes).
-    dim: usize,
-    /// Split value: left child ≤ split ≤ right child on `dim`.
-    split: f64,
+    start: u32,
+    end: u32,
     /// Children (0 for a leaf: the root is never a child).
-    left: usize,
-    right: usize,
+    left: u32,
+    right: u32,
+    /// Leaves: index of the first block of [`LANES`] points in `MaxTree::blocks`.
+    blk: u32,
 }
 
 struct MaxTree {
@@ -44,102 +54,255 @@ struct MaxTree {
     nodes: Vec<Node>,
     /// Bounding box of node `i`: `lo` at `boxes[2·d·i..]`, `hi` right after.
     boxes: Vec<f64>,
+    /// The leaves' points, column-major blocks (see [`pack_blocks`]).
+    blocks: Vec<f64>,
+}
+
+/// A subtree under construction: node 0 is its root, child indices are local.
+struct Sub {
+    nodes: Vec<Node>,
+    boxes: Vec<f64>,
+}
+
+impl Sub {
+    /// Appends `other` (a complete subtree), returns the index of its root here.
+    fn append(&mut self, other: Sub) -> u32 {
+        let shift = self.nodes.len() as u32;
+        self.nodes.extend(other.nodes.into_iter().map(|mut n| {
+            if n.left != 0 {
+                n.left += shift;
+                n.right += shift;
+            }
+            n
+        }));
+        self.boxes.extend_from_slice(&other.boxes);
+        shift
+    }
+}
+
+/// Tight bounding box of the rows.
+fn bounding_box(rows: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut lo = rows[..d].to_vec();
+    let mut hi = lo.clone();
+    for row in rows.chunks_exact(d) {
+        for c in 0..d {
+            let v = row[c];
+            if v < lo[c] {
+                lo[c] = v;
+            }
+            if v > hi[c] {
+                hi[c] = v;
+            }
+        }
+    }
+    (lo, hi)
+}
+
+/// Moves the rows (and their indices) so that the first half holds the smallest values of
+/// coordinate `dim` (median split); returns the split position.
+fn split_rows(rows: &mut [f64], idx: &mut [usize], d: usize, dim: usize) -> usize {
+    let m = idx.len();
+    let mid = m / 2;
+    let mut keys: Vec<(f64, u32)> = (0..m).map(|i| (rows[i * d + dim], i as u32)).collect();
+    keys.select_nth_unstable_by(mid, |a, b| a.0.total_cmp(&b.0));
+    let old_rows = rows.to_vec();
+    let old_idx = idx.to_vec();
+    for (new, &(_, old)) in keys.iter().enumerate() {
+        let old = old as usize;
+        rows[new * d..(new + 1) * d].copy_from_slice(&old_rows[old * d..(old + 1) * d]);
+        idx[new] = old_idx[old];
+    }
+    mid
+}
+
+/// Builds the subtree over `rows` (tree positions `start..`), reordering rows and `idx`.
+fn build(rows: &mut [f64], idx: &mut [usize], d: usize, leaf: usize, start: usize) -> Sub {
+    let m = idx.len();
+    let (lo, hi) = bounding_box(rows, d);
+    let mut sub = Sub {
+        nodes: vec![Node {
+            start: start as u32,
+            end: (start + m) as u32,
+            left: 0,
+            right: 0,
+            blk: 0,
+        }],
+        boxes: lo.iter().chain(&hi).copied().collect(),
+    };
+    if m <= leaf {
+        return sub;
+    }
+    // Coordinate of widest spread.
+    let (dim, spread) = (0..d)
+        .map(|c| (c, hi[c] - lo[c]))
+        .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
+    if spread <= 0.0 {
+        // Every point here is the same vector: one (large) leaf.
+        return sub;
+    }
+    let mid = split_rows(rows, idx, d, dim);
+    let (rl, rr) = rows.split_at_mut(mid * d);
+    let (il, ir) = idx.split_at_mut(mid);
+    let (left, right) = if m >= PAR_BUILD {
+        rayon::join(
+            || build(rl, il, d, leaf, start),
+            || build(rr, ir, d, leaf, start + mid),
+        )
+    } else {
+        (
+            build(rl, il, d, leaf, start),
+            build(rr, ir, d, leaf, start + mid),
+        )
+    };
+    let l = sub.append(left);
+    let r = sub.append(right);
+    sub.nodes[0].left = l;
+    sub.nodes[0].right = r;
+    sub
 }
 
 impl MaxTree {
     fn new(p: &Points) -> Self {
-        let (n, d) = (p.n, p.d);
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut nodes = Vec::with_capacity(2 * n / LEAF + 2);
-        let mut boxes = Vec::with_capacity((2 * n / LEAF + 2) * 2 * d);
-        build(p, &mut order, 0, n, &mut nodes, &mut boxes);
-        let mut pts = Vec::with_capacity(n * d);
-        for &i in &order {
-            pts.extend_from_slice(p.row(i));
+        let d = p.d;
+        let mut pts = p.data.clone();
+        let mut idx: Vec<usize> = (0..p.n).collect();
+        let Sub { mut nodes, boxes } = build(&mut pts, &mut idx, d, leaf_size(d), 0);
+        let mut blocks = Vec::with_capacity((p.n + nodes.len() * LANES) * d);
+        for nd in nodes.iter_mut().filter(|n| n.left == 0) {
+            nd.blk = (blocks.len() / (d * LANES)) as u32;
+            pack_blocks(
+                &pts[nd.start as usize * d..nd.end as usize * d],
+                d,
+                &mut blocks,
+            );
         }
         MaxTree {
             d,
             pts,
-            idx: order,
+            idx,
             nodes,
             boxes,
+            blocks,
         }
     }
 
-    /// The largest max-norm distance from `q` to any point of the node's bounding box: every
-    /// computed distance to a point inside is ≤ this (rounding is monotone).
-    #[inline]
-    fn farthest(&self, node: usize, q: &[f64]) -> f64 {
-        let b = &self.boxes[2 * self.d * node..2 * self.d * (node + 1)];
-        let (lo, hi) = b.split_at(self.d);
-        let mut m = 0.0f64;
-        for c in 0..self.d {
-            m = m.max((q[c] - lo[c]).abs()).max((hi[c] - q[c]).abs());
-        }
-        m
-    }
-
-    #[inline]
+    #[inline(always)]
     fn row(&self, pos: usize) -> &[f64] {
         &self.pts[pos * self.d..(pos + 1) * self.d]
     }
 
-    /// k smallest distances from the point at `pos` to the others (ascending, into `best`).
-    fn knn(&self, node: usize, pos: usize, bound: f64, best: &mut [f64]) {
-        let k = best.len();
-        if bound >= best[k - 1] {
-            return;
+    #[inline(always)]
+    fn bbox(&self, node: usize) -> (&[f64], &[f64]) {
+        let b = &self.boxes[2 * self.d * node..2 * self.d * (node + 1)];
+        b.split_at(self.d)
+    }
+
+    #[inline(always)]
+    fn block(&self, b: usize) -> &[f64] {
+        let s = self.d * LANES;
+        &self.blocks[b * s..(b + 1) * s]
+    }
+
+    /// Mask of the lanes of block `b` of leaf `nd` that hold points other than `pos`.
+    #[inline(always)]
+    fn lane_mask(nd: &Node, b: usize, pos: usize) -> u32 {
+        let first = nd.start as usize + b * LANES;
+        let valid = (nd.end as usize - first).min(LANES);
+        let mut m = (1u32 << valid) - 1;
+        if pos >= first && pos < first + valid {
+            m &= !(1u32 << (pos - first));
         }
-        let nd = self.nodes[node];
-        if nd.left == 0 {
-            let q = self.row(pos);
-            for j in nd.start..nd.end {
-                if j != pos {
-                    let v = dist_max_until(q, self.row(j), best[k - 1]);
-                    push_smallest(best, v);
-                    if best[k - 1] == 0.0 {
-                        return;
+        m
+    }
+
+    /// k smallest distances from the point at `pos` to the others (ascending, into `best`).
+    #[inline(always)]
+    fn knn(&self, pos: usize, best: &mut [f64]) {
+        let k = best.len();
+        let q = self.row(pos);
+        let mut stack = [(0u32, 0.0f64); 128];
+        let mut sp = 1;
+        while sp > 0 {
+            sp -= 1;
+            let (node, bound) = stack[sp];
+            if bound >= best[k - 1] {
+                continue;
+            }
+            let nd = self.nodes[node as usize];
+            if nd.left == 0 {
+                let nb = (nd.end - nd.start) as usize;
+                for b in 0..nb.div_ceil(LANES) {
+                    let thr = best[k - 1];
+                    if let Some(acc) = block_dist(self.block(nd.blk as usize + b), q, thr, false)
+                    {
+                        let mut m = lanes_within(&acc, thr, false) & Self::lane_mask(&nd, b, pos);
+                        while m != 0 {
+                            push_smallest(best, acc[m.trailing_zeros() as usize]);
+                            m &= m - 1;
+                        }
                     }
                 }
+                continue;
             }
-            return;
+            let (ll, lh) = self.bbox(nd.left as usize);
+            let (rl, rh) = self.bbox(nd.right as usize);
+            let bl = box_near(q, ll, lh);
+            let br = box_near(q, rl, rh);
+            let (near, bn, far, bf) = if bl <= br {
+                (nd.left, bl, nd.right, br)
+            } else {
+                (nd.right, br, nd.left, bl)
+            };
+            let thr = best[k - 1];
+            if bf < thr {
+                stack[sp] = (far, bf);
+                sp += 1;
+            }
+            if bn < thr {
+                stack[sp] = (near, bn);
+                sp += 1;
+            }
         }
-        let qc = self.pts[pos * self.d + nd.dim];
-        let gap = (qc - nd.split).abs();
-        let (near, far) = if qc <= nd.split {
-            (nd.left, nd.right)
-        } else {
-            (nd.right, nd.left)
-        };
-        self.knn(near, pos, bound, best);
-        self.knn(far, pos, bound.max(gap), best);
     }
 
     /// Number of other points within `r` of the point at `pos`.
-    fn count(&self, node: usize, pos: usize, bound: f64, r: f64, strict: bool) -> usize {
-        if (strict && bound >= r) || (!strict && bound > r) {
-            return 0;
-        }
-        let nd = self.nodes[node];
+    #[inline(always)]
+    fn count(&self, pos: usize, r: f64, inclusive: bool) -> usize {
         let q = self.row(pos);
-        // The whole node inside the radius: count it without visiting its points.
-        let far = self.farthest(node, q);
-        if (strict && far < r) || (!strict && far <= r) {
-            return nd.end - nd.start - usize::from((nd.start..nd.end).contains(&pos));
+        let mut stack = [0u32; 128];
+        let mut sp = 1;
+        let mut total = 0usize;
+        while sp > 0 {
+            sp -= 1;
+            let node = stack[sp] as usize;
+            let nd = self.nodes[node];
+            let (lo, hi) = self.bbox(node);
+            let (near, far) = box_bounds(q, lo, hi);
+            if (!inclusive && near >= r) || (inclusive && near > r) {
+                continue;
+            }
+            if (!inclusive && far < r) || (inclusive && far <= r) {
+                // The whole node inside the radius: count it without visiting its points.
+                let (s, e) = (nd.start as usize, nd.end as usize);
+                total += e - s - usize::from(pos >= s && pos < e);
+                continue;
+            }
+            if nd.left == 0 {
+                let nb = (nd.end - nd.start) as usize;
+                for b in 0..nb.div_ceil(LANES) {
+                    if let Some(acc) = block_dist(self.block(nd.blk as usize + b), q, r, inclusive)
+                    {
+                        let m = lanes_within(&acc, r, inclusive) & Self::lane_mask(&nd, b, pos);
+                        total += m.count_ones() as usize;
+                    }
+                }
+                continue;
+            }
+            stack[sp] = nd.right;
+            stack[sp + 1] = nd.left;
+            sp += 2;
         }
-        if nd.left == 0 {
-            return (nd.start..nd.end)
-                .filter(|&j| j != pos && within_max(q, self.row(j), r, strict))
-                .count();
-        }
-        let qc = self.pts[pos * self.d + nd.dim];
-        let gap = (qc - nd.split).abs();
-        let (near, far) = if qc <= nd.split {
-            (nd.left, nd.right)
-        } else {
-            (nd.right, nd.left)
-        };
-        self.count(near, pos, bound, r, strict) + self.count(far, pos, bound.max(gap), r, strict)
+        total
     }
 
     /// Runs `f(pos)` for every tree-order position in parallel; returns results by original index.
@@ -150,9 +313,14 @@ impl MaxTree {
             .par_chunks_mut(QUERY_CHUNK)
             .enumerate()
             .for_each(|(c, chunk)| {
-                for (o, slot) in chunk.iter_mut().enumerate() {
-                    *slot = f(c * QUERY_CHUNK + o);
-                }
+                with_simd(
+                    #[inline(always)]
+                    || {
+                        for (o, slot) in chunk.iter_mut().enumerate() {
+                            *slot = f(c * QUERY_CHUNK + o);
+                        }
+                    },
+                )
             });
         let mut out = vec![T::default(); n];
         for (pos, &i) in self.idx.iter().enumerate() {
@@ -162,84 +330,31 @@ impl MaxTree {
     }
 }
 
-/// Builds the subtree over `order[start..end]`, returns its node index.
-fn build(
-    p: &Points,
-    order: &mut [usize],
-    start: usize,
-    end: usize,
-    nodes: &mut Vec<Node>,
-    boxes: &mut Vec<f64>,
-) -> usize {
-    let id = nodes.len();
-    nodes.push(Node {
-        start,
-        end,
-        dim: 0,
-        split: 0.0,
-        left: 0,
-        right: 0,
-    });
-    let d = p.d;
-    let mut lo = vec![f64::INFINITY; d];
-    let mut hi = vec![f64::NEG_INFINITY; d];
-    for &i in &order[start..end] {
-        for (c, &v) in p.row(i).iter().enumerate() {
-            lo[c] = lo[c].min(v);
-            hi[c] = hi[c].max(v);
-        }
-    }
-    boxes.extend_from_slice(&lo);
-    boxes.extend_from_slice(&hi);
-    if end - start <= LEAF {
-        return id;
-    }
-    // Coordinate of widest spread.
-    let (dim, spread) =
-        (0..d)
-            .map(|c| (c, hi[c] - lo[c]))
-            .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
-    if spread <= 0.0 {
-        // Every point here is the same vector: a (large) leaf, counted whole by `count`.
-        return id;
-    }
-    let mid = start + (end - start) / 2;
-    order[start..end].select_nth_unstable_by(mid - start, |&a, &b| {
-        p.data[a * d + dim].total_cmp(&p.data[b * d + dim])
-    });
-    let split = p.data[order[mid] * d + dim];
-    let left = build(p, order, start, mid, nodes, boxes);
-    let right = build(p, order, mid, end, nodes, boxes);
-    nodes[id] = Node {
-        start,
-        end,
-        dim,
-        split,
-        left,
-        right,
-    };
-    id
-}
-
 /// Max-norm distance from every sample to its k-th nearest neighbour (k < N checked by caller).
 pub(super) fn kth(p: &Points, k: usize) -> Vec<f64> {
     let tree = MaxTree::new(p);
-    tree.per_point(|pos| {
-        let mut best = [f64::INFINITY; 16];
-        if k <= 16 {
-            tree.knn(0, pos, 0.0, &mut best[..k]);
-            best[k - 1]
-        } else {
-            let mut best = vec![f64::INFINITY; k];
-            tree.knn(0, pos, 0.0, &mut best);
-            best[k - 1]
-        }
-    })
+    tree.per_point(
+        #[inline(always)]
+        |pos| {
+            if k <= 16 {
+                let mut best = [f64::INFINITY; 16];
+                tree.knn(pos, &mut best[..k]);
+                best[k - 1]
+            } else {
+                let mut best = vec![f64::INFINITY; k];
+                tree.knn(pos, &mut best);
+                best[k - 1]
+            }
+        },
+    )
 }
 
 /// For every sample, the number of others within `radii[i]` under the max-norm.
 pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
     let tree = MaxTree::new(p);
-    let strict = bound == Bound::Strict;
-    tree.per_point(|pos| tree.count(0, pos, 0.0, radii[tree.idx[pos]], strict))
+    let inclusive = bound == Bound::Inclusive;
+    tree.per_point(
+        #[inline(always)]
+        |pos| tree.count(pos, radii[tree.idx[pos]], inclusive),
+    )
 }

@@ -22,6 +22,7 @@
 mod brute_force;
 mod kd_tree;
 mod max_tree;
+mod simd;
 mod sorted;
 
 use ndarray::ArrayView2;
