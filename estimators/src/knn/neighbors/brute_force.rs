@@ -2,9 +2,8 @@
 
 use rayon::prelude::*;
 
-use super::{
-    dist_max, dist_max_until, push_smallest, sq_euclid_until, within_max, Bound, Norm, Points,
-};
+use super::simd::{block_dist, lanes_within, pack_blocks, with_simd, LANES};
+use super::{dist_max, push_smallest, sq_euclid_until, Bound, Norm, Points};
 
 /// Query rows handled together by one task of the brute-force paths.
 const QUERY_CHUNK: usize = 16;
@@ -40,36 +39,106 @@ where
 }
 
 pub(super) fn kth(p: &Points, k: usize, norm: Norm) -> Vec<f64> {
+    match norm {
+        Norm::Max => kth_max(p, k),
+        Norm::Euclidean => kth_euclid(p, k),
+    }
+}
+
+fn kth_euclid(p: &Points, k: usize) -> Vec<f64> {
     let best = brute_scan(
         p.n,
         p.d,
         || vec![f64::INFINITY; k],
         |best: &mut Vec<f64>, i, j| {
-            let (a, b) = (p.row(i), p.row(j));
-            let v = match norm {
-                Norm::Max => dist_max_until(a, b, best[k - 1]),
-                Norm::Euclidean => sq_euclid_until(a, b, best[k - 1]),
-            };
+            let v = sq_euclid_until(p.row(i), p.row(j), best[k - 1]);
             push_smallest(best, v);
         },
     );
-    best.into_iter()
-        .map(|b| match norm {
-            Norm::Max => b[k - 1],
-            Norm::Euclidean => b[k - 1].sqrt(),
-        })
-        .collect()
+    best.into_iter().map(|b| b[k - 1].sqrt()).collect()
+}
+
+/// Mask of the lanes of block `b` (of all N points in order) that hold points other than `i`.
+#[inline(always)]
+fn lane_mask(n: usize, b: usize, i: usize) -> u32 {
+    let first = b * LANES;
+    let valid = (n - first).min(LANES);
+    let mut m = (1u32 << valid) - 1;
+    if i >= first && i < first + valid {
+        m &= !(1u32 << (i - first));
+    }
+    m
+}
+
+/// Runs `visit(state, i, b)` for every query i and every block b of [`LANES`] candidate rows
+/// (column-major, see [`pack_blocks`]), b increasing for each i, tiled so that a run of blocks
+/// stays in cache for a chunk of queries; chunks in parallel, compiled for the CPU's SIMD.
+fn block_scan<S, F>(p: &Points, init: impl Fn() -> S + Sync, visit: F) -> Vec<S>
+where
+    S: Send,
+    F: Fn(&mut S, usize, &[f64], usize) + Sync,
+{
+    let (n, d) = (p.n, p.d);
+    let mut blocks = Vec::new();
+    pack_blocks(&p.data, d, &mut blocks);
+    let bs = d * LANES;
+    let nb = n.div_ceil(LANES);
+    let per_tile = (CANDIDATE_BLOCK_VALUES / bs).max(4);
+    let mut states: Vec<S> = (0..n).map(|_| init()).collect();
+    states
+        .par_chunks_mut(QUERY_CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            with_simd(
+                #[inline(always)]
+                || {
+                    let first = c * QUERY_CHUNK;
+                    for tile in (0..nb).step_by(per_tile) {
+                        let end = (tile + per_tile).min(nb);
+                        for (o, state) in chunk.iter_mut().enumerate() {
+                            for b in tile..end {
+                                visit(state, first + o, &blocks[b * bs..(b + 1) * bs], b);
+                            }
+                        }
+                    }
+                },
+            )
+        });
+    states
+}
+
+fn kth_max(p: &Points, k: usize) -> Vec<f64> {
+    let n = p.n;
+    let best = block_scan(
+        p,
+        || vec![f64::INFINITY; k],
+        #[inline(always)]
+        |best: &mut Vec<f64>, i, block, b| {
+            let thr = best[k - 1];
+            if let Some(acc) = block_dist(block, p.row(i), thr, false) {
+                let mut m = lanes_within(&acc, thr, false) & lane_mask(n, b, i);
+                while m != 0 {
+                    push_smallest(best, acc[m.trailing_zeros() as usize]);
+                    m &= m - 1;
+                }
+            }
+        },
+    );
+    best.into_iter().map(|b| b[k - 1]).collect()
 }
 
 pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
-    brute_scan(
-        p.n,
-        p.d,
+    let (n, inclusive) = (p.n, bound == Bound::Inclusive);
+    block_scan(
+        p,
         || 0usize,
-        |count: &mut usize, i, j| {
-            let (a, b, r) = (p.row(i), p.row(j), radii[i]);
-            let inside = within_max(a, b, r, bound == Bound::Strict);
-            *count += usize::from(inside);
+        #[inline(always)]
+        |count: &mut usize, i, block, b| {
+            let r = radii[i];
+            if let Some(acc) = block_dist(block, p.row(i), r, inclusive) {
+                let m = lanes_within(&acc, r, inclusive) & lane_mask(n, b, i);
+                *count += m.count_ones() as usize;
+            }
         },
     )
 }

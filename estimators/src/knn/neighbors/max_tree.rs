@@ -16,11 +16,16 @@
 
 use rayon::prelude::*;
 
-use super::simd::{block_dist, box_bounds, box_near, lanes_within, pack_blocks, with_simd, LANES};
+use super::simd::{
+    block_dist, box_bounds_lanes, box_gap, box_near_lanes, lanes_below, lanes_within, pack_blocks,
+    with_simd, LANES,
+};
 use super::{push_smallest, Bound, Points};
 
-/// Queries per parallel task (consecutive in tree order).
-const QUERY_CHUNK: usize = 512;
+/// Most queries searched together (a bit mask of them must fit a `u64`).
+const GROUP: usize = 64;
+/// Query groups per parallel task (consecutive in tree order).
+const GROUP_CHUNK: usize = 16;
 /// Subtrees of at least this many points are built in parallel.
 const PAR_BUILD: usize = 1 << 15;
 
@@ -98,25 +103,68 @@ fn bounding_box(rows: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
     (lo, hi)
 }
 
+/// Scratch space of [`build`] for the same range of points.
+struct Spare<'a> {
+    rows: &'a mut [f64],
+    idx: &'a mut [usize],
+    keys: &'a mut [(f64, u32)],
+}
+
+impl<'a> Spare<'a> {
+    fn split_at(self, mid: usize, d: usize) -> (Spare<'a>, Spare<'a>) {
+        let (rl, rr) = self.rows.split_at_mut(mid * d);
+        let (il, ir) = self.idx.split_at_mut(mid);
+        let (kl, kr) = self.keys.split_at_mut(mid);
+        (
+            Spare {
+                rows: rl,
+                idx: il,
+                keys: kl,
+            },
+            Spare {
+                rows: rr,
+                idx: ir,
+                keys: kr,
+            },
+        )
+    }
+}
+
 /// Moves the rows (and their indices) so that the first half holds the smallest values of
 /// coordinate `dim` (median split); returns the split position.
-fn split_rows(rows: &mut [f64], idx: &mut [usize], d: usize, dim: usize) -> usize {
+fn split_rows(
+    rows: &mut [f64],
+    idx: &mut [usize],
+    d: usize,
+    dim: usize,
+    spare: &mut Spare,
+) -> usize {
     let m = idx.len();
     let mid = m / 2;
-    let mut keys: Vec<(f64, u32)> = (0..m).map(|i| (rows[i * d + dim], i as u32)).collect();
+    let keys = &mut spare.keys[..m];
+    for (i, k) in keys.iter_mut().enumerate() {
+        *k = (rows[i * d + dim], i as u32);
+    }
     keys.select_nth_unstable_by(mid, |a, b| a.0.total_cmp(&b.0));
-    let old_rows = rows.to_vec();
-    let old_idx = idx.to_vec();
+    spare.rows.copy_from_slice(rows);
+    spare.idx.copy_from_slice(idx);
     for (new, &(_, old)) in keys.iter().enumerate() {
         let old = old as usize;
-        rows[new * d..(new + 1) * d].copy_from_slice(&old_rows[old * d..(old + 1) * d]);
-        idx[new] = old_idx[old];
+        rows[new * d..(new + 1) * d].copy_from_slice(&spare.rows[old * d..(old + 1) * d]);
+        idx[new] = spare.idx[old];
     }
     mid
 }
 
 /// Builds the subtree over `rows` (tree positions `start..`), reordering rows and `idx`.
-fn build(rows: &mut [f64], idx: &mut [usize], d: usize, leaf: usize, start: usize) -> Sub {
+fn build(
+    rows: &mut [f64],
+    idx: &mut [usize],
+    mut spare: Spare,
+    d: usize,
+    leaf: usize,
+    start: usize,
+) -> Sub {
     let m = idx.len();
     let (lo, hi) = bounding_box(rows, d);
     let mut sub = Sub {
@@ -133,25 +181,27 @@ fn build(rows: &mut [f64], idx: &mut [usize], d: usize, leaf: usize, start: usiz
         return sub;
     }
     // Coordinate of widest spread.
-    let (dim, spread) = (0..d)
-        .map(|c| (c, hi[c] - lo[c]))
-        .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
+    let (dim, spread) =
+        (0..d)
+            .map(|c| (c, hi[c] - lo[c]))
+            .fold((0, -1.0), |a, b| if b.1 > a.1 { b } else { a });
     if spread <= 0.0 {
         // Every point here is the same vector: one (large) leaf.
         return sub;
     }
-    let mid = split_rows(rows, idx, d, dim);
+    let mid = split_rows(rows, idx, d, dim, &mut spare);
     let (rl, rr) = rows.split_at_mut(mid * d);
     let (il, ir) = idx.split_at_mut(mid);
+    let (sl, sr) = spare.split_at(mid, d);
     let (left, right) = if m >= PAR_BUILD {
         rayon::join(
-            || build(rl, il, d, leaf, start),
-            || build(rr, ir, d, leaf, start + mid),
+            || build(rl, il, sl, d, leaf, start),
+            || build(rr, ir, sr, d, leaf, start + mid),
         )
     } else {
         (
-            build(rl, il, d, leaf, start),
-            build(rr, ir, d, leaf, start + mid),
+            build(rl, il, sl, d, leaf, start),
+            build(rr, ir, sr, d, leaf, start + mid),
         )
     };
     let l = sub.append(left);
@@ -166,7 +216,15 @@ impl MaxTree {
         let d = p.d;
         let mut pts = p.data.clone();
         let mut idx: Vec<usize> = (0..p.n).collect();
-        let Sub { mut nodes, boxes } = build(&mut pts, &mut idx, d, leaf_size(d), 0);
+        assert!(p.n <= u32::MAX as usize, "at most 2^32 − 1 points");
+        let (mut srows, mut sidx) = (vec![0.0; p.n * d], vec![0usize; p.n]);
+        let mut keys = vec![(0.0, 0u32); p.n];
+        let spare = Spare {
+            rows: &mut srows,
+            idx: &mut sidx,
+            keys: &mut keys,
+        };
+        let Sub { mut nodes, boxes } = build(&mut pts, &mut idx, spare, d, leaf_size(d), 0);
         let mut blocks = Vec::with_capacity((p.n + nodes.len() * LANES) * d);
         for nd in nodes.iter_mut().filter(|n| n.left == 0) {
             nd.blk = (blocks.len() / (d * LANES)) as u32;
@@ -215,113 +273,215 @@ impl MaxTree {
         m
     }
 
-    /// k smallest distances from the point at `pos` to the others (ascending, into `best`).
+    /// Groups of at most [`GROUP`] consecutive tree positions inside one leaf: the queries
+    /// searched together (they share the nodes they visit, so each node's data is read once
+    /// per group instead of once per query).
+    /// Each group is `(s, e, first block)`: its points are also the first lanes of the blocks
+    /// from `first block` on.
+    fn groups(&self) -> Vec<(usize, usize, usize)> {
+        let mut g = Vec::with_capacity(self.nodes.len());
+        for nd in self.nodes.iter().filter(|n| n.left == 0) {
+            let (s, e) = (nd.start as usize, nd.end as usize);
+            g.extend(
+                (s..e)
+                    .step_by(GROUP)
+                    .map(|a| (a, (a + GROUP).min(e), nd.blk as usize + (a - s) / LANES)),
+            );
+        }
+        g.sort_unstable();
+        g
+    }
+
+    /// Bounding box of the rows `s..e`, into `lo` and `hi`.
     #[inline(always)]
-    fn knn(&self, pos: usize, best: &mut [f64]) {
-        let k = best.len();
-        let q = self.row(pos);
-        let mut stack = [(0u32, 0.0f64); 128];
-        let mut sp = 1;
-        while sp > 0 {
-            sp -= 1;
-            let (node, bound) = stack[sp];
-            if bound >= best[k - 1] {
+    fn group_box(&self, s: usize, e: usize, lo: &mut [f64], hi: &mut [f64]) {
+        lo.copy_from_slice(self.row(s));
+        hi.copy_from_slice(self.row(s));
+        for pos in s + 1..e {
+            for (c, &v) in self.row(pos).iter().enumerate() {
+                lo[c] = lo[c].min(v);
+                hi[c] = hi[c].max(v);
+            }
+        }
+    }
+
+    /// k smallest distances from each point at positions `s..e` to the others (ascending, into
+    /// `best[j·k..(j+1)·k]` for position s + j).
+    ///
+    /// A node is skipped for the whole group when the distance between its box and the group's
+    /// box reaches the largest current k-th distance of the group; a leaf is then scanned for
+    /// the queries whose own bound is below their k-th distance.
+    #[inline(always)]
+    fn knn_group(
+        &self,
+        g: (usize, usize, usize),
+        k: usize,
+        best: &mut [f64],
+        scratch: &mut Scratch,
+    ) {
+        let (s, e, qblk) = g;
+        let m = e - s;
+        let all = u64::MAX >> (64 - m);
+        let mut thr = [f64::INFINITY; GROUP];
+        let mut gthr = f64::INFINITY;
+        let (glo, ghi) = scratch.gbox.split_at_mut(self.d);
+        self.group_box(s, e, glo, ghi);
+        let stack = &mut scratch.stack;
+        stack.clear();
+        stack.push((0, 0.0));
+        while let Some((node, bound)) = stack.pop() {
+            if bound >= gthr {
                 continue;
             }
             let nd = self.nodes[node as usize];
             if nd.left == 0 {
+                let (lo, hi) = self.bbox(node as usize);
                 let nb = (nd.end - nd.start) as usize;
-                for b in 0..nb.div_ceil(LANES) {
-                    let thr = best[k - 1];
-                    if let Some(acc) = block_dist(self.block(nd.blk as usize + b), q, thr, false)
-                    {
-                        let mut m = lanes_within(&acc, thr, false) & Self::lane_mask(&nd, b, pos);
-                        while m != 0 {
-                            push_smallest(best, acc[m.trailing_zeros() as usize]);
-                            m &= m - 1;
+                // The queries for which the leaf can still hold a closer point.
+                let mut live = 0u64;
+                for qb in 0..m.div_ceil(LANES) {
+                    let near = box_near_lanes(self.block(qblk + qb), lo, hi);
+                    live |=
+                        u64::from(lanes_below(&near, &thr[qb * LANES..], false)) << (qb * LANES);
+                }
+                live &= all;
+                while live != 0 {
+                    let j = live.trailing_zeros() as usize;
+                    live &= live - 1;
+                    let pos = s + j;
+                    let q = self.row(pos);
+                    let bj = &mut best[j * k..(j + 1) * k];
+                    for b in 0..nb.div_ceil(LANES) {
+                        let t = bj[k - 1];
+                        if let Some(acc) = block_dist(self.block(nd.blk as usize + b), q, t, false)
+                        {
+                            let mut lanes =
+                                lanes_within(&acc, t, false) & Self::lane_mask(&nd, b, pos);
+                            while lanes != 0 {
+                                push_smallest(bj, acc[lanes.trailing_zeros() as usize]);
+                                lanes &= lanes - 1;
+                            }
                         }
                     }
+                    thr[j] = bj[k - 1];
                 }
+                gthr = thr[..m].iter().fold(0.0f64, |a, &b| a.max(b));
                 continue;
             }
             let (ll, lh) = self.bbox(nd.left as usize);
             let (rl, rh) = self.bbox(nd.right as usize);
-            let bl = box_near(q, ll, lh);
-            let br = box_near(q, rl, rh);
+            let bl = box_gap(glo, ghi, ll, lh);
+            let br = box_gap(glo, ghi, rl, rh);
             let (near, bn, far, bf) = if bl <= br {
                 (nd.left, bl, nd.right, br)
             } else {
                 (nd.right, br, nd.left, bl)
             };
-            let thr = best[k - 1];
-            if bf < thr {
-                stack[sp] = (far, bf);
-                sp += 1;
+            if bf < gthr {
+                stack.push((far, bf));
             }
-            if bn < thr {
-                stack[sp] = (near, bn);
-                sp += 1;
+            if bn < gthr {
+                stack.push((near, bn));
             }
         }
     }
 
-    /// Number of other points within `r` of the point at `pos`.
+    /// For each point at positions `s..e`, the number of other points within `r[j]`.
     #[inline(always)]
-    fn count(&self, pos: usize, r: f64, inclusive: bool) -> usize {
-        let q = self.row(pos);
-        let mut stack = [0u32; 128];
-        let mut sp = 1;
-        let mut total = 0usize;
-        while sp > 0 {
-            sp -= 1;
-            let node = stack[sp] as usize;
-            let nd = self.nodes[node];
-            let (lo, hi) = self.bbox(node);
-            let (near, far) = box_bounds(q, lo, hi);
-            if (!inclusive && near >= r) || (inclusive && near > r) {
-                continue;
+    fn count_group(
+        &self,
+        g: (usize, usize, usize),
+        r: &[f64],
+        inclusive: bool,
+        out: &mut [usize],
+        scratch: &mut Scratch,
+    ) {
+        let (s, e, qblk) = g;
+        let m = e - s;
+        let mut rr = [f64::NEG_INFINITY; GROUP];
+        rr[..m].copy_from_slice(r);
+        let stack = &mut scratch.masks;
+        stack.clear();
+        stack.push((0, u64::MAX >> (64 - m)));
+        while let Some((node, mask)) = stack.pop() {
+            let nd = self.nodes[node as usize];
+            let (lo, hi) = self.bbox(node as usize);
+            let (ns, ne) = (nd.start as usize, nd.end as usize);
+            // Per query: node partly inside the radius (live), or wholly inside (full).
+            let (mut live, mut full) = (0u64, 0u64);
+            for qb in 0..m.div_ceil(LANES) {
+                if (mask >> (qb * LANES)) & 0xff == 0 {
+                    continue;
+                }
+                let (near, far) = box_bounds_lanes(self.block(qblk + qb), lo, hi);
+                let rq = &rr[qb * LANES..];
+                let touch = lanes_below(&near, rq, inclusive);
+                let whole = lanes_below(&far, rq, inclusive);
+                live |= u64::from(touch & !whole) << (qb * LANES);
+                full |= u64::from(whole) << (qb * LANES);
             }
-            if (!inclusive && far < r) || (inclusive && far <= r) {
-                // The whole node inside the radius: count it without visiting its points.
-                let (s, e) = (nd.start as usize, nd.end as usize);
-                total += e - s - usize::from(pos >= s && pos < e);
+            live &= mask;
+            full &= mask;
+            while full != 0 {
+                let j = full.trailing_zeros() as usize;
+                full &= full - 1;
+                let pos = s + j;
+                out[j] += ne - ns - usize::from(pos >= ns && pos < ne);
+            }
+            if live == 0 {
                 continue;
             }
             if nd.left == 0 {
-                let nb = (nd.end - nd.start) as usize;
-                for b in 0..nb.div_ceil(LANES) {
-                    if let Some(acc) = block_dist(self.block(nd.blk as usize + b), q, r, inclusive)
-                    {
-                        let m = lanes_within(&acc, r, inclusive) & Self::lane_mask(&nd, b, pos);
-                        total += m.count_ones() as usize;
+                for b in 0..(ne - ns).div_ceil(LANES) {
+                    let block = self.block(nd.blk as usize + b);
+                    let mut it = live;
+                    while it != 0 {
+                        let j = it.trailing_zeros() as usize;
+                        it &= it - 1;
+                        let pos = s + j;
+                        if let Some(acc) = block_dist(block, self.row(pos), r[j], inclusive) {
+                            let lanes =
+                                lanes_within(&acc, r[j], inclusive) & Self::lane_mask(&nd, b, pos);
+                            out[j] += lanes.count_ones() as usize;
+                        }
                     }
                 }
                 continue;
             }
-            stack[sp] = nd.right;
-            stack[sp + 1] = nd.left;
-            sp += 2;
+            stack.push((nd.right, live));
+            stack.push((nd.left, live));
         }
-        total
     }
 
-    /// Runs `f(pos)` for every tree-order position in parallel; returns results by original index.
-    fn per_point<T: Send + Copy + Default>(&self, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    /// Runs `f(s, e, out)` for every query group in parallel (`out` = the group's results);
+    /// returns results by original index.
+    fn per_group<T: Send + Copy + Default>(
+        &self,
+        f: impl Fn((usize, usize, usize), &mut [T], &mut Scratch) + Sync,
+    ) -> Vec<T> {
         let n = self.idx.len();
-        let mut by_pos = vec![T::default(); n];
-        by_pos
-            .par_chunks_mut(QUERY_CHUNK)
-            .enumerate()
-            .for_each(|(c, chunk)| {
+        let groups = self.groups();
+        let by_pos: Vec<T> = groups
+            .par_chunks(GROUP_CHUNK)
+            .flat_map_iter(|gs| {
+                let mut scratch = Scratch {
+                    stack: Vec::with_capacity(128),
+                    masks: Vec::with_capacity(128),
+                    gbox: vec![0.0; 2 * self.d],
+                };
+                let mut res = vec![T::default(); gs.last().map_or(0, |g| g.1) - gs[0].0];
+                let base = gs[0].0;
                 with_simd(
                     #[inline(always)]
                     || {
-                        for (o, slot) in chunk.iter_mut().enumerate() {
-                            *slot = f(c * QUERY_CHUNK + o);
+                        for &g in gs {
+                            f(g, &mut res[g.0 - base..g.1 - base], &mut scratch);
                         }
                     },
-                )
-            });
+                );
+                res
+            })
+            .collect();
         let mut out = vec![T::default(); n];
         for (pos, &i) in self.idx.iter().enumerate() {
             out[i] = by_pos[pos];
@@ -330,20 +490,23 @@ impl MaxTree {
     }
 }
 
+/// Per-task buffers of the group searches.
+struct Scratch {
+    stack: Vec<(u32, f64)>,
+    masks: Vec<(u32, u64)>,
+    gbox: Vec<f64>,
+}
+
 /// Max-norm distance from every sample to its k-th nearest neighbour (k < N checked by caller).
 pub(super) fn kth(p: &Points, k: usize) -> Vec<f64> {
     let tree = MaxTree::new(p);
-    tree.per_point(
+    tree.per_group(
         #[inline(always)]
-        |pos| {
-            if k <= 16 {
-                let mut best = [f64::INFINITY; 16];
-                tree.knn(pos, &mut best[..k]);
-                best[k - 1]
-            } else {
-                let mut best = vec![f64::INFINITY; k];
-                tree.knn(pos, &mut best);
-                best[k - 1]
+        |g, out: &mut [f64], scratch| {
+            let mut best = vec![f64::INFINITY; (g.1 - g.0) * k];
+            tree.knn_group(g, k, &mut best, scratch);
+            for (j, o) in out.iter_mut().enumerate() {
+                *o = best[j * k + k - 1];
             }
         },
     )
@@ -353,8 +516,12 @@ pub(super) fn kth(p: &Points, k: usize) -> Vec<f64> {
 pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
     let tree = MaxTree::new(p);
     let inclusive = bound == Bound::Inclusive;
-    tree.per_point(
+    // Gathered in a tight loop first: the random reads overlap.
+    let r_pos: Vec<f64> = tree.idx.par_iter().map(|&i| radii[i]).collect();
+    tree.per_group(
         #[inline(always)]
-        |pos| tree.count(pos, radii[tree.idx[pos]], inclusive),
+        |g, out: &mut [usize], scratch| {
+            tree.count_group(g, &r_pos[g.0..g.1], inclusive, out, scratch)
+        },
     )
 }

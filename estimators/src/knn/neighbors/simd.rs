@@ -39,24 +39,21 @@ fn max2(a: f64, b: f64) -> f64 {
     }
 }
 
+/// True when every lane is rejected: `≥ stop` (`inclusive == false`) or `> stop`.
 #[inline(always)]
-fn min2(a: f64, b: f64) -> f64 {
-    if a < b {
-        a
-    } else {
-        b
-    }
+fn all_rejected(acc: &[f64; LANES], stop: f64, inclusive: bool) -> bool {
+    lanes_within(acc, stop, inclusive) == 0
 }
 
+/// `acc[l] = max(acc[l], |col[l] − qc|)` for the column of coordinate c.
 #[inline(always)]
-fn lane_min(acc: &[f64; LANES]) -> f64 {
-    let a = [
-        min2(acc[0], acc[4]),
-        min2(acc[1], acc[5]),
-        min2(acc[2], acc[6]),
-        min2(acc[3], acc[7]),
-    ];
-    min2(min2(a[0], a[2]), min2(a[1], a[3]))
+fn step(acc: &mut [f64; LANES], block: &[f64], c: usize, qc: f64) {
+    let col: &[f64; LANES] = block[c * LANES..(c + 1) * LANES]
+        .try_into()
+        .expect("block column");
+    for l in 0..LANES {
+        acc[l] = max2(acc[l], (col[l] - qc).abs());
+    }
 }
 
 /// The max-norm distances from `q` to the [`LANES`] points of `block`, or `None` once every lane
@@ -73,24 +70,20 @@ pub(super) fn block_dist(
     let block = &block[..d * LANES];
     let mut acc = [0.0f64; LANES];
     let mut c = 0;
+    while c + 4 <= d {
+        let q4: &[f64; 4] = q[c..c + 4].try_into().expect("4 coordinates");
+        step(&mut acc, block, c, q4[0]);
+        step(&mut acc, block, c + 1, q4[1]);
+        step(&mut acc, block, c + 2, q4[2]);
+        step(&mut acc, block, c + 3, q4[3]);
+        c += 4;
+        if c < d && all_rejected(&acc, stop, inclusive) {
+            return None;
+        }
+    }
     while c < d {
-        let end = (c + 4).min(d);
-        while c < end {
-            let qc = q[c];
-            let col: &[f64; LANES] = block[c * LANES..(c + 1) * LANES]
-                .try_into()
-                .expect("block column");
-            for l in 0..LANES {
-                acc[l] = max2(acc[l], (col[l] - qc).abs());
-            }
-            c += 1;
-        }
-        if c < d {
-            let lo = lane_min(&acc);
-            if (!inclusive && lo >= stop) || (inclusive && lo > stop) {
-                return None;
-            }
-        }
+        step(&mut acc, block, c, q[c]);
+        c += 1;
     }
     Some(acc)
 }
@@ -106,54 +99,97 @@ pub(super) fn lanes_within(acc: &[f64; LANES], r: f64, inclusive: bool) -> u32 {
     m
 }
 
-/// Lower and upper bounds of the max-norm distance from `q` to any point of the box
-/// `[lo, hi]`: every computed distance to a point inside lies between them (rounding is
-/// monotone).
+/// For each of the [`LANES`] points of `block` (column-major), lower and upper bounds of the
+/// max-norm distance from that point to any point of the box `[lo, hi]`: every computed
+/// distance to a point inside lies between them (rounding is monotone).
 #[inline(always)]
-pub(super) fn box_bounds(q: &[f64], lo: &[f64], hi: &[f64]) -> (f64, f64) {
-    let d = q.len();
-    let (lo, hi) = (&lo[..d], &hi[..d]);
-    let mut near = [0.0f64; 4];
-    let mut far = [0.0f64; 4];
-    let mut c = 0;
-    while c + 4 <= d {
-        for l in 0..4 {
-            let (a, b) = (lo[c + l] - q[c + l], q[c + l] - hi[c + l]);
-            near[l] = max2(near[l], max2(a, b));
-            far[l] = max2(far[l], max2(-a, -b));
+pub(super) fn box_bounds_lanes(
+    block: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+) -> ([f64; LANES], [f64; LANES]) {
+    let d = lo.len();
+    let (block, hi) = (&block[..d * LANES], &hi[..d]);
+    let mut near = [0.0f64; LANES];
+    let mut far = [0.0f64; LANES];
+    for c in 0..d {
+        let col: &[f64; LANES] = block[c * LANES..(c + 1) * LANES]
+            .try_into()
+            .expect("block column");
+        let (l, h) = (lo[c], hi[c]);
+        for i in 0..LANES {
+            let (a, b) = (l - col[i], col[i] - h);
+            near[i] = max2(near[i], max2(a, b));
+            far[i] = max2(far[i], max2(-a, -b));
         }
-        c += 4;
     }
-    while c < d {
-        let (a, b) = (lo[c] - q[c], q[c] - hi[c]);
-        near[0] = max2(near[0], max2(a, b));
-        far[0] = max2(far[0], max2(-a, -b));
-        c += 1;
-    }
-    (
-        max2(max2(near[0], near[1]), max2(near[2], near[3])),
-        max2(max2(far[0], far[1]), max2(far[2], far[3])),
-    )
+    (near, far)
 }
 
-/// Lower bound only (see [`box_bounds`]).
+/// Lower bounds only (see [`box_bounds_lanes`]).
 #[inline(always)]
-pub(super) fn box_near(q: &[f64], lo: &[f64], hi: &[f64]) -> f64 {
-    let d = q.len();
-    let (lo, hi) = (&lo[..d], &hi[..d]);
-    let mut near = [0.0f64; 4];
-    let mut c = 0;
-    while c + 4 <= d {
-        for l in 0..4 {
-            near[l] = max2(near[l], max2(lo[c + l] - q[c + l], q[c + l] - hi[c + l]));
+pub(super) fn box_near_lanes(block: &[f64], lo: &[f64], hi: &[f64]) -> [f64; LANES] {
+    let d = lo.len();
+    let (block, hi) = (&block[..d * LANES], &hi[..d]);
+    let mut near = [0.0f64; LANES];
+    for c in 0..d {
+        let col: &[f64; LANES] = block[c * LANES..(c + 1) * LANES]
+            .try_into()
+            .expect("block column");
+        let (l, h) = (lo[c], hi[c]);
+        for i in 0..LANES {
+            near[i] = max2(near[i], max2(l - col[i], col[i] - h));
         }
-        c += 4;
     }
+    near
+}
+
+/// Bit mask of the lanes with `a[l] < b[l]` (`inclusive == false`) or `a[l] ≤ b[l]`.
+#[inline(always)]
+pub(super) fn lanes_below(a: &[f64; LANES], b: &[f64], inclusive: bool) -> u32 {
+    let b = &b[..LANES];
+    let mut m = 0u32;
+    for l in 0..LANES {
+        let inside = if inclusive { a[l] <= b[l] } else { a[l] < b[l] };
+        m |= u32::from(inside) << l;
+    }
+    m
+}
+
+/// Lower bound of the max-norm distance between any point of the box `[alo, ahi]` and any
+/// point of the box `[blo, bhi]` (valid for computed distances: rounding is monotone).
+#[inline(always)]
+pub(super) fn box_gap(alo: &[f64], ahi: &[f64], blo: &[f64], bhi: &[f64]) -> f64 {
+    let d = alo.len();
+    let (ahi, blo, bhi) = (&ahi[..d], &blo[..d], &bhi[..d]);
+    let mut near = [0.0f64; LANES];
+    let mut c = 0;
+    while c + LANES <= d {
+        for l in 0..LANES {
+            near[l] = max2(
+                near[l],
+                max2(blo[c + l] - ahi[c + l], alo[c + l] - bhi[c + l]),
+            );
+        }
+        c += LANES;
+    }
+    let mut n1 = 0.0f64;
     while c < d {
-        near[0] = max2(near[0], max2(lo[c] - q[c], q[c] - hi[c]));
+        n1 = max2(n1, max2(blo[c] - ahi[c], alo[c] - bhi[c]));
         c += 1;
     }
-    max2(max2(near[0], near[1]), max2(near[2], near[3]))
+    max2(lane_max(&near), n1)
+}
+
+#[inline(always)]
+fn lane_max(a: &[f64; LANES]) -> f64 {
+    let b = [
+        max2(a[0], a[4]),
+        max2(a[1], a[5]),
+        max2(a[2], a[6]),
+        max2(a[3], a[7]),
+    ];
+    max2(max2(b[0], b[2]), max2(b[1], b[3]))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
