@@ -39,12 +39,6 @@ fn max2(a: f64, b: f64) -> f64 {
     }
 }
 
-/// True when every lane is rejected: `≥ stop` (`inclusive == false`) or `> stop`.
-#[inline(always)]
-fn all_rejected(acc: &[f64; LANES], stop: f64, inclusive: bool) -> bool {
-    lanes_within(acc, stop, inclusive) == 0
-}
-
 /// `acc[l] = max(acc[l], |col[l] − qc|)` for the column of coordinate c.
 #[inline(always)]
 fn step(acc: &mut [f64; LANES], block: &[f64], c: usize, qc: f64) {
@@ -57,8 +51,9 @@ fn step(acc: &mut [f64; LANES], block: &[f64], c: usize, qc: f64) {
 }
 
 /// The max-norm distances from `q` to the [`LANES`] points of `block`, or `None` once every lane
-/// is known to be rejected: `≥ stop` (`inclusive == false`) or `> stop` (`inclusive == true`).
-/// A lane of a returned block may be rejected too; the caller compares each lane.
+/// is known to be rejected: `≥ stop` (`inclusive == false`) or `> stop` (`inclusive == true`),
+/// tested every 4 coordinates. A lane of a returned block may be rejected too; the caller
+/// compares each lane.
 #[inline(always)]
 pub(super) fn block_dist(
     block: &[f64],
@@ -66,8 +61,26 @@ pub(super) fn block_dist(
     stop: f64,
     inclusive: bool,
 ) -> Option<[f64; LANES]> {
+    block_dist_lanes(block, q, &[stop; LANES], inclusive, 4)
+}
+
+/// [`block_dist`] with one stop per lane (`None` once every lane l is `≥ stop[l]`, or
+/// `> stop[l]` when `inclusive`), tested every `every` coordinates (a multiple of 4).
+#[inline(always)]
+pub(super) fn block_dist_lanes(
+    block: &[f64],
+    q: &[f64],
+    stop: &[f64; LANES],
+    inclusive: bool,
+    every: usize,
+) -> Option<[f64; LANES]> {
     let d = q.len();
     let block = &block[..d * LANES];
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F (checked at run time); `block` holds d columns.
+        return unsafe { x86::block_dist_avx512(block, q, stop, inclusive, every) };
+    }
     let mut acc = [0.0f64; LANES];
     let mut c = 0;
     while c + 4 <= d {
@@ -77,7 +90,7 @@ pub(super) fn block_dist(
         step(&mut acc, block, c + 2, q4[2]);
         step(&mut acc, block, c + 3, q4[3]);
         c += 4;
-        if c < d && all_rejected(&acc, stop, inclusive) {
+        if c < d && c % every == 0 && lanes_below(&acc, stop, inclusive) == 0 {
             return None;
         }
     }
@@ -86,6 +99,69 @@ pub(super) fn block_dist(
         c += 1;
     }
     Some(acc)
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::LANES;
+    use std::arch::x86_64::*;
+
+    /// [`super::block_dist_lanes`] with AVX-512F: one register holds the 8 lanes; the same
+    /// operations (subtract, absolute value, maximum), so the same bits.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn block_dist_avx512(
+        block: &[f64],
+        q: &[f64],
+        stop: &[f64; LANES],
+        inclusive: bool,
+        every: usize,
+    ) -> Option<[f64; LANES]> {
+        let d = q.len();
+        assert!(block.len() >= d * LANES);
+        let p = block.as_ptr();
+        // SAFETY: every load reads LANES values of column c < d of `block` (length checked).
+        unsafe {
+            let sv = _mm512_loadu_pd(stop.as_ptr());
+            let dist = |c: usize| {
+                let col = _mm512_loadu_pd(p.add(c * LANES));
+                _mm512_abs_pd(_mm512_sub_pd(col, _mm512_set1_pd(q[c])))
+            };
+            // Four independent running maxima (the maximum is exact in any order): the loop is
+            // not bound by the latency of one chain.
+            let mut acc = _mm512_setzero_pd();
+            let mut c = 0;
+            while c < d {
+                let end = (c + every).min(d);
+                let (mut a1, mut a2, mut a3) = (acc, acc, acc);
+                while c + 4 <= end {
+                    acc = _mm512_max_pd(acc, dist(c));
+                    a1 = _mm512_max_pd(a1, dist(c + 1));
+                    a2 = _mm512_max_pd(a2, dist(c + 2));
+                    a3 = _mm512_max_pd(a3, dist(c + 3));
+                    c += 4;
+                }
+                while c < end {
+                    acc = _mm512_max_pd(acc, dist(c));
+                    c += 1;
+                }
+                acc = _mm512_max_pd(_mm512_max_pd(acc, a1), _mm512_max_pd(a2, a3));
+                if c < d {
+                    let keep = if inclusive {
+                        _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, sv)
+                    } else {
+                        _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, sv)
+                    };
+                    if keep == 0 {
+                        return None;
+                    }
+                }
+            }
+            let mut out = [0.0; LANES];
+            _mm512_storeu_pd(out.as_mut_ptr(), acc);
+            Some(out)
+        }
+    }
 }
 
 /// Bit mask of the lanes of `acc` that are `< r` (`inclusive == false`) or `≤ r`.
@@ -219,6 +295,13 @@ fn level() -> Level {
         }
         Level::Scalar
     })
+}
+
+/// True when the AVX-512 kernels are in use.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn avx512() -> bool {
+    level() == Level::Avx512
 }
 
 #[cfg(target_arch = "x86_64")]
