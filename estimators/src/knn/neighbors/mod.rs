@@ -73,7 +73,8 @@ pub enum Search {
     Auto,
     /// Exhaustive search over all pairs.
     BruteForce,
-    /// k-d tree (dimension ≤ [`KD_TREE_MAX_DIM`]).
+    /// k-d tree: any dimension under the max-norm (k-th neighbours, counts); dimension ≤
+    /// [`KD_TREE_MAX_DIM`] for Euclidean k-th neighbours and KSG-2 rectangles.
     KdTree,
     /// Binary search on sorted values (dimension 1 only).
     Sorted,
@@ -236,6 +237,8 @@ fn resolve_max(
     max_dim: usize,
 ) -> Result<Search, EstimatorError> {
     match (search, norm) {
+        // The max-norm tree serves any dimension.
+        (Search::KdTree, Norm::Max) => Ok(Search::KdTree),
         (Search::Auto, Norm::Max) if d > 1 && d <= max_dim && n >= KD_TREE_MIN_N => {
             Ok(Search::KdTree)
         }
