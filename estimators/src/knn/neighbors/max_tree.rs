@@ -17,10 +17,10 @@
 use rayon::prelude::*;
 
 use super::simd::{
-    block_dist, box_bounds_lanes, box_gap, box_near_lanes, lanes_below, lanes_within, pack_blocks,
+    box_bounds_lanes, box_gap, box_near_lanes, count_scan, knn_scan, lanes_below, pack_blocks,
     with_simd, LANES,
 };
-use super::{push_smallest, Bound, Points};
+use super::{Bound, Points};
 
 /// Most queries searched together (a bit mask of them must fit a `u64`).
 const GROUP: usize = 64;
@@ -261,17 +261,6 @@ impl MaxTree {
         &self.blocks[b * s..(b + 1) * s]
     }
 
-    /// Mask of the lanes of block `b` of leaf `nd` that hold points other than `pos`.
-    #[inline(always)]
-    fn lane_mask(nd: &Node, b: usize, pos: usize) -> u32 {
-        let first = nd.start as usize + b * LANES;
-        let valid = (nd.end as usize - first).min(LANES);
-        let mut m = (1u32 << valid) - 1;
-        if pos >= first && pos < first + valid {
-            m &= !(1u32 << (pos - first));
-        }
-        m
-    }
 
     /// Groups of at most [`GROUP`] consecutive tree positions inside one leaf: the queries
     /// searched together (they share the nodes they visit, so each node's data is read once
@@ -336,7 +325,6 @@ impl MaxTree {
             let nd = self.nodes[node as usize];
             if nd.left == 0 {
                 let (lo, hi) = self.bbox(node as usize);
-                let nb = (nd.end - nd.start) as usize;
                 // The queries for which the leaf can still hold a closer point.
                 let mut live = 0u64;
                 for qb in 0..m.div_ceil(LANES) {
@@ -351,18 +339,8 @@ impl MaxTree {
                     let pos = s + j;
                     let q = self.row(pos);
                     let bj = &mut best[j * k..(j + 1) * k];
-                    for b in 0..nb.div_ceil(LANES) {
-                        let t = bj[k - 1];
-                        if let Some(acc) = block_dist(self.block(nd.blk as usize + b), q, t, false)
-                        {
-                            let mut lanes =
-                                lanes_within(&acc, t, false) & Self::lane_mask(&nd, b, pos);
-                            while lanes != 0 {
-                                push_smallest(bj, acc[lanes.trailing_zeros() as usize]);
-                                lanes &= lanes - 1;
-                            }
-                        }
-                    }
+                    let blocks = &self.blocks[nd.blk as usize * self.d * LANES..];
+                    knn_scan(blocks, q, nd.start as usize, nd.end as usize, pos, bj);
                     thr[j] = bj[k - 1];
                 }
                 gthr = thr[..m].iter().fold(0.0f64, |a, &b| a.max(b));
@@ -432,19 +410,12 @@ impl MaxTree {
                 continue;
             }
             if nd.left == 0 {
-                for b in 0..(ne - ns).div_ceil(LANES) {
-                    let block = self.block(nd.blk as usize + b);
-                    let mut it = live;
-                    while it != 0 {
-                        let j = it.trailing_zeros() as usize;
-                        it &= it - 1;
-                        let pos = s + j;
-                        if let Some(acc) = block_dist(block, self.row(pos), r[j], inclusive) {
-                            let lanes =
-                                lanes_within(&acc, r[j], inclusive) & Self::lane_mask(&nd, b, pos);
-                            out[j] += lanes.count_ones() as usize;
-                        }
-                    }
+                let blocks = &self.blocks[nd.blk as usize * self.d * LANES..];
+                while live != 0 {
+                    let j = live.trailing_zeros() as usize;
+                    live &= live - 1;
+                    let pos = s + j;
+                    out[j] += count_scan(blocks, self.row(pos), ns, ne, pos, r[j], inclusive);
                 }
                 continue;
             }

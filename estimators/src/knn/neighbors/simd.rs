@@ -7,6 +7,8 @@
 //! which it is taken, so a lane holds exactly the distance [`super::dist_max`] returns, whatever
 //! the instruction set.
 
+use super::push_smallest;
+
 /// Points per block (one AVX-512 register of f64, two AVX2 registers).
 pub(super) const LANES: usize = 8;
 
@@ -101,15 +103,87 @@ pub(super) fn block_dist_lanes(
     Some(acc)
 }
 
+/// Lanes of block `b` of a run of points at positions `first..end` that hold points other than
+/// the one at `skip`.
+#[inline(always)]
+pub(super) fn run_mask(first: usize, end: usize, b: usize, skip: usize) -> u32 {
+    let f = first + b * LANES;
+    let valid = (end - f).min(LANES);
+    let mut m = (1u32 << valid) - 1;
+    if skip >= f && skip < f + valid {
+        m &= !(1u32 << (skip - f));
+    }
+    m
+}
+
+/// Inserts into `best` (ascending, the k smallest so far) the distances from `q` to the points
+/// of the run at positions `first..end` (column-major blocks `blocks`), except `skip`.
+#[inline(always)]
+pub(super) fn knn_scan(
+    blocks: &[f64],
+    q: &[f64],
+    first: usize,
+    end: usize,
+    skip: usize,
+    best: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F (checked at run time).
+        return unsafe { x86::knn_scan_avx512(blocks, q, first, end, skip, best) };
+    }
+    let (d, k) = (q.len(), best.len());
+    for b in 0..(end - first).div_ceil(LANES) {
+        let t = best[k - 1];
+        let block = &blocks[b * d * LANES..(b + 1) * d * LANES];
+        if let Some(acc) = block_dist(block, q, t, false) {
+            let mut m = lanes_within(&acc, t, false) & run_mask(first, end, b, skip);
+            while m != 0 {
+                push_smallest(best, acc[m.trailing_zeros() as usize]);
+                m &= m - 1;
+            }
+        }
+    }
+}
+
+/// Number of points of the run at positions `first..end` (column-major blocks `blocks`), other
+/// than `skip`, within `r` of `q` (`< r`, or `≤ r` when `inclusive`).
+#[inline(always)]
+pub(super) fn count_scan(
+    blocks: &[f64],
+    q: &[f64],
+    first: usize,
+    end: usize,
+    skip: usize,
+    r: f64,
+    inclusive: bool,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F (checked at run time).
+        return unsafe { x86::count_scan_avx512(blocks, q, first, end, skip, r, inclusive) };
+    }
+    let d = q.len();
+    let mut total = 0;
+    for b in 0..(end - first).div_ceil(LANES) {
+        let block = &blocks[b * d * LANES..(b + 1) * d * LANES];
+        if let Some(acc) = block_dist(block, q, r, inclusive) {
+            let m = lanes_within(&acc, r, inclusive) & run_mask(first, end, b, skip);
+            total += m.count_ones() as usize;
+        }
+    }
+    total
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::LANES;
+    use super::{push_smallest, LANES};
     use std::arch::x86_64::*;
 
     /// [`super::block_dist_lanes`] with AVX-512F: one register holds the 8 lanes; the same
     /// operations (subtract, absolute value, maximum), so the same bits.
     #[inline]
-    #[target_feature(enable = "avx512f")]
+    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
     pub(super) fn block_dist_avx512(
         block: &[f64],
         q: &[f64],
@@ -161,6 +235,105 @@ mod x86 {
             _mm512_storeu_pd(out.as_mut_ptr(), acc);
             Some(out)
         }
+    }
+
+    /// Distances of one block (4 coordinates at a time, early exit when every lane is
+    /// rejected against `sv`): the lanes `keep`-compared with `sv`, and the distances.
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[inline(always)]
+    unsafe fn dist_block(p: *const f64, q: &[f64], sv: __m512d, inclusive: bool) -> (u8, __m512d) {
+        let d = q.len();
+        // SAFETY: AVX-512F is enabled in every caller.
+        let keep = |acc: __m512d| unsafe {
+            if inclusive {
+                _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, sv)
+            } else {
+                _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, sv)
+            }
+        };
+        // SAFETY (callers): `p` points to d columns of LANES values.
+        let dist = |c: usize| unsafe {
+            let col = _mm512_loadu_pd(p.add(c * LANES));
+            _mm512_abs_pd(_mm512_sub_pd(col, _mm512_set1_pd(q[c])))
+        };
+        // SAFETY: AVX-512F is enabled in every caller.
+        unsafe {
+            let mut acc = _mm512_setzero_pd();
+            let mut c = 0;
+            while c + 4 <= d {
+                let a = _mm512_max_pd(dist(c), dist(c + 1));
+                let b = _mm512_max_pd(dist(c + 2), dist(c + 3));
+                acc = _mm512_max_pd(acc, _mm512_max_pd(a, b));
+                c += 4;
+                if c < d && keep(acc) == 0 {
+                    return (0, acc);
+                }
+            }
+            while c < d {
+                acc = _mm512_max_pd(acc, dist(c));
+                c += 1;
+            }
+            (keep(acc), acc)
+        }
+    }
+
+    /// [`super::knn_scan`] with AVX-512F.
+    #[inline]
+    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
+    pub(super) fn knn_scan_avx512(
+        blocks: &[f64],
+        q: &[f64],
+        first: usize,
+        end: usize,
+        skip: usize,
+        best: &mut [f64],
+    ) {
+        let (d, k) = (q.len(), best.len());
+        let nb = (end - first).div_ceil(LANES);
+        assert!(blocks.len() >= nb * d * LANES);
+        for b in 0..nb {
+            let t = best[k - 1];
+            // SAFETY: block b holds d columns (length asserted above).
+            let (keep, acc) = unsafe {
+                dist_block(blocks[b * d * LANES..].as_ptr(), q, _mm512_set1_pd(t), false)
+            };
+            let mut m = u32::from(keep) & super::run_mask(first, end, b, skip);
+            if m != 0 {
+                let mut a = [0.0; LANES];
+                // SAFETY: `a` holds LANES values.
+                unsafe { _mm512_storeu_pd(a.as_mut_ptr(), acc) };
+                while m != 0 {
+                    push_smallest(best, a[m.trailing_zeros() as usize]);
+                    m &= m - 1;
+                }
+            }
+        }
+    }
+
+    /// [`super::count_scan`] with AVX-512F.
+    #[inline]
+    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
+    pub(super) fn count_scan_avx512(
+        blocks: &[f64],
+        q: &[f64],
+        first: usize,
+        end: usize,
+        skip: usize,
+        r: f64,
+        inclusive: bool,
+    ) -> usize {
+        let d = q.len();
+        let nb = (end - first).div_ceil(LANES);
+        assert!(blocks.len() >= nb * d * LANES);
+        let sv = _mm512_set1_pd(r);
+        let mut total = 0;
+        for b in 0..nb {
+            // SAFETY: block b holds d columns (length asserted above).
+            let (keep, _) = unsafe { dist_block(blocks[b * d * LANES..].as_ptr(), q, sv, inclusive) };
+            total += (u32::from(keep) & super::run_mask(first, end, b, skip)).count_ones();
+        }
+        total as usize
     }
 }
 
@@ -305,13 +478,13 @@ fn avx512() -> bool {
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma")]
+#[target_feature(enable = "avx512f,avx2,fma,popcnt,bmi1,bmi2,lzcnt")]
 fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
+#[target_feature(enable = "avx2,fma,popcnt,bmi1,bmi2,lzcnt")]
 fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
