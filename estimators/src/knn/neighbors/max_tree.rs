@@ -311,7 +311,9 @@ impl MaxTree {
         let (s, e, qblk) = g;
         let m = e - s;
         let all = u64::MAX >> (64 - m);
-        let mut thr = [f64::INFINITY; GROUP];
+        // Current k-th distances (0 past the group, so that they never raise the maximum).
+        let mut thr = [0.0f64; GROUP];
+        thr[..m].fill(f64::INFINITY);
         let mut gthr = f64::INFINITY;
         let (glo, ghi) = scratch.gbox.split_at_mut(self.d);
         self.group_box(s, e, glo, ghi);
@@ -343,7 +345,7 @@ impl MaxTree {
                     knn_scan(blocks, q, nd.start as usize, nd.end as usize, pos, bj);
                     thr[j] = bj[k - 1];
                 }
-                gthr = thr[..m].iter().fold(0.0f64, |a, &b| a.max(b));
+                gthr = group_max(&thr);
                 continue;
             }
             let (ll, lh) = self.bbox(nd.left as usize);
@@ -459,6 +461,18 @@ impl MaxTree {
         }
         out
     }
+}
+
+/// Largest of the values (none NaN), as 8 independent running maxima.
+#[inline(always)]
+fn group_max(v: &[f64; GROUP]) -> f64 {
+    let mut m = [0.0f64; LANES];
+    for c in v.chunks_exact(LANES) {
+        for l in 0..LANES {
+            m[l] = if c[l] > m[l] { c[l] } else { m[l] };
+        }
+    }
+    m.iter().fold(0.0, |a, &b| if b > a { b } else { a })
 }
 
 /// Per-task buffers of the group searches.

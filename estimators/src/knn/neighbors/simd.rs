@@ -80,8 +80,20 @@ pub(super) fn block_dist_lanes(
     let block = &block[..d * LANES];
     #[cfg(target_arch = "x86_64")]
     if avx512() {
-        // SAFETY: the CPU has AVX-512F (checked at run time); `block` holds d columns.
-        return unsafe { x86::block_dist_avx512(block, q, stop, inclusive, every) };
+        use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+        // SAFETY: the CPU has AVX-512F (checked at run time; this code is inlined into the
+        // AVX-512 build of the caller); `block` holds d columns and `stop` LANES values.
+        return unsafe {
+            let (keep, acc) =
+                x86::dist_block(block.as_ptr(), q, _mm512_loadu_pd(stop.as_ptr()), inclusive, every);
+            if keep == 0 {
+                None
+            } else {
+                let mut out = [0.0; LANES];
+                _mm512_storeu_pd(out.as_mut_ptr(), acc);
+                Some(out)
+            }
+        };
     }
     let mut acc = [0.0f64; LANES];
     let mut c = 0;
@@ -180,69 +192,18 @@ mod x86 {
     use super::{push_smallest, LANES};
     use std::arch::x86_64::*;
 
-    /// [`super::block_dist_lanes`] with AVX-512F: one register holds the 8 lanes; the same
-    /// operations (subtract, absolute value, maximum), so the same bits.
-    #[inline]
-    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
-    pub(super) fn block_dist_avx512(
-        block: &[f64],
-        q: &[f64],
-        stop: &[f64; LANES],
-        inclusive: bool,
-        every: usize,
-    ) -> Option<[f64; LANES]> {
-        let d = q.len();
-        assert!(block.len() >= d * LANES);
-        let p = block.as_ptr();
-        // SAFETY: every load reads LANES values of column c < d of `block` (length checked).
-        unsafe {
-            let sv = _mm512_loadu_pd(stop.as_ptr());
-            let dist = |c: usize| {
-                let col = _mm512_loadu_pd(p.add(c * LANES));
-                _mm512_abs_pd(_mm512_sub_pd(col, _mm512_set1_pd(q[c])))
-            };
-            // Four independent running maxima (the maximum is exact in any order): the loop is
-            // not bound by the latency of one chain.
-            let mut acc = _mm512_setzero_pd();
-            let mut c = 0;
-            while c < d {
-                let end = (c + every).min(d);
-                let (mut a1, mut a2, mut a3) = (acc, acc, acc);
-                while c + 4 <= end {
-                    acc = _mm512_max_pd(acc, dist(c));
-                    a1 = _mm512_max_pd(a1, dist(c + 1));
-                    a2 = _mm512_max_pd(a2, dist(c + 2));
-                    a3 = _mm512_max_pd(a3, dist(c + 3));
-                    c += 4;
-                }
-                while c < end {
-                    acc = _mm512_max_pd(acc, dist(c));
-                    c += 1;
-                }
-                acc = _mm512_max_pd(_mm512_max_pd(acc, a1), _mm512_max_pd(a2, a3));
-                if c < d {
-                    let keep = if inclusive {
-                        _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, sv)
-                    } else {
-                        _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, sv)
-                    };
-                    if keep == 0 {
-                        return None;
-                    }
-                }
-            }
-            let mut out = [0.0; LANES];
-            _mm512_storeu_pd(out.as_mut_ptr(), acc);
-            Some(out)
-        }
-    }
-
     /// Distances of one block (4 coordinates at a time, early exit when every lane is
-    /// rejected against `sv`): the lanes `keep`-compared with `sv`, and the distances.
+    /// rejected against `sv`, tested every `every` coordinates): the lanes `keep`-compared with `sv`, and the distances.
     ///
     /// Only called from functions compiled with AVX-512F, into which it is inlined.
     #[inline(always)]
-    unsafe fn dist_block(p: *const f64, q: &[f64], sv: __m512d, inclusive: bool) -> (u8, __m512d) {
+    pub(super) unsafe fn dist_block(
+        p: *const f64,
+        q: &[f64],
+        sv: __m512d,
+        inclusive: bool,
+        every: usize,
+    ) -> (u8, __m512d) {
         let d = q.len();
         // SAFETY: AVX-512F is enabled in every caller.
         let keep = |acc: __m512d| unsafe {
@@ -266,7 +227,7 @@ mod x86 {
                 let b = _mm512_max_pd(dist(c + 2), dist(c + 3));
                 acc = _mm512_max_pd(acc, _mm512_max_pd(a, b));
                 c += 4;
-                if c < d && keep(acc) == 0 {
+                if c < d && c % every == 0 && keep(acc) == 0 {
                     return (0, acc);
                 }
             }
@@ -296,7 +257,7 @@ mod x86 {
             let t = best[k - 1];
             // SAFETY: block b holds d columns (length asserted above).
             let (keep, acc) = unsafe {
-                dist_block(blocks[b * d * LANES..].as_ptr(), q, _mm512_set1_pd(t), false)
+                dist_block(blocks[b * d * LANES..].as_ptr(), q, _mm512_set1_pd(t), false, 4)
             };
             let mut m = u32::from(keep) & super::run_mask(first, end, b, skip);
             if m != 0 {
@@ -330,7 +291,7 @@ mod x86 {
         let mut total = 0;
         for b in 0..nb {
             // SAFETY: block b holds d columns (length asserted above).
-            let (keep, _) = unsafe { dist_block(blocks[b * d * LANES..].as_ptr(), q, sv, inclusive) };
+            let (keep, _) = unsafe { dist_block(blocks[b * d * LANES..].as_ptr(), q, sv, inclusive, 4) };
             total += (u32::from(keep) & super::run_mask(first, end, b, skip)).count_ones();
         }
         total as usize
