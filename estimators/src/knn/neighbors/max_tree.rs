@@ -24,6 +24,8 @@ use super::{Bound, Points};
 
 /// Most queries searched together (a bit mask of them must fit a `u64`).
 const GROUP: usize = 64;
+/// Up to this dimension the k-NN search tests every query of a group at every node.
+const PER_QUERY_NODE_DIM: usize = 12;
 /// Query groups per parallel task (consecutive in tree order).
 const GROUP_CHUNK: usize = 16;
 /// Subtrees of at least this many points are built in parallel.
@@ -319,30 +321,39 @@ impl MaxTree {
         self.group_box(s, e, glo, ghi);
         let stack = &mut scratch.stack;
         stack.clear();
-        stack.push((0, 0.0));
-        while let Some((node, bound)) = stack.pop() {
+        stack.push((0, 0.0, all));
+        while let Some((node, bound, mask)) = stack.pop() {
             if bound >= gthr {
                 continue;
             }
             let nd = self.nodes[node as usize];
-            if nd.left == 0 {
+            // The queries for which the node can still hold a closer point (tested at every
+            // node in low dimension, where it prunes whole subtrees per query; at the leaves
+            // only in high dimension, where every subtree reaches some query of the group).
+            let mut live = mask;
+            if nd.left == 0 || self.d <= PER_QUERY_NODE_DIM {
                 let (lo, hi) = self.bbox(node as usize);
-                // The queries for which the leaf can still hold a closer point.
-                let mut live = 0u64;
+                live = 0;
                 for qb in 0..m.div_ceil(LANES) {
-                    let near = box_near_lanes(self.block(qblk + qb), lo, hi);
-                    live |=
-                        u64::from(lanes_below(&near, &thr[qb * LANES..], false)) << (qb * LANES);
+                    if (mask >> (qb * LANES)) & 0xff != 0 {
+                        let near = box_near_lanes(self.block(qblk + qb), lo, hi);
+                        live |= u64::from(lanes_below(&near, &thr[qb * LANES..], false))
+                            << (qb * LANES);
+                    }
                 }
-                live &= all;
+                live &= mask;
+                if live == 0 {
+                    continue;
+                }
+            }
+            if nd.left == 0 {
+                let blocks = &self.blocks[nd.blk as usize * self.d * LANES..];
                 while live != 0 {
                     let j = live.trailing_zeros() as usize;
                     live &= live - 1;
                     let pos = s + j;
-                    let q = self.row(pos);
                     let bj = &mut best[j * k..(j + 1) * k];
-                    let blocks = &self.blocks[nd.blk as usize * self.d * LANES..];
-                    knn_scan(blocks, q, nd.start as usize, nd.end as usize, pos, bj);
+                    knn_scan(blocks, self.row(pos), nd.start as usize, nd.end as usize, pos, bj);
                     thr[j] = bj[k - 1];
                 }
                 gthr = group_max(&thr);
@@ -358,10 +369,10 @@ impl MaxTree {
                 (nd.right, br, nd.left, bl)
             };
             if bf < gthr {
-                stack.push((far, bf));
+                stack.push((far, bf, live));
             }
             if bn < gthr {
-                stack.push((near, bn));
+                stack.push((near, bn, live));
             }
         }
     }
@@ -477,7 +488,7 @@ fn group_max(v: &[f64; GROUP]) -> f64 {
 
 /// Per-task buffers of the group searches.
 struct Scratch {
-    stack: Vec<(u32, f64)>,
+    stack: Vec<(u32, f64, u64)>,
     masks: Vec<(u32, u64)>,
     gbox: Vec<f64>,
 }
