@@ -33,7 +33,7 @@ const PAR_BUILD: usize = 1 << 15;
 
 /// Most points in a leaf.
 fn leaf_size(d: usize) -> usize {
-    if d <= 2 {
+    if d <= LEAF16_DIM {
         16
     } else {
         32
@@ -132,6 +132,40 @@ impl<'a> Spare<'a> {
     }
 }
 
+/// Nodes of at least this many points split at a sampled median (one partition pass) instead
+/// of the exact one.
+const SAMPLED_SPLIT: usize = 4096;
+const LEAF16_DIM: usize = 2;
+
+/// Partitions the rows in place around the median of 255 evenly spaced values of coordinate
+/// `dim` (rows below it first); returns the split position, or `None` (rows possibly
+/// reordered, still a valid input) when the split would leave either side under a quarter.
+fn split_sampled(rows: &mut [f64], idx: &mut [usize], d: usize, dim: usize) -> Option<usize> {
+    let m = idx.len();
+    let mut sample: Vec<f64> = (0..255).map(|i| rows[(i * m / 255) * d + dim]).collect();
+    sample.sort_unstable_by(f64::total_cmp);
+    let pivot = sample[127];
+    let (mut a, mut b) = (0, m);
+    loop {
+        while a < b && rows[a * d + dim] < pivot {
+            a += 1;
+        }
+        while a < b && rows[(b - 1) * d + dim] >= pivot {
+            b -= 1;
+        }
+        if a >= b {
+            break;
+        }
+        // rows[a] ≥ pivot > rows[b − 1]: swap them.
+        let (x, y) = rows.split_at_mut((b - 1) * d);
+        x[a * d..(a + 1) * d].swap_with_slice(&mut y[..d]);
+        idx.swap(a, b - 1);
+        a += 1;
+        b -= 1;
+    }
+    (a >= m / 4 && a <= m - m / 4).then_some(a)
+}
+
 /// Moves the rows (and their indices) so that the first half holds the smallest values of
 /// coordinate `dim` (median split); returns the split position.
 fn split_rows(
@@ -142,6 +176,11 @@ fn split_rows(
     spare: &mut Spare,
 ) -> usize {
     let m = idx.len();
+    if m >= SAMPLED_SPLIT {
+        if let Some(mid) = split_sampled(rows, idx, d, dim) {
+            return mid;
+        }
+    }
     let mid = m / 2;
     let keys = &mut spare.keys[..m];
     for (i, k) in keys.iter_mut().enumerate() {
