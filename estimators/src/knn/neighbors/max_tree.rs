@@ -302,7 +302,6 @@ impl MaxTree {
         &self.blocks[b * s..(b + 1) * s]
     }
 
-
     /// Groups of at most [`GROUP`] consecutive tree positions inside one leaf: the queries
     /// searched together (they share the nodes they visit, so each node's data is read once
     /// per group instead of once per query).
@@ -392,7 +391,14 @@ impl MaxTree {
                     live &= live - 1;
                     let pos = s + j;
                     let bj = &mut best[j * k..(j + 1) * k];
-                    knn_scan(blocks, self.row(pos), nd.start as usize, nd.end as usize, pos, bj);
+                    knn_scan(
+                        blocks,
+                        self.row(pos),
+                        nd.start as usize,
+                        nd.end as usize,
+                        pos,
+                        bj,
+                    );
                     thr[j] = bj[k - 1];
                 }
                 gthr = group_max(&thr);

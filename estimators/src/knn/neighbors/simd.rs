@@ -84,8 +84,13 @@ pub(super) fn block_dist_lanes(
         // SAFETY: the CPU has AVX-512F (checked at run time; this code is inlined into the
         // AVX-512 build of the caller); `block` holds d columns and `stop` LANES values.
         return unsafe {
-            let (keep, acc) =
-                x86::dist_block(block.as_ptr(), q, _mm512_loadu_pd(stop.as_ptr()), inclusive, every);
+            let (keep, acc) = x86::dist_block(
+                block.as_ptr(),
+                q,
+                _mm512_loadu_pd(stop.as_ptr()),
+                inclusive,
+                every,
+            );
             if keep == 0 {
                 None
             } else {
@@ -257,7 +262,13 @@ mod x86 {
             let t = best[k - 1];
             // SAFETY: block b holds d columns (length asserted above).
             let (keep, acc) = unsafe {
-                dist_block(blocks[b * d * LANES..].as_ptr(), q, _mm512_set1_pd(t), false, 4)
+                dist_block(
+                    blocks[b * d * LANES..].as_ptr(),
+                    q,
+                    _mm512_set1_pd(t),
+                    false,
+                    4,
+                )
             };
             let mut m = u32::from(keep) & super::run_mask(first, end, b, skip);
             if m != 0 {
@@ -291,7 +302,8 @@ mod x86 {
         let mut total = 0;
         for b in 0..nb {
             // SAFETY: block b holds d columns (length asserted above).
-            let (keep, _) = unsafe { dist_block(blocks[b * d * LANES..].as_ptr(), q, sv, inclusive, 4) };
+            let (keep, _) =
+                unsafe { dist_block(blocks[b * d * LANES..].as_ptr(), q, sv, inclusive, 4) };
             total += (u32::from(keep) & super::run_mask(first, end, b, skip)).count_ones();
         }
         total as usize
