@@ -1,4 +1,6 @@
-//! Brute-force neighbour search: every pair, any dimension.
+//! Brute-force neighbour search: every pair, any dimension. Max-norm searches visit each
+//! unordered pair once (symmetric tiles of [`LANES`]-point blocks, SIMD kernels); Euclidean
+//! ones every ordered pair.
 
 use rayon::prelude::*;
 
