@@ -6,7 +6,7 @@ pub mod kozachenko_leonenko;
 pub mod ksg;
 pub mod neighbors;
 
-use std::collections::HashMap;
+use rayon::prelude::*;
 
 pub use kozachenko_leonenko::{kl_conditional_entropy, kl_entropy};
 pub use ksg::{ksg_mutual_information, KsgAlgorithm};
@@ -93,13 +93,33 @@ pub(crate) fn data_warnings(p: &Points, space: &'static str) -> Vec<Warning> {
 }
 
 /// Number of rows that have an exact copy elsewhere (−0.0 and 0.0 count as equal).
+///
+/// Rows are grouped by a 64-bit hash (sorted, in parallel), and rows with equal hashes are
+/// compared exactly, so hash collisions never change the count.
 pub(crate) fn duplicate_rows(p: &Points) -> usize {
-    let mut counts: HashMap<Vec<u64>, usize> = HashMap::with_capacity(p.n());
-    for i in 0..p.n() {
-        let key = p.row(i).iter().map(|&v| (v + 0.0).to_bits()).collect();
-        *counts.entry(key).or_insert(0) += 1;
+    // `v + 0.0` maps −0.0 to 0.0 and leaves every other value unchanged.
+    let norm = |i: usize| p.row(i).iter().map(|&v| (v + 0.0).to_bits());
+    let mut keys: Vec<(u64, u32)> = (0..p.n())
+        .into_par_iter()
+        .map(|i| {
+            let h = norm(i).fold(0x243f_6a88_85a3_08d3u64, |h, b| {
+                (h ^ b).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29)
+            });
+            (h, i as u32)
+        })
+        .collect();
+    keys.par_sort_unstable();
+    let mut dup = 0;
+    for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        let mut rows: Vec<usize> = run.iter().map(|&(_, i)| i as usize).collect();
+        rows.sort_by(|&a, &b| norm(a).cmp(norm(b)));
+        dup += rows
+            .chunk_by(|&a, &b| norm(a).eq(norm(b)))
+            .filter(|g| g.len() > 1)
+            .map(<[usize]>::len)
+            .sum::<usize>();
     }
-    counts.values().filter(|&&c| c > 1).sum()
+    dup
 }
 
 /// The `ZeroDistances` warning if any of `r` is 0.

@@ -1,10 +1,11 @@
-//! Brute-force neighbour search: every pair, any dimension.
+//! Brute-force neighbour search: every pair, any dimension. Max-norm searches visit each
+//! unordered pair once (symmetric tiles of [`LANES`]-point blocks, SIMD kernels); Euclidean
+//! ones every ordered pair.
 
 use rayon::prelude::*;
 
-use super::{
-    dist_max, dist_max_until, push_smallest, sq_euclid_until, within_max, Bound, Norm, Points,
-};
+use super::simd::{block_dist_lanes, lanes_below, lanes_within, pack_blocks, with_simd, LANES};
+use super::{dist_max, push_smallest, sq_euclid_until, Bound, Norm, Points};
 
 /// Query rows handled together by one task of the brute-force paths.
 const QUERY_CHUNK: usize = 16;
@@ -40,38 +41,200 @@ where
 }
 
 pub(super) fn kth(p: &Points, k: usize, norm: Norm) -> Vec<f64> {
+    match norm {
+        Norm::Max => kth_max(p, k),
+        Norm::Euclidean => kth_euclid(p, k),
+    }
+}
+
+fn kth_euclid(p: &Points, k: usize) -> Vec<f64> {
     let best = brute_scan(
         p.n,
         p.d,
         || vec![f64::INFINITY; k],
         |best: &mut Vec<f64>, i, j| {
-            let (a, b) = (p.row(i), p.row(j));
-            let v = match norm {
-                Norm::Max => dist_max_until(a, b, best[k - 1]),
-                Norm::Euclidean => sq_euclid_until(a, b, best[k - 1]),
-            };
+            let v = sq_euclid_until(p.row(i), p.row(j), best[k - 1]);
             push_smallest(best, v);
         },
     );
-    best.into_iter()
-        .map(|b| match norm {
-            Norm::Max => b[k - 1],
-            Norm::Euclidean => b[k - 1].sqrt(),
+    best.into_iter().map(|b| b[k - 1].sqrt()).collect()
+}
+
+/// Query blocks of one parallel unit of the pair scans: they share each candidate block load.
+const UNIT_BLOCKS: usize = 4;
+/// Early-exit test interval (coordinates) of the pair scans.
+const EVERY: usize = 8;
+
+/// Runs `tile(state, ib, jb)` for every pair of blocks ib ≤ jb of [`LANES`] points (so every
+/// unordered pair of points is met exactly once), in parallel with one `state` per rayon split,
+/// merged by `merge`; compiled for the CPU's SIMD. The result does not depend on the split as
+/// long as `merge` is exact (integer sums, k-smallest sets).
+fn pair_scan<S, I, T, M>(nb: usize, init: I, tile: T, merge: M) -> S
+where
+    S: Send,
+    I: Fn() -> S + Sync + Send,
+    T: Fn(&mut S, usize, usize) + Sync + Send,
+    M: Fn(S, S) -> S + Sync + Send,
+{
+    let units = nb.div_ceil(UNIT_BLOCKS);
+    // Interleave long (first) and short (last) rows of the triangle for balance.
+    let order: Vec<usize> = (0..units)
+        .map(|t| if t % 2 == 0 { t / 2 } else { units - 1 - t / 2 })
+        .collect();
+    order
+        .par_chunks(2)
+        .fold(&init, |mut state, us| {
+            with_simd(
+                #[inline(always)]
+                || {
+                    for &u in us {
+                        let rows = u * UNIT_BLOCKS..((u + 1) * UNIT_BLOCKS).min(nb);
+                        for jb in rows.start..nb {
+                            for ib in rows.clone().filter(|&ib| ib <= jb) {
+                                tile(&mut state, ib, jb);
+                            }
+                        }
+                    }
+                },
+            );
+            state
         })
-        .collect()
+        .reduce(&init, &merge)
+}
+
+/// Lanes of block `jb` holding points j > i, for the point i = ib·LANES + li.
+#[inline(always)]
+fn later_lanes(n: usize, ib: usize, li: usize, jb: usize) -> u32 {
+    let valid = (n - jb * LANES).min(LANES);
+    let mut m = (1u32 << valid) - 1;
+    if ib == jb {
+        m &= !((2u32 << li) - 1);
+    }
+    m
+}
+
+/// Per-lane maximum of `a` and the lanes of `b`.
+#[inline(always)]
+fn max_lanes(a: f64, b: &[f64]) -> [f64; LANES] {
+    let b = &b[..LANES];
+    let mut t = [0.0; LANES];
+    for l in 0..LANES {
+        t[l] = if a > b[l] { a } else { b[l] };
+    }
+    t
+}
+
+/// k smallest distances of every point (ascending, `k` per point) and the current k-th.
+struct KBest {
+    best: Vec<f64>,
+    thr: Vec<f64>,
+}
+
+fn kth_max(p: &Points, k: usize) -> Vec<f64> {
+    let (n, d) = (p.n, p.d);
+    let mut blocks = Vec::new();
+    pack_blocks(&p.data, d, &mut blocks);
+    let nb = n.div_ceil(LANES);
+    let bs = d * LANES;
+    let init = || KBest {
+        best: vec![f64::INFINITY; nb * LANES * k],
+        thr: vec![f64::INFINITY; nb * LANES],
+    };
+    let res = pair_scan(
+        nb,
+        init,
+        #[inline(always)]
+        |st: &mut KBest, ib, jb| {
+            let cblock = &blocks[jb * bs..(jb + 1) * bs];
+            for li in 0..(n - ib * LANES).min(LANES) {
+                let i = ib * LANES + li;
+                let later = later_lanes(n, ib, li, jb);
+                if later == 0 {
+                    continue;
+                }
+                let q = p.row(i);
+                let stop = max_lanes(st.thr[i], &st.thr[jb * LANES..]);
+                let Some(acc) = block_dist_lanes(cblock, q, &stop, false, EVERY) else {
+                    continue;
+                };
+                let mut mi = lanes_within(&acc, st.thr[i], false) & later;
+                if mi != 0 {
+                    let bi = &mut st.best[i * k..(i + 1) * k];
+                    while mi != 0 {
+                        push_smallest(bi, acc[mi.trailing_zeros() as usize]);
+                        mi &= mi - 1;
+                    }
+                    st.thr[i] = bi[k - 1];
+                }
+                let mut mj = lanes_below(&acc, &st.thr[jb * LANES..], false) & later;
+                while mj != 0 {
+                    let l = mj.trailing_zeros() as usize;
+                    mj &= mj - 1;
+                    let j = jb * LANES + l;
+                    let bj = &mut st.best[j * k..(j + 1) * k];
+                    push_smallest(bj, acc[l]);
+                    st.thr[j] = bj[k - 1];
+                }
+            }
+        },
+        |mut a: KBest, b: KBest| {
+            for (x, y) in a.best.chunks_exact_mut(k).zip(b.best.chunks_exact(k)) {
+                for &v in y {
+                    push_smallest(x, v);
+                }
+            }
+            for (t, x) in a.thr.iter_mut().zip(a.best.chunks_exact(k)) {
+                *t = x[k - 1];
+            }
+            a
+        },
+    );
+    (0..n).map(|i| res.best[i * k + k - 1]).collect()
 }
 
 pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
-    brute_scan(
-        p.n,
-        p.d,
-        || 0usize,
-        |count: &mut usize, i, j| {
-            let (a, b, r) = (p.row(i), p.row(j), radii[i]);
-            let inside = within_max(a, b, r, bound == Bound::Strict);
-            *count += usize::from(inside);
+    let (n, d, inclusive) = (p.n, p.d, bound == Bound::Inclusive);
+    let mut blocks = Vec::new();
+    pack_blocks(&p.data, d, &mut blocks);
+    let nb = n.div_ceil(LANES);
+    let bs = d * LANES;
+    // Radii padded to whole blocks (padding lanes are masked out).
+    let mut r = radii.to_vec();
+    r.resize(nb * LANES, 0.0);
+    let res = pair_scan(
+        nb,
+        || vec![0u32; nb * LANES],
+        #[inline(always)]
+        |cnt: &mut Vec<u32>, ib, jb| {
+            let cblock = &blocks[jb * bs..(jb + 1) * bs];
+            let rj = &r[jb * LANES..(jb + 1) * LANES];
+            for li in 0..(n - ib * LANES).min(LANES) {
+                let i = ib * LANES + li;
+                let later = later_lanes(n, ib, li, jb);
+                if later == 0 {
+                    continue;
+                }
+                let stop = max_lanes(r[i], rj);
+                let Some(acc) = block_dist_lanes(cblock, p.row(i), &stop, inclusive, EVERY) else {
+                    continue;
+                };
+                let mi = lanes_within(&acc, r[i], inclusive) & later;
+                cnt[i] += mi.count_ones();
+                let mj = lanes_below(&acc, rj, inclusive) & later;
+                let cj = &mut cnt[jb * LANES..(jb + 1) * LANES];
+                for (l, c) in cj.iter_mut().enumerate() {
+                    *c += (mj >> l) & 1;
+                }
+            }
         },
-    )
+        |mut a, b| {
+            for (x, y) in a.iter_mut().zip(&b) {
+                *x += y;
+            }
+            a
+        },
+    );
+    res[..n].iter().map(|&c| c as usize).collect()
 }
 
 pub(super) fn rectangles(x: &Points, y: &Points, k: usize) -> Vec<(f64, f64)> {

@@ -1,0 +1,479 @@
+//! Max-norm distance kernels over blocks of [`LANES`] points stored column-major ("SoA"),
+//! compiled for AVX-512, AVX2 or plain x86-64/other targets and chosen at run time.
+//!
+//! Exactness: every lane computes `max_c |q_c − p_c|` with one subtraction, one absolute value
+//! and a running maximum per coordinate. Subtraction is correctly rounded and
+//! `fl(q − p) = −fl(p − q)`, and the maximum of non-NaN values does not depend on the order in
+//! which it is taken, so a lane holds exactly the distance [`super::dist_max`] returns, whatever
+//! the instruction set.
+
+use super::push_smallest;
+
+/// Points per block (one AVX-512 register of f64, two AVX2 registers).
+pub(super) const LANES: usize = 8;
+
+/// Points transposed in blocks of [`LANES`]: coordinate c of lane l of block b is at
+/// `data[(b·d + c)·LANES + l]`. Lanes past the end of a group repeat its last point (callers
+/// mask them out by count).
+pub(super) fn pack_blocks(rows: &[f64], d: usize, out: &mut Vec<f64>) {
+    let m = rows.len() / d;
+    let nb = m.div_ceil(LANES);
+    let base = out.len();
+    out.resize(base + nb * d * LANES, 0.0);
+    let blocks = &mut out[base..];
+    for b in 0..nb {
+        for l in 0..LANES {
+            let src = (b * LANES + l).min(m - 1);
+            let row = &rows[src * d..(src + 1) * d];
+            for (c, &v) in row.iter().enumerate() {
+                blocks[(b * d + c) * LANES + l] = v;
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn max2(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
+/// `acc[l] = max(acc[l], |col[l] − qc|)` for the column of coordinate c.
+#[inline(always)]
+fn step(acc: &mut [f64; LANES], block: &[f64], c: usize, qc: f64) {
+    let col: &[f64; LANES] = block[c * LANES..(c + 1) * LANES]
+        .try_into()
+        .expect("block column");
+    for l in 0..LANES {
+        acc[l] = max2(acc[l], (col[l] - qc).abs());
+    }
+}
+
+/// The max-norm distances from `q` to the [`LANES`] points of `block`, or `None` once every lane
+/// is known to be rejected: `≥ stop` (`inclusive == false`) or `> stop` (`inclusive == true`),
+/// tested every 4 coordinates. A lane of a returned block may be rejected too; the caller
+/// compares each lane.
+#[inline(always)]
+pub(super) fn block_dist(
+    block: &[f64],
+    q: &[f64],
+    stop: f64,
+    inclusive: bool,
+) -> Option<[f64; LANES]> {
+    block_dist_lanes(block, q, &[stop; LANES], inclusive, 4)
+}
+
+/// [`block_dist`] with one stop per lane (`None` once every lane l is `≥ stop[l]`, or
+/// `> stop[l]` when `inclusive`), tested every `every` coordinates (a multiple of 4).
+#[inline(always)]
+pub(super) fn block_dist_lanes(
+    block: &[f64],
+    q: &[f64],
+    stop: &[f64; LANES],
+    inclusive: bool,
+    every: usize,
+) -> Option<[f64; LANES]> {
+    let d = q.len();
+    let block = &block[..d * LANES];
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        use std::arch::x86_64::{_mm512_loadu_pd, _mm512_storeu_pd};
+        // SAFETY: the CPU has AVX-512F (checked at run time; this code is inlined into the
+        // AVX-512 build of the caller); `block` holds d columns and `stop` LANES values.
+        return unsafe {
+            let (keep, acc) = x86::dist_block(
+                block.as_ptr(),
+                q,
+                _mm512_loadu_pd(stop.as_ptr()),
+                inclusive,
+                every,
+            );
+            if keep == 0 {
+                None
+            } else {
+                let mut out = [0.0; LANES];
+                _mm512_storeu_pd(out.as_mut_ptr(), acc);
+                Some(out)
+            }
+        };
+    }
+    let mut acc = [0.0f64; LANES];
+    let mut c = 0;
+    while c + 4 <= d {
+        let q4: &[f64; 4] = q[c..c + 4].try_into().expect("4 coordinates");
+        step(&mut acc, block, c, q4[0]);
+        step(&mut acc, block, c + 1, q4[1]);
+        step(&mut acc, block, c + 2, q4[2]);
+        step(&mut acc, block, c + 3, q4[3]);
+        c += 4;
+        if c < d && c % every == 0 && lanes_below(&acc, stop, inclusive) == 0 {
+            return None;
+        }
+    }
+    while c < d {
+        step(&mut acc, block, c, q[c]);
+        c += 1;
+    }
+    Some(acc)
+}
+
+/// Lanes of block `b` of a run of points at positions `first..end` that hold points other than
+/// the one at `skip`.
+#[inline(always)]
+pub(super) fn run_mask(first: usize, end: usize, b: usize, skip: usize) -> u32 {
+    let f = first + b * LANES;
+    let valid = (end - f).min(LANES);
+    let mut m = (1u32 << valid) - 1;
+    if skip >= f && skip < f + valid {
+        m &= !(1u32 << (skip - f));
+    }
+    m
+}
+
+/// Inserts into `best` (ascending, the k smallest so far) the distances from `q` to the points
+/// of the run at positions `first..end` (column-major blocks `blocks`), except `skip`.
+#[inline(always)]
+pub(super) fn knn_scan(
+    blocks: &[f64],
+    q: &[f64],
+    first: usize,
+    end: usize,
+    skip: usize,
+    best: &mut [f64],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F (checked at run time).
+        return unsafe { x86::knn_scan_avx512(blocks, q, first, end, skip, best) };
+    }
+    let (d, k) = (q.len(), best.len());
+    for b in 0..(end - first).div_ceil(LANES) {
+        let t = best[k - 1];
+        let block = &blocks[b * d * LANES..(b + 1) * d * LANES];
+        if let Some(acc) = block_dist(block, q, t, false) {
+            let mut m = lanes_within(&acc, t, false) & run_mask(first, end, b, skip);
+            while m != 0 {
+                push_smallest(best, acc[m.trailing_zeros() as usize]);
+                m &= m - 1;
+            }
+        }
+    }
+}
+
+/// Number of points of the run at positions `first..end` (column-major blocks `blocks`), other
+/// than `skip`, within `r` of `q` (`< r`, or `≤ r` when `inclusive`).
+#[inline(always)]
+pub(super) fn count_scan(
+    blocks: &[f64],
+    q: &[f64],
+    first: usize,
+    end: usize,
+    skip: usize,
+    r: f64,
+    inclusive: bool,
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F (checked at run time).
+        return unsafe { x86::count_scan_avx512(blocks, q, first, end, skip, r, inclusive) };
+    }
+    let d = q.len();
+    let mut total = 0;
+    for b in 0..(end - first).div_ceil(LANES) {
+        let block = &blocks[b * d * LANES..(b + 1) * d * LANES];
+        if let Some(acc) = block_dist(block, q, r, inclusive) {
+            let m = lanes_within(&acc, r, inclusive) & run_mask(first, end, b, skip);
+            total += m.count_ones() as usize;
+        }
+    }
+    total
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{push_smallest, LANES};
+    use std::arch::x86_64::*;
+
+    /// Distances of one block (4 coordinates at a time, early exit when every lane is
+    /// rejected against `sv`, tested every `every` coordinates): the lanes `keep`-compared with `sv`, and the distances.
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[inline(always)]
+    pub(super) unsafe fn dist_block(
+        p: *const f64,
+        q: &[f64],
+        sv: __m512d,
+        inclusive: bool,
+        every: usize,
+    ) -> (u8, __m512d) {
+        let d = q.len();
+        // SAFETY: AVX-512F is enabled in every caller.
+        let keep = |acc: __m512d| unsafe {
+            if inclusive {
+                _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, sv)
+            } else {
+                _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, sv)
+            }
+        };
+        // SAFETY (callers): `p` points to d columns of LANES values.
+        let dist = |c: usize| unsafe {
+            let col = _mm512_loadu_pd(p.add(c * LANES));
+            _mm512_abs_pd(_mm512_sub_pd(col, _mm512_set1_pd(q[c])))
+        };
+        // SAFETY: AVX-512F is enabled in every caller.
+        unsafe {
+            let mut acc = _mm512_setzero_pd();
+            let mut c = 0;
+            while c + 4 <= d {
+                let a = _mm512_max_pd(dist(c), dist(c + 1));
+                let b = _mm512_max_pd(dist(c + 2), dist(c + 3));
+                acc = _mm512_max_pd(acc, _mm512_max_pd(a, b));
+                c += 4;
+                if c < d && c % every == 0 && keep(acc) == 0 {
+                    return (0, acc);
+                }
+            }
+            while c < d {
+                acc = _mm512_max_pd(acc, dist(c));
+                c += 1;
+            }
+            (keep(acc), acc)
+        }
+    }
+
+    /// [`super::knn_scan`] with AVX-512F.
+    #[inline]
+    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
+    pub(super) fn knn_scan_avx512(
+        blocks: &[f64],
+        q: &[f64],
+        first: usize,
+        end: usize,
+        skip: usize,
+        best: &mut [f64],
+    ) {
+        let (d, k) = (q.len(), best.len());
+        let nb = (end - first).div_ceil(LANES);
+        assert!(blocks.len() >= nb * d * LANES);
+        for b in 0..nb {
+            let t = best[k - 1];
+            // SAFETY: block b holds d columns (length asserted above).
+            let (keep, acc) = unsafe {
+                dist_block(
+                    blocks[b * d * LANES..].as_ptr(),
+                    q,
+                    _mm512_set1_pd(t),
+                    false,
+                    4,
+                )
+            };
+            let mut m = u32::from(keep) & super::run_mask(first, end, b, skip);
+            if m != 0 {
+                let mut a = [0.0; LANES];
+                // SAFETY: `a` holds LANES values.
+                unsafe { _mm512_storeu_pd(a.as_mut_ptr(), acc) };
+                while m != 0 {
+                    push_smallest(best, a[m.trailing_zeros() as usize]);
+                    m &= m - 1;
+                }
+            }
+        }
+    }
+
+    /// [`super::count_scan`] with AVX-512F.
+    #[inline]
+    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
+    pub(super) fn count_scan_avx512(
+        blocks: &[f64],
+        q: &[f64],
+        first: usize,
+        end: usize,
+        skip: usize,
+        r: f64,
+        inclusive: bool,
+    ) -> usize {
+        let d = q.len();
+        let nb = (end - first).div_ceil(LANES);
+        assert!(blocks.len() >= nb * d * LANES);
+        let sv = _mm512_set1_pd(r);
+        let mut total = 0;
+        for b in 0..nb {
+            // SAFETY: block b holds d columns (length asserted above).
+            let (keep, _) =
+                unsafe { dist_block(blocks[b * d * LANES..].as_ptr(), q, sv, inclusive, 4) };
+            total += (u32::from(keep) & super::run_mask(first, end, b, skip)).count_ones();
+        }
+        total as usize
+    }
+}
+
+/// Bit mask of the lanes of `acc` that are `< r` (`inclusive == false`) or `≤ r`.
+#[inline(always)]
+pub(super) fn lanes_within(acc: &[f64; LANES], r: f64, inclusive: bool) -> u32 {
+    let mut m = 0u32;
+    for (l, &a) in acc.iter().enumerate() {
+        let inside = if inclusive { a <= r } else { a < r };
+        m |= u32::from(inside) << l;
+    }
+    m
+}
+
+/// For each of the [`LANES`] points of `block` (column-major), lower and upper bounds of the
+/// max-norm distance from that point to any point of the box `[lo, hi]`: every computed
+/// distance to a point inside lies between them (rounding is monotone).
+#[inline(always)]
+pub(super) fn box_bounds_lanes(
+    block: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+) -> ([f64; LANES], [f64; LANES]) {
+    let d = lo.len();
+    let (block, hi) = (&block[..d * LANES], &hi[..d]);
+    let mut near = [0.0f64; LANES];
+    let mut far = [0.0f64; LANES];
+    for c in 0..d {
+        let col: &[f64; LANES] = block[c * LANES..(c + 1) * LANES]
+            .try_into()
+            .expect("block column");
+        let (l, h) = (lo[c], hi[c]);
+        for i in 0..LANES {
+            let (a, b) = (l - col[i], col[i] - h);
+            near[i] = max2(near[i], max2(a, b));
+            far[i] = max2(far[i], max2(-a, -b));
+        }
+    }
+    (near, far)
+}
+
+/// Lower bounds only (see [`box_bounds_lanes`]).
+#[inline(always)]
+pub(super) fn box_near_lanes(block: &[f64], lo: &[f64], hi: &[f64]) -> [f64; LANES] {
+    let d = lo.len();
+    let (block, hi) = (&block[..d * LANES], &hi[..d]);
+    let mut near = [0.0f64; LANES];
+    for c in 0..d {
+        let col: &[f64; LANES] = block[c * LANES..(c + 1) * LANES]
+            .try_into()
+            .expect("block column");
+        let (l, h) = (lo[c], hi[c]);
+        for i in 0..LANES {
+            near[i] = max2(near[i], max2(l - col[i], col[i] - h));
+        }
+    }
+    near
+}
+
+/// Bit mask of the lanes with `a[l] < b[l]` (`inclusive == false`) or `a[l] ≤ b[l]`.
+#[inline(always)]
+pub(super) fn lanes_below(a: &[f64; LANES], b: &[f64], inclusive: bool) -> u32 {
+    let b = &b[..LANES];
+    let mut m = 0u32;
+    for l in 0..LANES {
+        let inside = if inclusive { a[l] <= b[l] } else { a[l] < b[l] };
+        m |= u32::from(inside) << l;
+    }
+    m
+}
+
+/// Lower bound of the max-norm distance between any point of the box `[alo, ahi]` and any
+/// point of the box `[blo, bhi]` (valid for computed distances: rounding is monotone).
+#[inline(always)]
+pub(super) fn box_gap(alo: &[f64], ahi: &[f64], blo: &[f64], bhi: &[f64]) -> f64 {
+    let d = alo.len();
+    let (ahi, blo, bhi) = (&ahi[..d], &blo[..d], &bhi[..d]);
+    let mut near = [0.0f64; LANES];
+    let mut c = 0;
+    while c + LANES <= d {
+        for l in 0..LANES {
+            near[l] = max2(
+                near[l],
+                max2(blo[c + l] - ahi[c + l], alo[c + l] - bhi[c + l]),
+            );
+        }
+        c += LANES;
+    }
+    let mut n1 = 0.0f64;
+    while c < d {
+        n1 = max2(n1, max2(blo[c] - ahi[c], alo[c] - bhi[c]));
+        c += 1;
+    }
+    max2(lane_max(&near), n1)
+}
+
+#[inline(always)]
+fn lane_max(a: &[f64; LANES]) -> f64 {
+    let b = [
+        max2(a[0], a[4]),
+        max2(a[1], a[5]),
+        max2(a[2], a[6]),
+        max2(a[3], a[7]),
+    ];
+    max2(max2(b[0], b[2]), max2(b[1], b[3]))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Scalar,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(target_arch = "x86_64")]
+    Avx512,
+}
+
+fn level() -> Level {
+    use std::sync::OnceLock;
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::env::var_os("IB_ESTIMATORS_NO_SIMD").is_some() {
+                return Level::Scalar;
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                return Level::Avx512;
+            }
+            if std::arch::is_x86_feature_detected!("avx2") {
+                return Level::Avx2;
+            }
+        }
+        Level::Scalar
+    })
+}
+
+/// True when the AVX-512 kernels are in use.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn avx512() -> bool {
+    level() == Level::Avx512
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx2,fma,popcnt,bmi1,bmi2,lzcnt")]
+fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma,popcnt,bmi1,bmi2,lzcnt")]
+fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
+    f()
+}
+
+/// Runs `f` compiled for the best instruction set of this CPU (`f` and the `#[inline(always)]`
+/// kernels it calls are inlined into a function with those target features). Results do not
+/// depend on the choice (see the module notes). `IB_ESTIMATORS_NO_SIMD` forces the baseline.
+#[inline(always)]
+pub(super) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
+    match level() {
+        // SAFETY: the CPU supports the features (checked at run time by `level`).
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx512 => unsafe { run_avx512(f) },
+        // SAFETY: as above.
+        #[cfg(target_arch = "x86_64")]
+        Level::Avx2 => unsafe { run_avx2(f) },
+        Level::Scalar => f(),
+    }
+}
