@@ -95,6 +95,29 @@ fn gemm_f32(
     }
 }
 
+/// A fresh m×n row-major buffer holding A·B (strides as in [`gemm_f32`]), written by gemm
+/// without being zero-filled first.
+fn gemm_new(
+    (m, n, k): (usize, usize, usize),
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &[f32],
+    b_strides: (usize, usize),
+) -> Vec<f32> {
+    if k == 0 || m == 0 || n == 0 {
+        return vec![0.0; m * n];
+    }
+    let mut dst: Vec<f32> = Vec::with_capacity(m * n);
+    // SAFETY: with `accumulate` false gemm writes every one of the m·n elements and reads none,
+    // so they are all initialised when the length is set.
+    unsafe {
+        let spare = std::slice::from_raw_parts_mut(dst.as_mut_ptr(), m * n);
+        gemm_f32((m, n, k), spare, false, a, a_strides, b, b_strides);
+        dst.set_len(m * n);
+    }
+    dst
+}
+
 // ---------------------------------------------------------------------------------------------
 // Linear: y = x Wᵀ + b
 
@@ -148,21 +171,13 @@ impl CustomOp3 for LinearOp {
         let m = w.dim(0)?;
         with_f32(grad, |g| {
             let dx = if x.track_op() {
-                let mut dx = vec![0.0f32; n * k];
-                with_f32(w, |w| {
-                    gemm_f32((n, k, m), &mut dx, false, g, (m, 1), w, (k, 1));
-                    Ok(())
-                })?;
+                let dx = with_f32(w, |w| Ok(gemm_new((n, k, m), g, (m, 1), w, (k, 1))))?;
                 Some(tensor(dx, (n, k), x)?)
             } else {
                 None
             };
-            let mut dw = vec![0.0f32; m * k];
-            with_f32(x, |xs| {
-                // Gᵀ (M×N): Gᵀ[m, n] = g[n·M + m].
-                gemm_f32((m, k, n), &mut dw, false, g, (1, m), xs, (k, 1));
-                Ok(())
-            })?;
+            // Gᵀ (M×N): Gᵀ[m, n] = g[n·M + m].
+            let dw = with_f32(x, |xs| Ok(gemm_new((m, k, n), g, (1, m), xs, (k, 1))))?;
             let mut db = vec![0.0f32; m];
             for row in g.chunks_exact(m) {
                 db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
@@ -181,16 +196,21 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
 // Batch-norm (batch statistics) with an optional ReLU
 
 /// y = [ReLU](γ (x − μ) / √(σ² + ε) + β) with μ, σ² the mean and biased variance of each column
-/// of the N×C input. The forward keeps μ and 1/√(σ² + ε) for the backward.
+/// of the N×C input, or, with `groups` G > 1, of each of the G equal blocks of N/G consecutive
+/// rows (the two views of a training batch go through the network as one 2B×C matrix and are
+/// normalised separately, as when forwarded one at a time). The forward keeps μ and
+/// 1/√(σ² + ε) of each block for the backward.
 pub struct BatchNormOp {
     pub relu: bool,
+    pub groups: usize,
     stats: Mutex<Option<(Vec<f32>, Vec<f32>)>>,
 }
 
 impl BatchNormOp {
-    pub fn new(relu: bool) -> Self {
+    pub fn new(relu: bool, groups: usize) -> Self {
         BatchNormOp {
             relu,
+            groups: groups.max(1),
             stats: Mutex::new(None),
         }
     }
@@ -241,25 +261,33 @@ impl CustomOp3 for BatchNormOp {
         if lg.shape().dims1()? != c || lb.shape().dims1()? != c {
             bail!("fused-batch-norm: shapes {:?}, {:?}", lx.dims(), lg.dims());
         }
-        let (x, gamma, beta) = (f32_slice(sx, lx)?, f32_slice(sg, lg)?, f32_slice(sb, lb)?);
-        let (mean, inv_std) = column_stats(x, c);
-        // y = x·a + b' per column, with a = γ/σ and b' = β − μ·a.
-        let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
-        let mut y = Vec::with_capacity(n * c);
-        for row in x.chunks_exact(c) {
-            let it = row
-                .iter()
-                .zip(&mean)
-                .zip(&scale)
-                .zip(beta)
-                .map(|(((v, m), a), b)| (v - m) * a + b);
-            if self.relu {
-                y.extend(it.map(|v| v.max(0.0)));
-            } else {
-                y.extend(it);
-            }
+        if n % self.groups != 0 {
+            bail!("fused-batch-norm: {n} rows in {} groups", self.groups);
         }
-        *self.stats.lock().expect("stats lock") = Some((mean, inv_std));
+        let (x, gamma, beta) = (f32_slice(sx, lx)?, f32_slice(sg, lg)?, f32_slice(sb, lb)?);
+        let mut y = Vec::with_capacity(n * c);
+        let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
+        for xg in x.chunks_exact((n / self.groups) * c) {
+            let (mean, inv_std) = column_stats(xg, c);
+            // y = x·a + b' per column, with a = γ/σ and b' = β − μ·a.
+            let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
+            for row in xg.chunks_exact(c) {
+                let it = row
+                    .iter()
+                    .zip(&mean)
+                    .zip(&scale)
+                    .zip(beta)
+                    .map(|(((v, m), a), b)| (v - m) * a + b);
+                if self.relu {
+                    y.extend(it.map(|v| v.max(0.0)));
+                } else {
+                    y.extend(it);
+                }
+            }
+            means.extend(mean);
+            inv_stds.extend(inv_std);
+        }
+        *self.stats.lock().expect("stats lock") = Some((means, inv_stds));
         Ok((CpuStorage::F32(y), Shape::from((n, c))))
     }
 
@@ -276,15 +304,29 @@ impl CustomOp3 for BatchNormOp {
         let Some((mean, inv_std)) = guard.as_ref() else {
             bail!("fused-batch-norm: backward before forward");
         };
+        let block = (n / self.groups) * c;
         with_f32(grad, |g| {
             with_f32(res, |y| {
                 with_f32(x, |xs| {
                     with_f32(gamma, |gm| {
-                        let (dx, dgamma, dbeta) = if self.relu {
-                            bn_backward::<true>(g, y, xs, gm, mean, inv_std)
-                        } else {
-                            bn_backward::<false>(g, y, xs, gm, mean, inv_std)
-                        };
+                        let mut dx = Vec::with_capacity(n * c);
+                        let mut dgamma = vec![0.0f32; c];
+                        let mut dbeta = vec![0.0f32; c];
+                        for (i, ((gg, yg), xg)) in g
+                            .chunks_exact(block)
+                            .zip(y.chunks_exact(block))
+                            .zip(xs.chunks_exact(block))
+                            .enumerate()
+                        {
+                            let stats = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
+                            let (dgg, dbg) = if self.relu {
+                                bn_backward::<true>(&mut dx, gg, yg, xg, gm, stats)
+                            } else {
+                                bn_backward::<false>(&mut dx, gg, yg, xg, gm, stats)
+                            };
+                            dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
+                            dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
+                        }
                         Ok((
                             Some(tensor(dx, (n, c), x)?),
                             Some(tensor(dgamma, c, gamma)?),
@@ -300,50 +342,45 @@ impl CustomOp3 for BatchNormOp {
 /// Backward of batch-norm (+ ReLU) on N×C row-major data: with ga = G ⊙ 1[y > 0] (ReLU) and
 /// x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂, dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the
 /// ReLU gate is a multiply, so the loops vectorise and nothing depends on the data's signs.
+/// x̂ is recomputed in the second pass rather than stored. Appends dx to `dx`; returns
+/// (dγ, dβ).
 fn bn_backward<const RELU: bool>(
+    dx: &mut Vec<f32>,
     g: &[f32],
     y: &[f32],
     x: &[f32],
     gamma: &[f32],
-    mean: &[f32],
-    inv_std: &[f32],
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    (mean, inv_std): (&[f32], &[f32]),
+) -> (Vec<f32>, Vec<f32>) {
     let c = gamma.len();
     let n = x.len() / c;
     let (mean, inv_std) = (&mean[..c], &inv_std[..c]);
-    // ga and x̂ per element, then the column sums.
-    let mut ga = vec![0.0f32; n * c];
-    let mut xh = vec![0.0f32; n * c];
+    // ga per element, then the column sums.
+    let origin = dx.len();
+    let ga = dx;
     let mut dbeta = vec![0.0f32; c];
     let mut dgamma = vec![0.0f32; c];
-    for (((gar, xhr), gr), (yr, xr)) in ga
-        .chunks_exact_mut(c)
-        .zip(xh.chunks_exact_mut(c))
-        .zip(g.chunks_exact(c))
+    for (gr, (yr, xr)) in g
+        .chunks_exact(c)
         .zip(y.chunks_exact(c).zip(x.chunks_exact(c)))
     {
-        for ((((a, h), gv), yv), (xv, (m, s))) in gar
-            .iter_mut()
-            .zip(xhr.iter_mut())
-            .zip(gr)
-            .zip(yr)
-            .zip(xr.iter().zip(mean.iter().zip(inv_std)))
-        {
-            *a = if RELU {
+        let start = ga.len();
+        ga.extend(gr.iter().zip(yr).map(|(gv, yv)| {
+            if RELU {
                 gv * f32::from(u8::from(*yv > 0.0))
             } else {
                 *gv
-            };
-            *h = (xv - m) * s;
-        }
-        for (((db, dg), a), h) in dbeta
+            }
+        }));
+        for ((((db, dg), a), xv), (m, s)) in dbeta
             .iter_mut()
             .zip(dgamma.iter_mut())
-            .zip(gar.iter())
-            .zip(xhr.iter())
+            .zip(&ga[start..])
+            .zip(xr)
+            .zip(mean.iter().zip(inv_std))
         {
             *db += a;
-            *dg += a * h;
+            *dg += a * ((xv - m) * s);
         }
     }
     let inv_n = 1.0 / n as f32;
@@ -355,38 +392,58 @@ fn bn_backward<const RELU: bool>(
         .collect();
     let (scale, db, dg) = (&scale[..c], &dbeta[..c], &dgamma[..c]);
     // dx overwrites ga.
-    for (gar, xhr) in ga.chunks_exact_mut(c).zip(xh.chunks_exact(c)) {
-        for ((a, h), (sc, (b, g))) in gar
-            .iter_mut()
-            .zip(xhr)
-            .zip(scale.iter().zip(db.iter().zip(dg)))
-        {
-            *a = sc * (nf * *a - b - h * g);
+    for (gar, xr) in ga[origin..].chunks_exact_mut(c).zip(x.chunks_exact(c)) {
+        for ((a, xv), ((sc, (b, g)), (m, s))) in gar.iter_mut().zip(xr).zip(
+            scale
+                .iter()
+                .zip(db.iter().zip(dg))
+                .zip(mean.iter().zip(inv_std)),
+        ) {
+            *a = sc * (nf * *a - b - ((xv - m) * s) * g);
         }
     }
-    (ga, dgamma, dbeta)
+    (dgamma, dbeta)
 }
 
-/// Batch-norm of an N×C tensor with batch statistics, then ReLU if `relu`.
-pub fn batch_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, relu: bool) -> Result<Tensor> {
+/// Batch-norm of an N×C tensor with batch statistics, then ReLU if `relu`; with `groups` > 1,
+/// each block of N/groups consecutive rows has its own statistics.
+pub fn batch_norm(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    relu: bool,
+    groups: usize,
+) -> Result<Tensor> {
     x.contiguous()?
-        .apply_op3(gamma, beta, BatchNormOp::new(relu))
+        .apply_op3(gamma, beta, BatchNormOp::new(relu, groups))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Negative cosine similarity
 
 /// −(1/N) Σ_n ⟨p_n, z_n⟩ / (max(‖p_n‖, ε) · max(‖z_n‖, ε)), a scalar. Backward to z only when z
-/// needs a gradient (not under stop-gradient).
-pub struct NegCosineOp;
+/// needs a gradient (not under stop-gradient). With `swap_halves`, row n of p is paired with row
+/// n ± N/2 of z: for p = [p₁; p₂] and z = [z₁; z₂] (two views stacked), the symmetric loss
+/// ½ D(p₁, z₂) + ½ D(p₂, z₁) in one op.
+pub struct NegCosineOp {
+    pub swap_halves: bool,
+}
+
+/// The rows of z in the order they pair with the rows of p.
+fn paired_rows(z: &[f32], d: usize, swap_halves: bool) -> impl Iterator<Item = &[f32]> {
+    let half = if swap_halves { z.len() / d / 2 } else { 0 };
+    z.chunks_exact(d)
+        .skip(half)
+        .chain(z.chunks_exact(d).take(half))
+}
 
 /// Per row: (⟨p, z⟩, ‖p‖, ‖z‖).
 fn row_dots<'a>(
     p: &'a [f32],
-    z: &'a [f32],
+    z: impl Iterator<Item = &'a [f32]> + 'a,
     d: usize,
 ) -> impl Iterator<Item = (f32, f32, f32)> + 'a {
-    p.chunks_exact(d).zip(z.chunks_exact(d)).map(|(pr, zr)| {
+    p.chunks_exact(d).zip(z).map(|(pr, zr)| {
         let (mut pz, mut pp, mut zz) = (0.0f32, 0.0f32, 0.0f32);
         for (a, b) in pr.iter().zip(zr) {
             pz += a * b;
@@ -417,8 +474,11 @@ impl CustomOp2 for NegCosineOp {
                 lz.dims()
             );
         }
+        if self.swap_halves && n % 2 != 0 {
+            bail!("fused-negative-cosine: {n} rows do not split into two views");
+        }
         let (p, z) = (f32_slice(sp, lp)?, f32_slice(sz, lz)?);
-        let sum: f32 = row_dots(p, z, d)
+        let sum: f32 = row_dots(p, paired_rows(z, d, self.swap_halves), d)
             .map(|(pz, np, nz)| pz / (np.max(NORM_EPS) * nz.max(NORM_EPS)))
             .sum();
         Ok((CpuStorage::F32(vec![-sum / n as f32]), Shape::from(())))
@@ -439,8 +499,9 @@ impl CustomOp2 for NegCosineOp {
                 let mut dp = Vec::with_capacity(n * d);
                 let mut dz = Vec::with_capacity(if want_z { n * d } else { 0 });
                 let c = -g / n as f32;
-                for ((pz, np, nz), (pr, zr)) in
-                    row_dots(ps, zs, d).zip(ps.chunks_exact(d).zip(zs.chunks_exact(d)))
+                let swap = self.swap_halves;
+                for ((pz, np, nz), (pr, zr)) in row_dots(ps, paired_rows(zs, d, swap), d)
+                    .zip(ps.chunks_exact(d).zip(paired_rows(zs, d, swap)))
                 {
                     // cos = pz / (P Z), P = max(‖p‖, ε): ∂cos/∂p = z/(PZ) − cos·p/(P‖p‖) while
                     // ‖p‖ > ε (the clamp is constant below), likewise for z.
@@ -455,6 +516,10 @@ impl CustomOp2 for NegCosineOp {
                     }
                 }
                 let dz = if want_z {
+                    // dz is in the order of p's rows: back to z's.
+                    if swap {
+                        dz.rotate_left(n / 2 * d);
+                    }
                     Some(tensor(dz, (n, d), z)?)
                 } else {
                     None
@@ -467,7 +532,15 @@ impl CustomOp2 for NegCosineOp {
 
 /// The negative cosine loss through [`NegCosineOp`].
 pub fn negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
-    p.contiguous()?.apply_op2(&z.contiguous()?, NegCosineOp)
+    p.contiguous()?
+        .apply_op2(&z.contiguous()?, NegCosineOp { swap_halves: false })
+}
+
+/// ½ D(p₁, z₂) + ½ D(p₂, z₁) for p = [p₁; p₂], z = [z₁; z₂] (2B×d, the two views stacked),
+/// through [`NegCosineOp`].
+pub fn symmetric_negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
+    p.contiguous()?
+        .apply_op2(&z.contiguous()?, NegCosineOp { swap_halves: true })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -692,7 +765,7 @@ mod tests {
             let r = randn(&mut rng, &[16, 6]);
             let vars = [&x, &g, &b];
             let (yf, gf) = run(
-                || batch_norm(x.as_tensor(), g.as_tensor(), b.as_tensor(), relu).unwrap(),
+                || batch_norm(x.as_tensor(), g.as_tensor(), b.as_tensor(), relu, 1).unwrap(),
                 &r,
                 &vars,
             );
@@ -704,6 +777,42 @@ mod tests {
             assert_close("y", &yf, &yc, 1e-5);
             for (i, (a, c)) in gf.iter().zip(&gc).enumerate() {
                 let name = format!("relu {relu}: grad {i}");
+                assert_close(&name, a.as_ref().unwrap(), c.as_ref().unwrap(), 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn grouped_batch_norm_matches_candle_autograd_per_block() {
+        // Three blocks of 8 rows, each normalised on its own statistics: the same outputs and
+        // gradients as candle's reference on each block, concatenated.
+        for relu in [false, true] {
+            let mut rng = StdRng::seed_from_u64(21 + relu as u64);
+            let x = var(&mut rng, &[24, 5]);
+            let (g, b) = (var(&mut rng, &[5]), var(&mut rng, &[5]));
+            let r = randn(&mut rng, &[24, 5]);
+            let vars = [&x, &g, &b];
+            let (yf, gf) = run(
+                || batch_norm(x.as_tensor(), g.as_tensor(), b.as_tensor(), relu, 3).unwrap(),
+                &r,
+                &vars,
+            );
+            let (yc, gc) = run(
+                || {
+                    let blocks: Vec<Tensor> = (0..3)
+                        .map(|i| {
+                            let xb = x.as_tensor().narrow(0, 8 * i, 8).unwrap();
+                            reference_bn(&xb, g.as_tensor(), b.as_tensor(), relu)
+                        })
+                        .collect();
+                    Tensor::cat(&blocks, 0).unwrap()
+                },
+                &r,
+                &vars,
+            );
+            assert_close("y", &yf, &yc, 1e-5);
+            for (i, (a, c)) in gf.iter().zip(&gc).enumerate() {
+                let name = format!("grouped, relu {relu}: grad {i}");
                 assert_close(&name, a.as_ref().unwrap(), c.as_ref().unwrap(), 1e-5);
             }
         }
@@ -761,6 +870,47 @@ mod tests {
     }
 
     #[test]
+    fn symmetric_negative_cosine_matches_candle_autograd() {
+        // p = [p₁; p₂], z = [z₁; z₂]: ½ D(p₁, z₂) + ½ D(p₂, z₁), with and without stop-gradient.
+        let mut rng = StdRng::seed_from_u64(22);
+        let (p, z) = (var(&mut rng, &[12, 7]), var(&mut rng, &[12, 7]));
+        let r = Tensor::new(2.5f32, &Device::Cpu).unwrap();
+        for detach in [false, true] {
+            let zt = || {
+                if detach {
+                    z.as_tensor().detach()
+                } else {
+                    z.as_tensor().clone()
+                }
+            };
+            let vars = [&p, &z];
+            let (lf, gf) = run(
+                || symmetric_negative_cosine(p.as_tensor(), &zt()).unwrap(),
+                &r,
+                &vars,
+            );
+            let (lc, gc) = run(
+                || {
+                    let (pt, zz) = (p.as_tensor(), zt());
+                    let half = |t: &Tensor, i: usize| t.narrow(0, 6 * i, 6).unwrap();
+                    let a = reference_neg_cos(&half(pt, 0), &half(&zz, 1));
+                    let b = reference_neg_cos(&half(pt, 1), &half(&zz, 0));
+                    ((a + b).unwrap() * 0.5).unwrap()
+                },
+                &r,
+                &vars,
+            );
+            assert_close("loss", &lf, &lc, 1e-6);
+            assert_close("dp", gf[0].as_ref().unwrap(), gc[0].as_ref().unwrap(), 1e-6);
+            if detach {
+                assert!(gf[1].is_none() && gc[1].is_none());
+            } else {
+                assert_close("dz", gf[1].as_ref().unwrap(), gc[1].as_ref().unwrap(), 1e-6);
+            }
+        }
+    }
+
+    #[test]
     fn a_whole_network_step_matches_candle_autograd() {
         // Linear → BN+ReLU → Linear → BN → cosine against a detached second view, fused and
         // unfused, on the same weights: the gradients of every weight agree.
@@ -775,9 +925,9 @@ mod tests {
         let one = Tensor::new(1.0f32, &Device::Cpu).unwrap();
         let fused_net = |x: &Tensor| {
             let h = linear(x, w1.as_tensor(), b1.as_tensor()).unwrap();
-            let h = batch_norm(&h, g1.as_tensor(), c1.as_tensor(), true).unwrap();
+            let h = batch_norm(&h, g1.as_tensor(), c1.as_tensor(), true, 1).unwrap();
             let h = linear(&h, w2.as_tensor(), b2.as_tensor()).unwrap();
-            batch_norm(&h, g2.as_tensor(), c2.as_tensor(), false).unwrap()
+            batch_norm(&h, g2.as_tensor(), c2.as_tensor(), false, 1).unwrap()
         };
         let candle_net = |x: &Tensor| {
             let lin = |x: &Tensor, w: &Var, b: &Var| {

@@ -183,20 +183,38 @@ impl BatchNorm {
         })
     }
 
-    /// N×C input: statistics over N. N×C×H×W input: per channel, over N, H and W.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// N×C input: statistics over N. N×C×H×W input: per channel, over N, H and W. With
+    /// `groups` > 1, each block of N/groups consecutive samples has its own statistics (the
+    /// views of a batch, stacked).
+    pub fn forward(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
         if x.rank() == 2 {
-            return fused::batch_norm(x, self.gamma.as_tensor(), self.beta.as_tensor(), false);
+            let (g, b) = (self.gamma.as_tensor(), self.beta.as_tensor());
+            return fused::batch_norm(x, g, b, false, groups);
         }
-        self.forward_unfused(x)
+        self.forward_grouped(x, groups)
     }
 
     /// ReLU(batch-norm(x)), fused into one op for N×C inputs.
-    pub fn forward_relu(&self, x: &Tensor) -> Result<Tensor> {
+    pub fn forward_relu(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
         if x.rank() == 2 {
-            return fused::batch_norm(x, self.gamma.as_tensor(), self.beta.as_tensor(), true);
+            let (g, b) = (self.gamma.as_tensor(), self.beta.as_tensor());
+            return fused::batch_norm(x, g, b, true, groups);
         }
-        self.forward_unfused(x)?.relu()
+        self.forward_grouped(x, groups)?.relu()
+    }
+
+    /// [`Self::forward_unfused`] on each block of N/groups samples.
+    fn forward_grouped(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
+        if groups <= 1 {
+            return self.forward_unfused(x);
+        }
+        let blocks = (0..groups)
+            .map(|i| {
+                let n = x.dim(0)? / groups;
+                self.forward_unfused(&x.narrow(0, i * n, n)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::cat(&blocks, 0)
     }
 
     /// The same normalisation from candle's tensor ops (the reference of the fused kernel, and
