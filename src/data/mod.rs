@@ -15,6 +15,76 @@ use rng::AugRng;
 
 use rand::Rng;
 
+/// out_r = x_r + σ_n·n_r + Σ_s (σ_s·z_rs)·basis_s for each row r (D values), where z holds per
+/// row the S style draws then the D noise draws and basis is S×D. Compiled for AVX-512F or AVX2
+/// when the CPU has them: the same arithmetic in the same order (Rust never contracts into
+/// FMA), so bitwise the same result on every path.
+fn style_shift<'a>(
+    (out, len): (&mut [f32], usize),
+    rows: impl Iterator<Item = &'a [f32]>,
+    z: &[f32],
+    basis: &[f32],
+    stds: (f32, f32),
+) {
+    #[inline(always)]
+    fn kernel<'a>(
+        (out, len): (&mut [f32], usize),
+        rows: impl Iterator<Item = &'a [f32]>,
+        z: &[f32],
+        basis: &[f32],
+        (style, noise): (f32, f32),
+    ) {
+        let per_row = basis.len() / len + len;
+        let mut shift = vec![0.0f32; basis.len() / len];
+        for ((o, x), zr) in out
+            .chunks_exact_mut(len)
+            .zip(rows)
+            .zip(z.chunks_exact(per_row))
+        {
+            let (zs, zn) = zr.split_at(per_row - len);
+            shift.iter_mut().zip(zs).for_each(|(s, &v)| *s = style * v);
+            for ((ov, &xv), &nv) in o.iter_mut().zip(x).zip(zn) {
+                *ov = xv + noise * nv;
+            }
+            for (&sv, b) in shift.iter().zip(basis.chunks_exact(len)) {
+                o.iter_mut().zip(b).for_each(|(ov, &bv)| *ov += sv * bv);
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        fn v4<'a>(
+            out: (&mut [f32], usize),
+            rows: impl Iterator<Item = &'a [f32]>,
+            z: &[f32],
+            basis: &[f32],
+            stds: (f32, f32),
+        ) {
+            kernel(out, rows, z, basis, stds)
+        }
+        #[target_feature(enable = "avx2")]
+        fn v3<'a>(
+            out: (&mut [f32], usize),
+            rows: impl Iterator<Item = &'a [f32]>,
+            z: &[f32],
+            basis: &[f32],
+            stds: (f32, f32),
+        ) {
+            kernel(out, rows, z, basis, stds)
+        }
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F.
+            return unsafe { v4((out, len), rows, z, basis, stds) };
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { v3((out, len), rows, z, basis, stds) };
+        }
+    }
+    kernel((out, len), rows, z, basis, stds)
+}
+
 /// The shape of one sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SampleShape {
@@ -117,29 +187,28 @@ impl Dataset {
     /// from [`AugRng::normal`].
     pub fn augment(&self, idx: &[usize], rng: &mut AugRng) -> Vec<f32> {
         let len = self.input_len();
+        if let Augment::Style {
+            basis,
+            style_std,
+            noise_std,
+        } = &self.augment
+        {
+            // All draws first, in the order of the per-row formula (S style draws, then D noise
+            // draws, row after row), then the arithmetic in vectorised passes: per element the
+            // same sums in the same order as style-then-noise-then-Σ_s.
+            let per_row = basis.len() / len + len;
+            let mut z = Vec::with_capacity(idx.len() * per_row);
+            z.extend((0..idx.len() * per_row).map(|_| rng.normal()));
+            let mut out = vec![0.0f32; idx.len() * len];
+            let rows = idx.iter().map(|&i| &self.x_train[i * len..(i + 1) * len]);
+            style_shift((&mut out, len), rows, &z, basis, (*style_std, *noise_std));
+            return out;
+        }
         let mut out = Vec::with_capacity(idx.len() * len);
-        let mut shift: Vec<f32> = Vec::new();
         for &i in idx {
             let x = &self.x_train[i * len..(i + 1) * len];
             match &self.augment {
-                Augment::Style {
-                    basis,
-                    style_std,
-                    noise_std,
-                } => {
-                    // The same draws in the same order, and per element the same sums in the
-                    // same order, as style-then-noise-then-Σ_s: but the Σ_s loop runs over the
-                    // contiguous basis rows, so it vectorises (it was a tenth of a training step).
-                    let (style, noise) = (*style_std, *noise_std);
-                    shift.clear();
-                    shift.extend((0..basis.len() / len).map(|_| style * rng.normal()));
-                    let start = out.len();
-                    out.extend(x.iter().map(|&xv| xv + noise * rng.normal()));
-                    let v = &mut out[start..];
-                    for (&sv, b) in shift.iter().zip(basis.chunks_exact(len)) {
-                        v.iter_mut().zip(b).for_each(|(o, &bv)| *o += sv * bv);
-                    }
-                }
+                Augment::Style { .. } => unreachable!("handled above"),
                 Augment::Image {
                     dihedral,
                     shift,

@@ -150,10 +150,14 @@ impl CustomOp3 for LinearOp {
             );
         }
         let (x, w, b) = (f32_slice(sx, lx)?, f32_slice(sw, lw)?, f32_slice(sb, lb)?);
-        let mut y = Vec::with_capacity(n * m);
-        for _ in 0..n {
-            y.extend_from_slice(b);
-        }
+        // The bias in every row, then gemm accumulates x Wᵀ onto it.
+        let mut y = filled(n * m, |y| {
+            for row in y.chunks_exact_mut(m) {
+                row.iter_mut().zip(b).for_each(|(d, v)| {
+                    d.write(*v);
+                });
+            }
+        });
         // y += x (N×K) · Wᵀ (K×M): Wᵀ[k, m] = w[m·K + k].
         gemm_f32((n, m, k), &mut y, true, x, (k, 1), w, (1, k));
         Ok((CpuStorage::F32(y), Shape::from((n, m))))
@@ -216,7 +220,51 @@ impl BatchNormOp {
     }
 }
 
+/// `fn $name` calls the `#[inline(always)]` kernel `$kernel` compiled for AVX-512F, or AVX2,
+/// when the CPU has them, else for the baseline. The kernels are element-wise or accumulate per
+/// column, and Rust never contracts a·b + c into an FMA, so every path computes bitwise the same
+/// numbers: only the vector width changes.
+macro_rules! multiversion {
+    (fn $name:ident<const $c:ident: bool>($($a:ident: $t:ty),*) -> $r:ty = $kernel:ident) => {
+        fn $name<const $c: bool>($($a: $t),*) -> $r {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn v4<const $c: bool>($($a: $t),*) -> $r {
+                    $kernel::<$c>($($a),*)
+                }
+                #[target_feature(enable = "avx2")]
+                fn v3<const $c: bool>($($a: $t),*) -> $r {
+                    $kernel::<$c>($($a),*)
+                }
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F.
+                    return unsafe { v4::<$c>($($a),*) };
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    return unsafe { v3::<$c>($($a),*) };
+                }
+            }
+            $kernel::<$c>($($a),*)
+        }
+    };
+}
+
+/// A buffer of `len` f32 that `fill` writes completely (every element, through the
+/// `MaybeUninit` slice) before it is read.
+#[inline(always)]
+fn filled(len: usize, fill: impl FnOnce(&mut [std::mem::MaybeUninit<f32>])) -> Vec<f32> {
+    let mut v: Vec<f32> = Vec::with_capacity(len);
+    fill(&mut v.spare_capacity_mut()[..len]);
+    // SAFETY: `fill` initialised all `len` elements (every caller writes each row of an
+    // exact chunking of the slice).
+    unsafe { v.set_len(len) };
+    v
+}
+
 /// Column means and inverse standard deviations of an N×C row-major matrix.
+#[inline(always)]
 fn column_stats(x: &[f32], c: usize) -> (Vec<f32>, Vec<f32>) {
     let n = x.len() / c;
     let mut mean = vec![0.0f32; c];
@@ -238,6 +286,106 @@ fn column_stats(x: &[f32], c: usize) -> (Vec<f32>, Vec<f32>) {
         .collect();
     (mean, inv_std)
 }
+
+/// Forward of batch-norm (+ ReLU) of one block of rows into `y` (same length as `x`); returns
+/// (μ, 1/σ) of the block.
+#[inline(always)]
+fn bn_forward<const RELU: bool>(
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    y: &mut [std::mem::MaybeUninit<f32>],
+) -> (Vec<f32>, Vec<f32>) {
+    let c = gamma.len();
+    let (mean, inv_std) = column_stats(x, c);
+    // y = (x − μ)·a + β per column, with a = γ/σ.
+    let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
+    let (m, a, b) = (&mean[..c], &scale[..c], &beta[..c]);
+    for (yr, xr) in y.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
+        for ((yv, xv), ((mv, av), bv)) in yr.iter_mut().zip(xr).zip(m.iter().zip(a).zip(b)) {
+            let v = (xv - mv) * av + bv;
+            yv.write(if RELU { v.max(0.0) } else { v });
+        }
+    }
+    (mean, inv_std)
+}
+
+/// Backward of batch-norm (+ ReLU) on one N×C block of rows: with ga = G ⊙ 1[y > 0] (ReLU) and
+/// x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂, dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the
+/// ReLU gate is a multiply, so the loops vectorise and nothing depends on the data's signs.
+/// ga is kept in `dx`, which the second pass overwrites; x̂ is recomputed rather than stored.
+/// Returns (dγ, dβ).
+#[inline(always)]
+fn bn_backward<const RELU: bool>(
+    dx: &mut [std::mem::MaybeUninit<f32>],
+    g: &[f32],
+    y: &[f32],
+    x: &[f32],
+    gamma: &[f32],
+    stats: (&[f32], &[f32]),
+) -> (Vec<f32>, Vec<f32>) {
+    let c = gamma.len();
+    let n = x.len() / c;
+    let (mean, inv_std) = (&stats.0[..c], &stats.1[..c]);
+    let mut dbeta = vec![0.0f32; c];
+    let mut dgamma = vec![0.0f32; c];
+    for (dr, (gr, (yr, xr))) in dx.chunks_exact_mut(c).zip(
+        g.chunks_exact(c)
+            .zip(y.chunks_exact(c).zip(x.chunks_exact(c))),
+    ) {
+        for ((d, (gv, yv)), ((xv, (m, s)), (db, dg))) in dr.iter_mut().zip(gr.iter().zip(yr)).zip(
+            xr.iter()
+                .zip(mean.iter().zip(inv_std))
+                .zip(dbeta.iter_mut().zip(dgamma.iter_mut())),
+        ) {
+            let a = if RELU {
+                gv * f32::from(u8::from(*yv > 0.0))
+            } else {
+                *gv
+            };
+            d.write(a);
+            *db += a;
+            *dg += a * ((xv - m) * s);
+        }
+    }
+    let inv_n = 1.0 / n as f32;
+    let nf = n as f32;
+    let scale: Vec<f32> = gamma
+        .iter()
+        .zip(inv_std)
+        .map(|(g, s)| g * s * inv_n)
+        .collect();
+    let (scale, db, dg) = (&scale[..c], &dbeta[..c], &dgamma[..c]);
+    for (dr, xr) in dx.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
+        for ((d, xv), ((sc, (b, g)), (m, s))) in dr.iter_mut().zip(xr).zip(
+            scale
+                .iter()
+                .zip(db.iter().zip(dg))
+                .zip(mean.iter().zip(inv_std)),
+        ) {
+            // SAFETY: the first pass wrote every element of `dx`.
+            let a = unsafe { d.assume_init() };
+            d.write(sc * (nf * a - b - ((xv - m) * s) * g));
+        }
+    }
+    (dgamma, dbeta)
+}
+
+multiversion!(fn bn_forward_simd<const RELU: bool>(
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    y: &mut [std::mem::MaybeUninit<f32>]
+) -> (Vec<f32>, Vec<f32>) = bn_forward);
+
+multiversion!(fn bn_backward_simd<const RELU: bool>(
+    dx: &mut [std::mem::MaybeUninit<f32>],
+    g: &[f32],
+    y: &[f32],
+    x: &[f32],
+    gamma: &[f32],
+    stats: (&[f32], &[f32])
+) -> (Vec<f32>, Vec<f32>) = bn_backward);
 
 impl CustomOp3 for BatchNormOp {
     fn name(&self) -> &'static str {
@@ -261,32 +409,23 @@ impl CustomOp3 for BatchNormOp {
         if lg.shape().dims1()? != c || lb.shape().dims1()? != c {
             bail!("fused-batch-norm: shapes {:?}, {:?}", lx.dims(), lg.dims());
         }
-        if n % self.groups != 0 {
-            bail!("fused-batch-norm: {n} rows in {} groups", self.groups);
+        if n % self.groups != 0 || c == 0 {
+            bail!("fused-batch-norm: {n}×{c} rows in {} groups", self.groups);
         }
         let (x, gamma, beta) = (f32_slice(sx, lx)?, f32_slice(sg, lg)?, f32_slice(sb, lb)?);
-        let mut y = Vec::with_capacity(n * c);
+        let block = (n / self.groups) * c;
         let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
-        for xg in x.chunks_exact((n / self.groups) * c) {
-            let (mean, inv_std) = column_stats(xg, c);
-            // y = x·a + b' per column, with a = γ/σ and b' = β − μ·a.
-            let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
-            for row in xg.chunks_exact(c) {
-                let it = row
-                    .iter()
-                    .zip(&mean)
-                    .zip(&scale)
-                    .zip(beta)
-                    .map(|(((v, m), a), b)| (v - m) * a + b);
-                if self.relu {
-                    y.extend(it.map(|v| v.max(0.0)));
+        let y = filled(n * c, |y| {
+            for (yg, xg) in y.chunks_exact_mut(block).zip(x.chunks_exact(block)) {
+                let (mean, inv_std) = if self.relu {
+                    bn_forward_simd::<true>(xg, gamma, beta, yg)
                 } else {
-                    y.extend(it);
-                }
+                    bn_forward_simd::<false>(xg, gamma, beta, yg)
+                };
+                means.extend(mean);
+                inv_stds.extend(inv_std);
             }
-            means.extend(mean);
-            inv_stds.extend(inv_std);
-        }
+        });
         *self.stats.lock().expect("stats lock") = Some((means, inv_stds));
         Ok((CpuStorage::F32(y), Shape::from((n, c))))
     }
@@ -309,24 +448,24 @@ impl CustomOp3 for BatchNormOp {
             with_f32(res, |y| {
                 with_f32(x, |xs| {
                     with_f32(gamma, |gm| {
-                        let mut dx = Vec::with_capacity(n * c);
                         let mut dgamma = vec![0.0f32; c];
                         let mut dbeta = vec![0.0f32; c];
-                        for (i, ((gg, yg), xg)) in g
-                            .chunks_exact(block)
-                            .zip(y.chunks_exact(block))
-                            .zip(xs.chunks_exact(block))
-                            .enumerate()
-                        {
-                            let stats = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
-                            let (dgg, dbg) = if self.relu {
-                                bn_backward::<true>(&mut dx, gg, yg, xg, gm, stats)
-                            } else {
-                                bn_backward::<false>(&mut dx, gg, yg, xg, gm, stats)
-                            };
-                            dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
-                            dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
-                        }
+                        let dx = filled(n * c, |dx| {
+                            let blocks = dx.chunks_exact_mut(block).zip(
+                                g.chunks_exact(block)
+                                    .zip(y.chunks_exact(block).zip(xs.chunks_exact(block))),
+                            );
+                            for (i, (dxg, (gg, (yg, xg)))) in blocks.enumerate() {
+                                let st = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
+                                let (dgg, dbg) = if self.relu {
+                                    bn_backward_simd::<true>(dxg, gg, yg, xg, gm, st)
+                                } else {
+                                    bn_backward_simd::<false>(dxg, gg, yg, xg, gm, st)
+                                };
+                                dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
+                                dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
+                            }
+                        });
                         Ok((
                             Some(tensor(dx, (n, c), x)?),
                             Some(tensor(dgamma, c, gamma)?),
@@ -337,72 +476,6 @@ impl CustomOp3 for BatchNormOp {
             })
         })
     }
-}
-
-/// Backward of batch-norm (+ ReLU) on N×C row-major data: with ga = G ⊙ 1[y > 0] (ReLU) and
-/// x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂, dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the
-/// ReLU gate is a multiply, so the loops vectorise and nothing depends on the data's signs.
-/// x̂ is recomputed in the second pass rather than stored. Appends dx to `dx`; returns
-/// (dγ, dβ).
-fn bn_backward<const RELU: bool>(
-    dx: &mut Vec<f32>,
-    g: &[f32],
-    y: &[f32],
-    x: &[f32],
-    gamma: &[f32],
-    (mean, inv_std): (&[f32], &[f32]),
-) -> (Vec<f32>, Vec<f32>) {
-    let c = gamma.len();
-    let n = x.len() / c;
-    let (mean, inv_std) = (&mean[..c], &inv_std[..c]);
-    // ga per element, then the column sums.
-    let origin = dx.len();
-    let ga = dx;
-    let mut dbeta = vec![0.0f32; c];
-    let mut dgamma = vec![0.0f32; c];
-    for (gr, (yr, xr)) in g
-        .chunks_exact(c)
-        .zip(y.chunks_exact(c).zip(x.chunks_exact(c)))
-    {
-        let start = ga.len();
-        ga.extend(gr.iter().zip(yr).map(|(gv, yv)| {
-            if RELU {
-                gv * f32::from(u8::from(*yv > 0.0))
-            } else {
-                *gv
-            }
-        }));
-        for ((((db, dg), a), xv), (m, s)) in dbeta
-            .iter_mut()
-            .zip(dgamma.iter_mut())
-            .zip(&ga[start..])
-            .zip(xr)
-            .zip(mean.iter().zip(inv_std))
-        {
-            *db += a;
-            *dg += a * ((xv - m) * s);
-        }
-    }
-    let inv_n = 1.0 / n as f32;
-    let nf = n as f32;
-    let scale: Vec<f32> = gamma
-        .iter()
-        .zip(inv_std)
-        .map(|(g, s)| g * s * inv_n)
-        .collect();
-    let (scale, db, dg) = (&scale[..c], &dbeta[..c], &dgamma[..c]);
-    // dx overwrites ga.
-    for (gar, xr) in ga[origin..].chunks_exact_mut(c).zip(x.chunks_exact(c)) {
-        for ((a, xv), ((sc, (b, g)), (m, s))) in gar.iter_mut().zip(xr).zip(
-            scale
-                .iter()
-                .zip(db.iter().zip(dg))
-                .zip(mean.iter().zip(inv_std)),
-        ) {
-            *a = sc * (nf * *a - b - ((xv - m) * s) * g);
-        }
-    }
-    (dgamma, dbeta)
 }
 
 /// Batch-norm of an N×C tensor with batch statistics, then ReLU if `relu`; with `groups` > 1,
