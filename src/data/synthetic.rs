@@ -225,12 +225,17 @@ mod tests {
         let idx = [3usize, 0, 7, 3];
         let got = data.augment(&idx, &mut AugRng::seed_from_u64(9));
         let mut rng = AugRng::seed_from_u64(9);
+        let mut z = vec![0.0f32; idx.len() * (STYLE_DIM + INPUT_DIM)];
+        rng.fill_normal(&mut z);
+        let mut z = z.into_iter();
         let mut want = Vec::new();
         for &i in &idx {
             let x = &data.x_train[i * INPUT_DIM..(i + 1) * INPUT_DIM];
-            let shift: Vec<f32> = (0..STYLE_DIM).map(|_| style_std * rng.normal()).collect();
+            let shift: Vec<f32> = (0..STYLE_DIM)
+                .map(|_| style_std * z.next().unwrap())
+                .collect();
             for (row, &xv) in x.iter().enumerate() {
-                let mut v = xv + noise_std * rng.normal();
+                let mut v = xv + noise_std * z.next().unwrap();
                 for (s, &sv) in shift.iter().enumerate() {
                     v += sv * basis[s * INPUT_DIM + row];
                 }
