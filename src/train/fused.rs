@@ -492,6 +492,164 @@ pub fn batch_norm(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Linear then batch-norm (+ ReLU) as one op
+
+/// y = [ReLU](BN(x Wᵀ + b)) for x N×K, W M×K and the layer's affine parameters packed as one
+/// 3×M tensor A = [b; γ; β]; batch statistics per block of N/`groups` rows, as
+/// [`BatchNormOp`]. One graph node per layer: the pre-normalisation activations z = x Wᵀ + b
+/// stay inside the op (kept for the backward), so backward never materialises their gradient
+/// as a tensor. Arithmetic identical to [`LinearOp`] followed by [`BatchNormOp`].
+pub struct LinearBnOp {
+    pub relu: bool,
+    pub groups: usize,
+    /// z, μ and 1/σ of the last forward.
+    saved: Mutex<Option<(Vec<f32>, Vec<f32>, Vec<f32>)>>,
+}
+
+impl LinearBnOp {
+    pub fn new(relu: bool, groups: usize) -> Self {
+        LinearBnOp {
+            relu,
+            groups: groups.max(1),
+            saved: Mutex::new(None),
+        }
+    }
+}
+
+impl CustomOp3 for LinearBnOp {
+    fn name(&self) -> &'static str {
+        if self.relu {
+            "fused-linear-batch-norm-relu"
+        } else {
+            "fused-linear-batch-norm"
+        }
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+        sa: &CpuStorage,
+        la: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, k) = lx.shape().dims2()?;
+        let (m, k2) = lw.shape().dims2()?;
+        if k != k2 || la.dims() != [3, m] || m == 0 {
+            bail!(
+                "fused-linear-batch-norm: shapes {:?}, {:?}, {:?}",
+                lx.dims(),
+                lw.dims(),
+                la.dims()
+            );
+        }
+        if n % self.groups != 0 {
+            bail!(
+                "fused-linear-batch-norm: {n} rows in {} groups",
+                self.groups
+            );
+        }
+        let (x, w, a) = (f32_slice(sx, lx)?, f32_slice(sw, lw)?, f32_slice(sa, la)?);
+        let (b, gamma, beta) = (&a[..m], &a[m..2 * m], &a[2 * m..]);
+        let mut z = filled(n * m, |z| {
+            for row in z.chunks_exact_mut(m) {
+                row.iter_mut().zip(b).for_each(|(d, v)| {
+                    d.write(*v);
+                });
+            }
+        });
+        gemm_f32((n, m, k), &mut z, true, x, (k, 1), w, (1, k));
+        let block = (n / self.groups) * m;
+        let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
+        let y = filled(n * m, |y| {
+            for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact(block)) {
+                let (mean, inv_std) = if self.relu {
+                    bn_forward_simd::<true>(zg, gamma, beta, yg)
+                } else {
+                    bn_forward_simd::<false>(zg, gamma, beta, yg)
+                };
+                means.extend(mean);
+                inv_stds.extend(inv_std);
+            }
+        });
+        *self.saved.lock().expect("saved lock") = Some((z, means, inv_stds));
+        Ok((CpuStorage::F32(y), Shape::from((n, m))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        a: &Tensor,
+        res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (n, k) = x.dims2()?;
+        let m = w.dim(0)?;
+        let guard = self.saved.lock().expect("saved lock");
+        let Some((z, mean, inv_std)) = guard.as_ref() else {
+            bail!("fused-linear-batch-norm: backward before forward");
+        };
+        let block = (n / self.groups) * m;
+        with_f32(grad, |g| {
+            with_f32(res, |y| {
+                with_f32(a, |av| {
+                    let gamma = &av[m..2 * m];
+                    // dA = [db; dγ; dβ].
+                    let mut da = vec![0.0f32; 3 * m];
+                    // dz: the batch-norm backward, as BatchNormOp's.
+                    let dz = filled(n * m, |dz| {
+                        let blocks = dz.chunks_exact_mut(block).zip(
+                            g.chunks_exact(block)
+                                .zip(y.chunks_exact(block).zip(z.chunks_exact(block))),
+                        );
+                        for (i, (dzg, (gg, (yg, zg)))) in blocks.enumerate() {
+                            let st = (&mean[i * m..(i + 1) * m], &inv_std[i * m..(i + 1) * m]);
+                            let (dgg, dbg) = if self.relu {
+                                bn_backward_simd::<true>(dzg, gg, yg, zg, gamma, st)
+                            } else {
+                                bn_backward_simd::<false>(dzg, gg, yg, zg, gamma, st)
+                            };
+                            da[m..2 * m].iter_mut().zip(&dgg).for_each(|(s, v)| *s += v);
+                            da[2 * m..].iter_mut().zip(&dbg).for_each(|(s, v)| *s += v);
+                        }
+                    });
+                    // The linear backward on dz, as LinearOp's.
+                    let dx = if x.track_op() {
+                        let dx = with_f32(w, |w| Ok(gemm_new((n, k, m), &dz, (m, 1), w, (k, 1))))?;
+                        Some(tensor(dx, (n, k), x)?)
+                    } else {
+                        None
+                    };
+                    let dw = with_f32(x, |xs| Ok(gemm_new((m, k, n), &dz, (1, m), xs, (k, 1))))?;
+                    for row in dz.chunks_exact(m) {
+                        da[..m].iter_mut().zip(row).for_each(|(d, v)| *d += v);
+                    }
+                    Ok((
+                        dx,
+                        Some(tensor(dw, (m, k), w)?),
+                        Some(tensor(da, (3, m), a)?),
+                    ))
+                })
+            })
+        })
+    }
+}
+
+/// [ReLU](BN(x Wᵀ + b)) through [`LinearBnOp`], with `affine` = [b; γ; β] (3×M).
+pub fn linear_batch_norm(
+    x: &Tensor,
+    weight: &Tensor,
+    affine: &Tensor,
+    relu: bool,
+    groups: usize,
+) -> Result<Tensor> {
+    x.contiguous()?
+        .apply_op3(weight, affine, LinearBnOp::new(relu, groups))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Negative cosine similarity
 
 /// −(1/N) Σ_n ⟨p_n, z_n⟩ / (max(‖p_n‖, ε) · max(‖z_n‖, ε)), a scalar. Backward to z only when z
@@ -889,6 +1047,76 @@ mod tests {
                 assert_close(&name, a.as_ref().unwrap(), c.as_ref().unwrap(), 1e-5);
             }
         }
+    }
+
+    #[test]
+    fn linear_batch_norm_matches_candle_autograd() {
+        // x Wᵀ + b, then batch-norm per block of rows (+ ReLU), from candle's tensor ops on the
+        // rows of the packed [b; γ; β]: the same outputs and gradients for x, W and the pack.
+        for (relu, groups) in [(false, 1), (true, 1), (true, 2), (false, 3)] {
+            let mut rng = StdRng::seed_from_u64(30 + groups as u64 + 7 * relu as u64);
+            let x = var(&mut rng, &[12, 7]);
+            let w = var(&mut rng, &[5, 7]);
+            let a = var(&mut rng, &[3, 5]);
+            let r = randn(&mut rng, &[12, 5]);
+            let vars = [&x, &w, &a];
+            let (yf, gf) = run(
+                || {
+                    linear_batch_norm(x.as_tensor(), w.as_tensor(), a.as_tensor(), relu, groups)
+                        .unwrap()
+                },
+                &r,
+                &vars,
+            );
+            let (yc, gc) = run(
+                || {
+                    let row = |i| a.as_tensor().get(i).unwrap();
+                    let z = x
+                        .as_tensor()
+                        .matmul(&w.as_tensor().t().unwrap())
+                        .unwrap()
+                        .broadcast_add(&row(0))
+                        .unwrap();
+                    let rows = 12 / groups;
+                    let blocks: Vec<Tensor> = (0..groups)
+                        .map(|i| {
+                            let zb = z.narrow(0, rows * i, rows).unwrap();
+                            reference_bn(&zb, &row(1), &row(2), relu)
+                        })
+                        .collect();
+                    Tensor::cat(&blocks, 0).unwrap()
+                },
+                &r,
+                &vars,
+            );
+            assert_close("y", &yf, &yc, 1e-5);
+            for (i, (f, c)) in gf.iter().zip(&gc).enumerate() {
+                let name = format!("relu {relu}, {groups} groups: grad {i}");
+                assert_close(&name, f.as_ref().unwrap(), c.as_ref().unwrap(), 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn linear_batch_norm_is_bitwise_linear_then_batch_norm() {
+        // The fused layer computes exactly what the two ops compute one after the other.
+        let mut rng = StdRng::seed_from_u64(40);
+        let x = randn(&mut rng, &[16, 6]);
+        let (w, a) = (var(&mut rng, &[4, 6]), var(&mut rng, &[3, 4]));
+        let fused = linear_batch_norm(&x, w.as_tensor(), a.as_tensor(), true, 2).unwrap();
+        let row = |i| a.as_tensor().get(i).unwrap();
+        let z = linear(&x, w.as_tensor(), &row(0)).unwrap();
+        let two = batch_norm(&z, &row(1), &row(2), true, 2).unwrap();
+        let bits = |t: &Tensor| -> Vec<u32> {
+            t.flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&fused), bits(&two));
     }
 
     /// The negative cosine from candle's tensor ops (the formula of `loss::negative_cosine`).

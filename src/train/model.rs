@@ -8,7 +8,7 @@ use candle_core::{Result, Tensor};
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::layers::{BatchNorm, Conv2d, Linear, Params};
+use super::layers::{BatchNorm, Conv2d, Linear, LinearBn, Params};
 use crate::config::ModelConfig;
 use crate::data::SampleShape;
 
@@ -40,12 +40,8 @@ pub struct Forward {
 }
 
 enum Encoder {
-    Mlp {
-        l1: Linear,
-        bn1: BatchNorm,
-        l2: Linear,
-        bn2: BatchNorm,
-    },
+    /// Linear+BN+ReLU twice, each one fused op.
+    Mlp { l1: LinearBn, l2: LinearBn },
     Cnn {
         shape: (usize, usize, usize),
         c1: Conv2d,
@@ -66,16 +62,20 @@ impl Encoder {
     ) -> anyhow::Result<Self> {
         Ok(match (cfg.encoder, shape) {
             (EncoderKind::Mlp, shape) => Encoder::Mlp {
-                l1: Linear::new(params, "encoder.0", shape.len(), cfg.encoder_hidden, rng)?,
-                bn1: BatchNorm::new(params, "encoder.0.bn", cfg.encoder_hidden)?,
-                l2: Linear::new(
+                l1: LinearBn::new(
                     params,
-                    "encoder.1",
-                    cfg.encoder_hidden,
-                    cfg.feature_dim,
+                    "encoder.0",
+                    (shape.len(), cfg.encoder_hidden),
+                    true,
                     rng,
                 )?,
-                bn2: BatchNorm::new(params, "encoder.1.bn", cfg.feature_dim)?,
+                l2: LinearBn::new(
+                    params,
+                    "encoder.1",
+                    (cfg.encoder_hidden, cfg.feature_dim),
+                    true,
+                    rng,
+                )?,
             },
             (
                 EncoderKind::Cnn,
@@ -110,10 +110,7 @@ impl Encoder {
 
     fn forward(&self, x: &Tensor, g: usize) -> Result<Tensor> {
         match self {
-            Encoder::Mlp { l1, bn1, l2, bn2 } => {
-                let h = bn1.forward_relu(&l1.forward(x)?, g)?;
-                bn2.forward_relu(&l2.forward(&h)?, g)
-            }
+            Encoder::Mlp { l1, l2 } => l2.forward(&l1.forward(x, g)?, g),
             Encoder::Cnn {
                 shape: (c, h, w),
                 c1,
@@ -134,36 +131,40 @@ impl Encoder {
 }
 
 struct Head {
-    l1: Linear,
-    bn1: BatchNorm,
-    l2: Linear,
-    bn2: Option<BatchNorm>,
+    /// Linear+BN+ReLU, fused.
+    l1: LinearBn,
+    out: HeadOutput,
+}
+
+/// The output layer of a head: Linear+BN fused, or a plain Linear.
+enum HeadOutput {
+    Bn(LinearBn),
+    Plain(Linear),
 }
 
 impl Head {
     fn new(spec: HeadSpec, name: &str, params: &mut Params, rng: &mut StdRng) -> Result<Self> {
-        Ok(Head {
-            l1: Linear::new(params, &format!("{name}.0"), spec.input, spec.hidden, rng)?,
-            bn1: BatchNorm::new(params, &format!("{name}.0.bn"), spec.hidden)?,
-            l2: Linear::new(params, &format!("{name}.1"), spec.hidden, spec.output, rng)?,
-            bn2: if spec.output_bn {
-                Some(BatchNorm::new(
-                    params,
-                    &format!("{name}.1.bn"),
-                    spec.output,
-                )?)
-            } else {
-                None
-            },
-        })
+        let l1 = LinearBn::new(
+            params,
+            &format!("{name}.0"),
+            (spec.input, spec.hidden),
+            true,
+            rng,
+        )?;
+        let (l2, dims) = (format!("{name}.1"), (spec.hidden, spec.output));
+        let out = if spec.output_bn {
+            HeadOutput::Bn(LinearBn::new(params, &l2, dims, false, rng)?)
+        } else {
+            HeadOutput::Plain(Linear::new(params, &l2, dims.0, dims.1, rng)?)
+        };
+        Ok(Head { l1, out })
     }
 
     fn forward(&self, x: &Tensor, g: usize) -> Result<Tensor> {
-        let h = self.bn1.forward_relu(&self.l1.forward(x)?, g)?;
-        let y = self.l2.forward(&h)?;
-        match &self.bn2 {
-            Some(bn) => bn.forward(&y, g),
-            None => Ok(y),
+        let h = self.l1.forward(x, g)?;
+        match &self.out {
+            HeadOutput::Bn(l) => l.forward(&h, g),
+            HeadOutput::Plain(l) => l.forward(&h),
         }
     }
 }
