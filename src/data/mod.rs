@@ -221,8 +221,13 @@ impl Dataset {
             let per_row = basis.len() / len + len;
             let mut z = vec![0.0f32; idx.len() * per_row];
             rng.fill_normal(&mut z);
+            // Gathered first: a plain copy lets the cache misses of the scattered rows overlap.
+            let mut gathered = Vec::with_capacity(idx.len() * len);
+            for &i in idx {
+                gathered.extend_from_slice(&self.x_train[i * len..(i + 1) * len]);
+            }
             let mut out = vec![0.0f32; idx.len() * len];
-            let rows = idx.iter().map(|&i| &self.x_train[i * len..(i + 1) * len]);
+            let rows = gathered.chunks_exact(len);
             style_shift((&mut out, len), rows, &z, basis, (*style_std, *noise_std));
             return out;
         }
