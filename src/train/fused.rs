@@ -225,6 +225,9 @@ impl BatchNormOp {
 /// column, and Rust never contracts a·b + c into an FMA, so every path computes bitwise the same
 /// numbers: only the vector width changes.
 macro_rules! multiversion {
+    (fn $name:ident<const $c:ident: bool>($($a:ident: $t:ty),*) = $kernel:ident) => {
+        multiversion!(fn $name<const $c: bool>($($a: $t),*) -> () = $kernel);
+    };
     (fn $name:ident<const $c:ident: bool>($($a:ident: $t:ty),*) -> $r:ty = $kernel:ident) => {
         fn $name<const $c: bool>($($a: $t),*) -> $r {
             #[cfg(target_arch = "x86_64")]
@@ -807,27 +810,42 @@ impl InplaceOp2 for SgdStep<'_> {
             bail!("fused-sgd: {} gradients for {} weights", g.len(), w.len());
         }
         let mut buf = self.buffer.borrow_mut();
-        let (lr, mu, wd) = (self.lr, self.momentum, self.weight_decay);
-        if buf.len() != w.len() || mu == 0.0 {
+        let hyper = (self.lr, self.momentum, self.weight_decay);
+        if buf.len() != w.len() || self.momentum == 0.0 {
             // First step: b = g.
             buf.clear();
-            buf.extend(
-                w.iter()
-                    .zip(g)
-                    .map(|(wv, gv)| if wd > 0.0 { gv + wv * wd } else { *gv }),
-            );
+            buf.resize(w.len(), 0.0);
+            sgd_simd::<true>(w, g, &mut buf, hyper);
         } else {
-            for ((b, wv), gv) in buf.iter_mut().zip(w.iter()).zip(g) {
-                let gd = if wd > 0.0 { gv + wv * wd } else { *gv };
-                *b = *b * mu + gd;
-            }
-        }
-        for (wv, b) in w.iter_mut().zip(buf.iter()) {
-            *wv -= b * lr;
+            sgd_simd::<false>(w, g, &mut buf, hyper);
         }
         Ok(())
     }
 }
+
+/// One pass of PyTorch's SGD over a weight tensor: g' = g + λw (λ > 0), b = g' at the first
+/// step else μb + g', w −= ηb.
+#[inline(always)]
+fn sgd_kernel<const FIRST: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    buf: &mut [f32],
+    (lr, mu, wd): (f32, f32, f32),
+) {
+    let decay = wd > 0.0;
+    for ((wv, gv), b) in w.iter_mut().zip(g).zip(buf.iter_mut()) {
+        let gd = if decay { gv + *wv * wd } else { *gv };
+        *b = if FIRST { gd } else { *b * mu + gd };
+        *wv -= *b * lr;
+    }
+}
+
+multiversion!(fn sgd_simd<const FIRST: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    buf: &mut [f32],
+    hyper: (f32, f32, f32)
+) = sgd_kernel);
 
 /// target ← τ·target + (1 − τ)·source, in place.
 pub struct EmaStep {
