@@ -317,7 +317,8 @@ fn bn_forward<const RELU: bool>(
 /// x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂, dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the
 /// ReLU gate is a multiply, so the loops vectorise and nothing depends on the data's signs.
 /// ga is kept in `dx`, which the second pass overwrites; x̂ is recomputed rather than stored.
-/// Returns (dγ, dβ).
+/// Adds the column sums of dx to `dx_sum` (the bias gradient of a preceding Linear), row by
+/// row in order. Returns (dγ, dβ).
 #[inline(always)]
 fn bn_backward<const RELU: bool>(
     dx: &mut [std::mem::MaybeUninit<f32>],
@@ -326,6 +327,7 @@ fn bn_backward<const RELU: bool>(
     x: &[f32],
     gamma: &[f32],
     stats: (&[f32], &[f32]),
+    dx_sum: &mut [f32],
 ) -> (Vec<f32>, Vec<f32>) {
     let c = gamma.len();
     let n = x.len() / c;
@@ -370,6 +372,11 @@ fn bn_backward<const RELU: bool>(
             let a = unsafe { d.assume_init() };
             d.write(sc * (nf * a - b - ((xv - m) * s) * g));
         }
+        // Column sums of dx, carried on from the caller's running total.
+        for (t, d) in dx_sum.iter_mut().zip(dr.iter()) {
+            // SAFETY: written just above.
+            *t += unsafe { d.assume_init() };
+        }
     }
     (dgamma, dbeta)
 }
@@ -387,7 +394,8 @@ multiversion!(fn bn_backward_simd<const RELU: bool>(
     y: &[f32],
     x: &[f32],
     gamma: &[f32],
-    stats: (&[f32], &[f32])
+    stats: (&[f32], &[f32]),
+    dx_sum: &mut [f32]
 ) -> (Vec<f32>, Vec<f32>) = bn_backward);
 
 impl CustomOp3 for BatchNormOp {
@@ -453,6 +461,7 @@ impl CustomOp3 for BatchNormOp {
                     with_f32(gamma, |gm| {
                         let mut dgamma = vec![0.0f32; c];
                         let mut dbeta = vec![0.0f32; c];
+                        let mut dx_sum = vec![0.0f32; c];
                         let dx = filled(n * c, |dx| {
                             let blocks = dx.chunks_exact_mut(block).zip(
                                 g.chunks_exact(block)
@@ -460,10 +469,11 @@ impl CustomOp3 for BatchNormOp {
                             );
                             for (i, (dxg, (gg, (yg, xg)))) in blocks.enumerate() {
                                 let st = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
+                                let sum = &mut dx_sum[..];
                                 let (dgg, dbg) = if self.relu {
-                                    bn_backward_simd::<true>(dxg, gg, yg, xg, gm, st)
+                                    bn_backward_simd::<true>(dxg, gg, yg, xg, gm, st, sum)
                                 } else {
-                                    bn_backward_simd::<false>(dxg, gg, yg, xg, gm, st)
+                                    bn_backward_simd::<false>(dxg, gg, yg, xg, gm, st, sum)
                                 };
                                 dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
                                 dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
@@ -599,8 +609,9 @@ impl CustomOp3 for LinearBnOp {
             with_f32(res, |y| {
                 with_f32(a, |av| {
                     let gamma = &av[m..2 * m];
-                    // dA = [db; dγ; dβ].
+                    // dA = [db; dγ; dβ]; db = Σ_n dz, summed by the batch-norm backward.
                     let mut da = vec![0.0f32; 3 * m];
+                    let mut db = vec![0.0f32; m];
                     // dz: the batch-norm backward, as BatchNormOp's.
                     let dz = filled(n * m, |dz| {
                         let blocks = dz.chunks_exact_mut(block).zip(
@@ -610,9 +621,9 @@ impl CustomOp3 for LinearBnOp {
                         for (i, (dzg, (gg, (yg, zg)))) in blocks.enumerate() {
                             let st = (&mean[i * m..(i + 1) * m], &inv_std[i * m..(i + 1) * m]);
                             let (dgg, dbg) = if self.relu {
-                                bn_backward_simd::<true>(dzg, gg, yg, zg, gamma, st)
+                                bn_backward_simd::<true>(dzg, gg, yg, zg, gamma, st, &mut db)
                             } else {
-                                bn_backward_simd::<false>(dzg, gg, yg, zg, gamma, st)
+                                bn_backward_simd::<false>(dzg, gg, yg, zg, gamma, st, &mut db)
                             };
                             da[m..2 * m].iter_mut().zip(&dgg).for_each(|(s, v)| *s += v);
                             da[2 * m..].iter_mut().zip(&dbg).for_each(|(s, v)| *s += v);
@@ -626,9 +637,7 @@ impl CustomOp3 for LinearBnOp {
                         None
                     };
                     let dw = with_f32(x, |xs| Ok(gemm_new((m, k, n), &dz, (1, m), xs, (k, 1))))?;
-                    for row in dz.chunks_exact(m) {
-                        da[..m].iter_mut().zip(row).for_each(|(d, v)| *d += v);
-                    }
+                    da[..m].copy_from_slice(&db);
                     Ok((
                         dx,
                         Some(tensor(dw, (m, k), w)?),
