@@ -269,11 +269,18 @@ fn filled(len: usize, fill: impl FnOnce(&mut [std::mem::MaybeUninit<f32>])) -> V
 /// Column means and inverse standard deviations of an N×C row-major matrix.
 #[inline(always)]
 fn column_stats(x: &[f32], c: usize) -> (Vec<f32>, Vec<f32>) {
-    let n = x.len() / c;
     let mut mean = vec![0.0f32; c];
     for row in x.chunks_exact(c) {
         mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
     }
+    column_stats_from_sums(x, mean)
+}
+
+/// [`column_stats`] given the column sums (then the two-pass variance).
+#[inline(always)]
+fn column_stats_from_sums(x: &[f32], mut mean: Vec<f32>) -> (Vec<f32>, Vec<f32>) {
+    let c = mean.len();
+    let n = x.len() / c;
     let inv_n = 1.0 / n as f32;
     mean.iter_mut().for_each(|m| *m *= inv_n);
     let mut var = vec![0.0f32; c];
@@ -300,7 +307,44 @@ fn bn_forward<const RELU: bool>(
     y: &mut [std::mem::MaybeUninit<f32>],
 ) -> (Vec<f32>, Vec<f32>) {
     let c = gamma.len();
-    let (mean, inv_std) = column_stats(x, c);
+    let stats = column_stats(x, c);
+    bn_normalise::<RELU>(x, gamma, beta, y, stats)
+}
+
+/// [`bn_forward`] of z = acc + b, where `z` holds acc (a product without its bias) and is
+/// overwritten by z: the bias is added in the pass that sums the columns. The same numbers as
+/// writing the bias first and accumulating the product onto it (one rounding of the same sum).
+#[inline(always)]
+fn bn_forward_biased<const RELU: bool>(
+    z: &mut [f32],
+    bias: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    y: &mut [std::mem::MaybeUninit<f32>],
+) -> (Vec<f32>, Vec<f32>) {
+    let c = gamma.len();
+    let bias = &bias[..c];
+    let mut sum = vec![0.0f32; c];
+    for row in z.chunks_exact_mut(c) {
+        for ((s, v), b) in sum.iter_mut().zip(row.iter_mut()).zip(bias) {
+            *v += b;
+            *s += *v;
+        }
+    }
+    let stats = column_stats_from_sums(z, sum);
+    bn_normalise::<RELU>(z, gamma, beta, y, stats)
+}
+
+/// y = [ReLU]((x − μ)·γ/σ + β) given (μ, 1/σ); returns them.
+#[inline(always)]
+fn bn_normalise<const RELU: bool>(
+    x: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    y: &mut [std::mem::MaybeUninit<f32>],
+    (mean, inv_std): (Vec<f32>, Vec<f32>),
+) -> (Vec<f32>, Vec<f32>) {
+    let c = gamma.len();
     // y = (x − μ)·a + β per column, with a = γ/σ.
     let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
     let (m, a, b) = (&mean[..c], &scale[..c], &beta[..c]);
@@ -380,6 +424,14 @@ fn bn_backward<const RELU: bool>(
     }
     (dgamma, dbeta)
 }
+
+multiversion!(fn bn_forward_biased_simd<const RELU: bool>(
+    z: &mut [f32],
+    bias: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    y: &mut [std::mem::MaybeUninit<f32>]
+) -> (Vec<f32>, Vec<f32>) = bn_forward_biased);
 
 multiversion!(fn bn_forward_simd<const RELU: bool>(
     x: &[f32],
@@ -565,22 +617,16 @@ impl CustomOp3 for LinearBnOp {
         }
         let (x, w, a) = (f32_slice(sx, lx)?, f32_slice(sw, lw)?, f32_slice(sa, la)?);
         let (b, gamma, beta) = (&a[..m], &a[m..2 * m], &a[2 * m..]);
-        let mut z = filled(n * m, |z| {
-            for row in z.chunks_exact_mut(m) {
-                row.iter_mut().zip(b).for_each(|(d, v)| {
-                    d.write(*v);
-                });
-            }
-        });
-        gemm_f32((n, m, k), &mut z, true, x, (k, 1), w, (1, k));
+        // z = x Wᵀ, then + b in the batch-norm's first pass.
+        let mut z = gemm_new((n, m, k), x, (k, 1), w, (1, k));
         let block = (n / self.groups) * m;
         let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
         let y = filled(n * m, |y| {
-            for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact(block)) {
+            for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact_mut(block)) {
                 let (mean, inv_std) = if self.relu {
-                    bn_forward_simd::<true>(zg, gamma, beta, yg)
+                    bn_forward_biased_simd::<true>(zg, b, gamma, beta, yg)
                 } else {
-                    bn_forward_simd::<false>(zg, gamma, beta, yg)
+                    bn_forward_biased_simd::<false>(zg, b, gamma, beta, yg)
                 };
                 means.extend(mean);
                 inv_stds.extend(inv_std);
