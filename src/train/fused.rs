@@ -367,28 +367,38 @@ fn bn_normalise<const RELU: bool>(
 fn bn_backward<const RELU: bool>(
     dx: &mut [std::mem::MaybeUninit<f32>],
     g: &[f32],
-    y: &[f32],
     x: &[f32],
-    gamma: &[f32],
+    (gamma, beta): (&[f32], &[f32]),
     stats: (&[f32], &[f32]),
     dx_sum: &mut [f32],
 ) -> (Vec<f32>, Vec<f32>) {
     let c = gamma.len();
     let n = x.len() / c;
-    let (mean, inv_std) = (&stats.0[..c], &stats.1[..c]);
+    let (mean, inv_std, beta) = (&stats.0[..c], &stats.1[..c], &beta[..c]);
+    // The ReLU gate y > 0 is recomputed from x with the forward's arithmetic (bitwise the same
+    // pre-activation), which saves reading y.
+    let fwd_scale: Vec<f32> = gamma.iter().zip(inv_std).map(|(g, s)| g * s).collect();
+    let fwd_scale = &fwd_scale[..c];
     let mut dbeta = vec![0.0f32; c];
     let mut dgamma = vec![0.0f32; c];
-    for (dr, (gr, (yr, xr))) in dx.chunks_exact_mut(c).zip(
-        g.chunks_exact(c)
-            .zip(y.chunks_exact(c).zip(x.chunks_exact(c))),
-    ) {
-        for ((d, (gv, yv)), ((xv, (m, s)), (db, dg))) in dr.iter_mut().zip(gr.iter().zip(yr)).zip(
-            xr.iter()
-                .zip(mean.iter().zip(inv_std))
-                .zip(dbeta.iter_mut().zip(dgamma.iter_mut())),
-        ) {
+    for (dr, (gr, xr)) in dx
+        .chunks_exact_mut(c)
+        .zip(g.chunks_exact(c).zip(x.chunks_exact(c)))
+    {
+        for (((d, gv), (xv, (m, s))), ((db, dg), (fa, fb))) in dr
+            .iter_mut()
+            .zip(gr)
+            .zip(xr.iter().zip(mean.iter().zip(inv_std)))
+            .zip(
+                dbeta
+                    .iter_mut()
+                    .zip(dgamma.iter_mut())
+                    .zip(fwd_scale.iter().zip(beta)),
+            )
+        {
             let a = if RELU {
-                gv * f32::from(u8::from(*yv > 0.0))
+                let pre = (xv - m) * fa + fb;
+                gv * f32::from(u8::from(pre > 0.0))
             } else {
                 *gv
             };
@@ -443,9 +453,8 @@ multiversion!(fn bn_forward_simd<const RELU: bool>(
 multiversion!(fn bn_backward_simd<const RELU: bool>(
     dx: &mut [std::mem::MaybeUninit<f32>],
     g: &[f32],
-    y: &[f32],
     x: &[f32],
-    gamma: &[f32],
+    affine: (&[f32], &[f32]),
     stats: (&[f32], &[f32]),
     dx_sum: &mut [f32]
 ) -> (Vec<f32>, Vec<f32>) = bn_backward);
@@ -497,8 +506,8 @@ impl CustomOp3 for BatchNormOp {
         &self,
         x: &Tensor,
         gamma: &Tensor,
-        _beta: &Tensor,
-        res: &Tensor,
+        beta: &Tensor,
+        _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (n, c) = x.dims2()?;
@@ -508,24 +517,23 @@ impl CustomOp3 for BatchNormOp {
         };
         let block = (n / self.groups) * c;
         with_f32(grad, |g| {
-            with_f32(res, |y| {
+            with_f32(beta, |bt| {
                 with_f32(x, |xs| {
                     with_f32(gamma, |gm| {
                         let mut dgamma = vec![0.0f32; c];
                         let mut dbeta = vec![0.0f32; c];
                         let mut dx_sum = vec![0.0f32; c];
                         let dx = filled(n * c, |dx| {
-                            let blocks = dx.chunks_exact_mut(block).zip(
-                                g.chunks_exact(block)
-                                    .zip(y.chunks_exact(block).zip(xs.chunks_exact(block))),
-                            );
-                            for (i, (dxg, (gg, (yg, xg)))) in blocks.enumerate() {
+                            let blocks = dx
+                                .chunks_exact_mut(block)
+                                .zip(g.chunks_exact(block).zip(xs.chunks_exact(block)));
+                            for (i, (dxg, (gg, xg))) in blocks.enumerate() {
                                 let st = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
-                                let sum = &mut dx_sum[..];
+                                let (sum, aff) = (&mut dx_sum[..], (gm, bt));
                                 let (dgg, dbg) = if self.relu {
-                                    bn_backward_simd::<true>(dxg, gg, yg, xg, gm, st, sum)
+                                    bn_backward_simd::<true>(dxg, gg, xg, aff, st, sum)
                                 } else {
-                                    bn_backward_simd::<false>(dxg, gg, yg, xg, gm, st, sum)
+                                    bn_backward_simd::<false>(dxg, gg, xg, aff, st, sum)
                                 };
                                 dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
                                 dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
@@ -641,7 +649,7 @@ impl CustomOp3 for LinearBnOp {
         x: &Tensor,
         w: &Tensor,
         a: &Tensor,
-        res: &Tensor,
+        _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (n, k) = x.dims2()?;
@@ -652,44 +660,42 @@ impl CustomOp3 for LinearBnOp {
         };
         let block = (n / self.groups) * m;
         with_f32(grad, |g| {
-            with_f32(res, |y| {
-                with_f32(a, |av| {
-                    let gamma = &av[m..2 * m];
-                    // dA = [db; dγ; dβ]; db = Σ_n dz, summed by the batch-norm backward.
-                    let mut da = vec![0.0f32; 3 * m];
-                    let mut db = vec![0.0f32; m];
-                    // dz: the batch-norm backward, as BatchNormOp's.
-                    let dz = filled(n * m, |dz| {
-                        let blocks = dz.chunks_exact_mut(block).zip(
-                            g.chunks_exact(block)
-                                .zip(y.chunks_exact(block).zip(z.chunks_exact(block))),
-                        );
-                        for (i, (dzg, (gg, (yg, zg)))) in blocks.enumerate() {
-                            let st = (&mean[i * m..(i + 1) * m], &inv_std[i * m..(i + 1) * m]);
-                            let (dgg, dbg) = if self.relu {
-                                bn_backward_simd::<true>(dzg, gg, yg, zg, gamma, st, &mut db)
-                            } else {
-                                bn_backward_simd::<false>(dzg, gg, yg, zg, gamma, st, &mut db)
-                            };
-                            da[m..2 * m].iter_mut().zip(&dgg).for_each(|(s, v)| *s += v);
-                            da[2 * m..].iter_mut().zip(&dbg).for_each(|(s, v)| *s += v);
-                        }
-                    });
-                    // The linear backward on dz, as LinearOp's.
-                    let dx = if x.track_op() {
-                        let dx = with_f32(w, |w| Ok(gemm_new((n, k, m), &dz, (m, 1), w, (k, 1))))?;
-                        Some(tensor(dx, (n, k), x)?)
-                    } else {
-                        None
-                    };
-                    let dw = with_f32(x, |xs| Ok(gemm_new((m, k, n), &dz, (1, m), xs, (k, 1))))?;
-                    da[..m].copy_from_slice(&db);
-                    Ok((
-                        dx,
-                        Some(tensor(dw, (m, k), w)?),
-                        Some(tensor(da, (3, m), a)?),
-                    ))
-                })
+            with_f32(a, |av| {
+                let (gamma, beta) = (&av[m..2 * m], &av[2 * m..]);
+                // dA = [db; dγ; dβ]; db = Σ_n dz, summed by the batch-norm backward.
+                let mut da = vec![0.0f32; 3 * m];
+                let mut db = vec![0.0f32; m];
+                // dz: the batch-norm backward, as BatchNormOp's.
+                let dz = filled(n * m, |dz| {
+                    let blocks = dz
+                        .chunks_exact_mut(block)
+                        .zip(g.chunks_exact(block).zip(z.chunks_exact(block)));
+                    for (i, (dzg, (gg, zg))) in blocks.enumerate() {
+                        let st = (&mean[i * m..(i + 1) * m], &inv_std[i * m..(i + 1) * m]);
+                        let aff = (gamma, beta);
+                        let (dgg, dbg) = if self.relu {
+                            bn_backward_simd::<true>(dzg, gg, zg, aff, st, &mut db)
+                        } else {
+                            bn_backward_simd::<false>(dzg, gg, zg, aff, st, &mut db)
+                        };
+                        da[m..2 * m].iter_mut().zip(&dgg).for_each(|(s, v)| *s += v);
+                        da[2 * m..].iter_mut().zip(&dbg).for_each(|(s, v)| *s += v);
+                    }
+                });
+                // The linear backward on dz, as LinearOp's.
+                let dx = if x.track_op() {
+                    let dx = with_f32(w, |w| Ok(gemm_new((n, k, m), &dz, (m, 1), w, (k, 1))))?;
+                    Some(tensor(dx, (n, k), x)?)
+                } else {
+                    None
+                };
+                let dw = with_f32(x, |xs| Ok(gemm_new((m, k, n), &dz, (1, m), xs, (k, 1))))?;
+                da[..m].copy_from_slice(&db);
+                Ok((
+                    dx,
+                    Some(tensor(dw, (m, k), w)?),
+                    Some(tensor(da, (3, m), a)?),
+                ))
             })
         })
     }
