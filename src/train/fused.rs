@@ -575,9 +575,11 @@ pub fn batch_norm(
 pub struct LinearBnOp {
     pub relu: bool,
     pub groups: usize,
-    /// z, μ and 1/σ of the last forward.
-    saved: Mutex<Option<(Vec<f32>, Vec<f32>, Vec<f32>)>>,
+    saved: Mutex<Option<Saved>>,
 }
+
+/// z, μ and 1/σ of the last forward of a [`LinearBnOp`].
+type Saved = (Vec<f32>, Vec<f32>, Vec<f32>);
 
 impl LinearBnOp {
     pub fn new(relu: bool, groups: usize) -> Self {
