@@ -266,27 +266,24 @@ fn filled(len: usize, fill: impl FnOnce(&mut [std::mem::MaybeUninit<f32>])) -> V
     v
 }
 
-/// Column means and inverse standard deviations of an N×C row-major matrix.
+/// Column means and inverse standard deviations of z + bias, z an N×C row-major matrix (z + b
+/// is recomputed in each pass rather than stored).
 #[inline(always)]
-fn column_stats(x: &[f32], c: usize) -> (Vec<f32>, Vec<f32>) {
+fn column_stats(z: &[f32], bias: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let c = bias.len();
+    let n = z.len() / c;
     let mut mean = vec![0.0f32; c];
-    for row in x.chunks_exact(c) {
-        mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+    for row in z.chunks_exact(c) {
+        for ((s, v), b) in mean.iter_mut().zip(row).zip(bias) {
+            *s += v + b;
+        }
     }
-    column_stats_from_sums(x, mean)
-}
-
-/// [`column_stats`] given the column sums (then the two-pass variance).
-#[inline(always)]
-fn column_stats_from_sums(x: &[f32], mut mean: Vec<f32>) -> (Vec<f32>, Vec<f32>) {
-    let c = mean.len();
-    let n = x.len() / c;
     let inv_n = 1.0 / n as f32;
     mean.iter_mut().for_each(|m| *m *= inv_n);
     let mut var = vec![0.0f32; c];
-    for row in x.chunks_exact(c) {
-        for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
-            let d = v - m;
+    for row in z.chunks_exact(c) {
+        for ((s, v), (m, b)) in var.iter_mut().zip(row).zip(mean.iter().zip(bias)) {
+            let d = (v + b) - m;
             *s += d * d;
         }
     }
@@ -297,98 +294,74 @@ fn column_stats_from_sums(x: &[f32], mut mean: Vec<f32>) -> (Vec<f32>, Vec<f32>)
     (mean, inv_std)
 }
 
-/// Forward of batch-norm (+ ReLU) of one block of rows into `y` (same length as `x`); returns
-/// (μ, 1/σ) of the block.
+/// Forward of batch-norm (+ ReLU) of x = z + bias, one block of rows, into `y` (same length as
+/// `z`); returns (μ, 1/σ) of the block. A plain batch-norm passes a zero bias. For a Linear
+/// layer, z is the product without its bias: z + b is the same number as accumulating the
+/// product onto the bias (one rounding of the same sum).
 #[inline(always)]
 fn bn_forward<const RELU: bool>(
-    x: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
-    y: &mut [std::mem::MaybeUninit<f32>],
-) -> (Vec<f32>, Vec<f32>) {
-    let c = gamma.len();
-    let stats = column_stats(x, c);
-    bn_normalise::<RELU>(x, gamma, beta, y, stats)
-}
-
-/// [`bn_forward`] of z = acc + b, where `z` holds acc (a product without its bias) and is
-/// overwritten by z: the bias is added in the pass that sums the columns. The same numbers as
-/// writing the bias first and accumulating the product onto it (one rounding of the same sum).
-#[inline(always)]
-fn bn_forward_biased<const RELU: bool>(
-    z: &mut [f32],
-    bias: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
+    z: &[f32],
+    (bias, gamma, beta): (&[f32], &[f32], &[f32]),
     y: &mut [std::mem::MaybeUninit<f32>],
 ) -> (Vec<f32>, Vec<f32>) {
     let c = gamma.len();
     let bias = &bias[..c];
-    let mut sum = vec![0.0f32; c];
-    for row in z.chunks_exact_mut(c) {
-        for ((s, v), b) in sum.iter_mut().zip(row.iter_mut()).zip(bias) {
-            *v += b;
-            *s += *v;
-        }
-    }
-    let stats = column_stats_from_sums(z, sum);
-    bn_normalise::<RELU>(z, gamma, beta, y, stats)
-}
-
-/// y = [ReLU]((x − μ)·γ/σ + β) given (μ, 1/σ); returns them.
-#[inline(always)]
-fn bn_normalise<const RELU: bool>(
-    x: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
-    y: &mut [std::mem::MaybeUninit<f32>],
-    (mean, inv_std): (Vec<f32>, Vec<f32>),
-) -> (Vec<f32>, Vec<f32>) {
-    let c = gamma.len();
+    let (mean, inv_std) = column_stats(z, bias);
     // y = (x − μ)·a + β per column, with a = γ/σ.
     let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
     let (m, a, b) = (&mean[..c], &scale[..c], &beta[..c]);
-    for (yr, xr) in y.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
-        for ((yv, xv), ((mv, av), bv)) in yr.iter_mut().zip(xr).zip(m.iter().zip(a).zip(b)) {
-            let v = (xv - mv) * av + bv;
+    for (yr, zr) in y.chunks_exact_mut(c).zip(z.chunks_exact(c)) {
+        for ((yv, zv), ((mv, av), (bv, bias))) in yr
+            .iter_mut()
+            .zip(zr)
+            .zip(m.iter().zip(a).zip(b.iter().zip(bias)))
+        {
+            let v = ((zv + bias) - mv) * av + bv;
             yv.write(if RELU { v.max(0.0) } else { v });
         }
     }
     (mean, inv_std)
 }
 
-/// Backward of batch-norm (+ ReLU) on one N×C block of rows: with ga = G ⊙ 1[y > 0] (ReLU) and
-/// x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂, dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the
-/// ReLU gate is a multiply, so the loops vectorise and nothing depends on the data's signs.
-/// ga is kept in `dx`, which the second pass overwrites; x̂ is recomputed rather than stored.
+/// Backward of batch-norm (+ ReLU) of x = z + bias on one N×C block of rows: with
+/// ga = G ⊙ 1[y > 0] (ReLU) and x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂,
+/// dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the ReLU gate is a multiply, so the loops
+/// vectorise and nothing depends on the data's signs. Neither ga nor x̂ nor y is stored or read:
+/// both passes recompute them from G and z with the forward's arithmetic (bitwise the same gate).
 /// Adds the column sums of dx to `dx_sum` (the bias gradient of a preceding Linear), row by
 /// row in order. Returns (dγ, dβ).
 #[inline(always)]
 fn bn_backward<const RELU: bool>(
     dx: &mut [std::mem::MaybeUninit<f32>],
     g: &[f32],
-    x: &[f32],
-    (gamma, beta): (&[f32], &[f32]),
+    z: &[f32],
+    (bias, gamma, beta): (&[f32], &[f32], &[f32]),
     stats: (&[f32], &[f32]),
     dx_sum: &mut [f32],
 ) -> (Vec<f32>, Vec<f32>) {
     let c = gamma.len();
-    let n = x.len() / c;
-    let (mean, inv_std, beta) = (&stats.0[..c], &stats.1[..c], &beta[..c]);
-    // The ReLU gate y > 0 is recomputed from x with the forward's arithmetic (bitwise the same
-    // pre-activation), which saves reading y.
+    let n = z.len() / c;
+    let (mean, inv_std) = (&stats.0[..c], &stats.1[..c]);
+    let (bias, beta) = (&bias[..c], &beta[..c]);
     let fwd_scale: Vec<f32> = gamma.iter().zip(inv_std).map(|(g, s)| g * s).collect();
     let fwd_scale = &fwd_scale[..c];
+    // ga and x̂ of one element, as the forward computed x and y.
+    let gated = |gv: f32, zv: f32, bias: f32, m: f32, s: f32, fa: f32, fb: f32| {
+        let xc = (zv + bias) - m;
+        let a = if RELU {
+            gv * f32::from(u8::from(xc * fa + fb > 0.0))
+        } else {
+            gv
+        };
+        (a, xc * s)
+    };
     let mut dbeta = vec![0.0f32; c];
     let mut dgamma = vec![0.0f32; c];
-    for (dr, (gr, xr)) in dx
-        .chunks_exact_mut(c)
-        .zip(g.chunks_exact(c).zip(x.chunks_exact(c)))
-    {
-        for (((d, gv), (xv, (m, s))), ((db, dg), (fa, fb))) in dr
-            .iter_mut()
-            .zip(gr)
-            .zip(xr.iter().zip(mean.iter().zip(inv_std)))
+    for (gr, zr) in g.chunks_exact(c).zip(z.chunks_exact(c)) {
+        for (((gv, zv), (bias, (m, s))), ((db, dg), (fa, fb))) in gr
+            .iter()
+            .zip(zr)
+            .zip(bias.iter().zip(mean.iter().zip(inv_std)))
             .zip(
                 dbeta
                     .iter_mut()
@@ -396,15 +369,9 @@ fn bn_backward<const RELU: bool>(
                     .zip(fwd_scale.iter().zip(beta)),
             )
         {
-            let a = if RELU {
-                let pre = (xv - m) * fa + fb;
-                gv * f32::from(u8::from(pre > 0.0))
-            } else {
-                *gv
-            };
-            d.write(a);
+            let (a, xh) = gated(*gv, *zv, *bias, *m, *s, *fa, *fb);
             *db += a;
-            *dg += a * ((xv - m) * s);
+            *dg += a * xh;
         }
     }
     let inv_n = 1.0 / n as f32;
@@ -415,16 +382,23 @@ fn bn_backward<const RELU: bool>(
         .map(|(g, s)| g * s * inv_n)
         .collect();
     let (scale, db, dg) = (&scale[..c], &dbeta[..c], &dgamma[..c]);
-    for (dr, xr) in dx.chunks_exact_mut(c).zip(x.chunks_exact(c)) {
-        for ((d, xv), ((sc, (b, g)), (m, s))) in dr.iter_mut().zip(xr).zip(
-            scale
-                .iter()
-                .zip(db.iter().zip(dg))
-                .zip(mean.iter().zip(inv_std)),
-        ) {
-            // SAFETY: the first pass wrote every element of `dx`.
-            let a = unsafe { d.assume_init() };
-            d.write(sc * (nf * a - b - ((xv - m) * s) * g));
+    for (dr, (gr, zr)) in dx
+        .chunks_exact_mut(c)
+        .zip(g.chunks_exact(c).zip(z.chunks_exact(c)))
+    {
+        for (((d, gv), (zv, (bias, (m, s)))), ((sc, (b, g)), (fa, fb))) in dr
+            .iter_mut()
+            .zip(gr)
+            .zip(zr.iter().zip(bias.iter().zip(mean.iter().zip(inv_std))))
+            .zip(
+                scale
+                    .iter()
+                    .zip(db.iter().zip(dg))
+                    .zip(fwd_scale.iter().zip(beta)),
+            )
+        {
+            let (a, xh) = gated(*gv, *zv, *bias, *m, *s, *fa, *fb);
+            d.write(sc * (nf * a - b - xh * g));
         }
         // Column sums of dx, carried on from the caller's running total.
         for (t, d) in dx_sum.iter_mut().zip(dr.iter()) {
@@ -435,26 +409,17 @@ fn bn_backward<const RELU: bool>(
     (dgamma, dbeta)
 }
 
-multiversion!(fn bn_forward_biased_simd<const RELU: bool>(
-    z: &mut [f32],
-    bias: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
-    y: &mut [std::mem::MaybeUninit<f32>]
-) -> (Vec<f32>, Vec<f32>) = bn_forward_biased);
-
 multiversion!(fn bn_forward_simd<const RELU: bool>(
-    x: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
+    z: &[f32],
+    params: (&[f32], &[f32], &[f32]),
     y: &mut [std::mem::MaybeUninit<f32>]
 ) -> (Vec<f32>, Vec<f32>) = bn_forward);
 
 multiversion!(fn bn_backward_simd<const RELU: bool>(
     dx: &mut [std::mem::MaybeUninit<f32>],
     g: &[f32],
-    x: &[f32],
-    affine: (&[f32], &[f32]),
+    z: &[f32],
+    params: (&[f32], &[f32], &[f32]),
     stats: (&[f32], &[f32]),
     dx_sum: &mut [f32]
 ) -> (Vec<f32>, Vec<f32>) = bn_backward);
@@ -487,12 +452,14 @@ impl CustomOp3 for BatchNormOp {
         let (x, gamma, beta) = (f32_slice(sx, lx)?, f32_slice(sg, lg)?, f32_slice(sb, lb)?);
         let block = (n / self.groups) * c;
         let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
+        let zero = vec![0.0f32; c];
+        let params = (&zero[..], gamma, beta);
         let y = filled(n * c, |y| {
             for (yg, xg) in y.chunks_exact_mut(block).zip(x.chunks_exact(block)) {
                 let (mean, inv_std) = if self.relu {
-                    bn_forward_simd::<true>(xg, gamma, beta, yg)
+                    bn_forward_simd::<true>(xg, params, yg)
                 } else {
-                    bn_forward_simd::<false>(xg, gamma, beta, yg)
+                    bn_forward_simd::<false>(xg, params, yg)
                 };
                 means.extend(mean);
                 inv_stds.extend(inv_std);
@@ -523,13 +490,14 @@ impl CustomOp3 for BatchNormOp {
                         let mut dgamma = vec![0.0f32; c];
                         let mut dbeta = vec![0.0f32; c];
                         let mut dx_sum = vec![0.0f32; c];
+                        let zero = vec![0.0f32; c];
                         let dx = filled(n * c, |dx| {
                             let blocks = dx
                                 .chunks_exact_mut(block)
                                 .zip(g.chunks_exact(block).zip(xs.chunks_exact(block)));
                             for (i, (dxg, (gg, xg))) in blocks.enumerate() {
                                 let st = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
-                                let (sum, aff) = (&mut dx_sum[..], (gm, bt));
+                                let (sum, aff) = (&mut dx_sum[..], (&zero[..], gm, bt));
                                 let (dgg, dbg) = if self.relu {
                                     bn_backward_simd::<true>(dxg, gg, xg, aff, st, sum)
                                 } else {
@@ -578,7 +546,7 @@ pub struct LinearBnOp {
     saved: Mutex<Option<Saved>>,
 }
 
-/// z, μ and 1/σ of the last forward of a [`LinearBnOp`].
+/// z = x Wᵀ (without the bias), μ and 1/σ of the last forward of a [`LinearBnOp`].
 type Saved = (Vec<f32>, Vec<f32>, Vec<f32>);
 
 impl LinearBnOp {
@@ -627,16 +595,17 @@ impl CustomOp3 for LinearBnOp {
         }
         let (x, w, a) = (f32_slice(sx, lx)?, f32_slice(sw, lw)?, f32_slice(sa, la)?);
         let (b, gamma, beta) = (&a[..m], &a[m..2 * m], &a[2 * m..]);
-        // z = x Wᵀ, then + b in the batch-norm's first pass.
-        let mut z = gemm_new((n, m, k), x, (k, 1), w, (1, k));
+        // z = x Wᵀ; the batch-norm adds b on the fly (z is kept without it).
+        let z = gemm_new((n, m, k), x, (k, 1), w, (1, k));
         let block = (n / self.groups) * m;
         let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
+        let params = (b, gamma, beta);
         let y = filled(n * m, |y| {
-            for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact_mut(block)) {
+            for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact(block)) {
                 let (mean, inv_std) = if self.relu {
-                    bn_forward_biased_simd::<true>(zg, b, gamma, beta, yg)
+                    bn_forward_simd::<true>(zg, params, yg)
                 } else {
-                    bn_forward_biased_simd::<false>(zg, b, gamma, beta, yg)
+                    bn_forward_simd::<false>(zg, params, yg)
                 };
                 means.extend(mean);
                 inv_stds.extend(inv_std);
@@ -663,7 +632,7 @@ impl CustomOp3 for LinearBnOp {
         let block = (n / self.groups) * m;
         with_f32(grad, |g| {
             with_f32(a, |av| {
-                let (gamma, beta) = (&av[m..2 * m], &av[2 * m..]);
+                let (bias, gamma, beta) = (&av[..m], &av[m..2 * m], &av[2 * m..]);
                 // dA = [db; dγ; dβ]; db = Σ_n dz, summed by the batch-norm backward.
                 let mut da = vec![0.0f32; 3 * m];
                 let mut db = vec![0.0f32; m];
@@ -674,7 +643,7 @@ impl CustomOp3 for LinearBnOp {
                         .zip(g.chunks_exact(block).zip(z.chunks_exact(block)));
                     for (i, (dzg, (gg, zg))) in blocks.enumerate() {
                         let st = (&mean[i * m..(i + 1) * m], &inv_std[i * m..(i + 1) * m]);
-                        let aff = (gamma, beta);
+                        let aff = (bias, gamma, beta);
                         let (dgg, dbg) = if self.relu {
                             bn_backward_simd::<true>(dzg, gg, zg, aff, st, &mut db)
                         } else {
