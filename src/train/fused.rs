@@ -266,23 +266,65 @@ fn filled(len: usize, fill: impl FnOnce(&mut [std::mem::MaybeUninit<f32>])) -> V
     v
 }
 
+/// Width of the column blocks of the batch-norm reductions: a pass over all rows keeps the
+/// per-column accumulators of one block in registers (rather than storing and reloading them
+/// every row), still adding the rows in order, so the sums are bitwise those of a row-by-row
+/// loop. Columns past the last whole block take the row-by-row loop.
+const COLS: usize = 32;
+
+/// The block of `COLS` values of `row` from column `j0`.
+#[inline(always)]
+fn cols(row: &[f32], j0: usize) -> &[f32; COLS] {
+    row[j0..j0 + COLS].try_into().expect("a whole column block")
+}
+
 /// Column means and inverse standard deviations of z + bias, z an N×C row-major matrix (z + b
 /// is recomputed in each pass rather than stored).
 #[inline(always)]
 fn column_stats(z: &[f32], bias: &[f32]) -> (Vec<f32>, Vec<f32>) {
     let c = bias.len();
     let n = z.len() / c;
+    let blocked = c - c % COLS;
     let mut mean = vec![0.0f32; c];
+    for j0 in (0..blocked).step_by(COLS) {
+        let (b, mut acc) = (cols(bias, j0), [0.0f32; COLS]);
+        for row in z.chunks_exact(c) {
+            let r = cols(row, j0);
+            for t in 0..COLS {
+                acc[t] += r[t] + b[t];
+            }
+        }
+        mean[j0..j0 + COLS].copy_from_slice(&acc);
+    }
     for row in z.chunks_exact(c) {
-        for ((s, v), b) in mean.iter_mut().zip(row).zip(bias) {
+        for ((s, v), b) in mean[blocked..]
+            .iter_mut()
+            .zip(&row[blocked..])
+            .zip(&bias[blocked..])
+        {
             *s += v + b;
         }
     }
     let inv_n = 1.0 / n as f32;
     mean.iter_mut().for_each(|m| *m *= inv_n);
     let mut var = vec![0.0f32; c];
+    for j0 in (0..blocked).step_by(COLS) {
+        let (b, m, mut acc) = (cols(bias, j0), cols(&mean, j0), [0.0f32; COLS]);
+        for row in z.chunks_exact(c) {
+            let r = cols(row, j0);
+            for t in 0..COLS {
+                let d = (r[t] + b[t]) - m[t];
+                acc[t] += d * d;
+            }
+        }
+        var[j0..j0 + COLS].copy_from_slice(&acc);
+    }
     for row in z.chunks_exact(c) {
-        for ((s, v), (m, b)) in var.iter_mut().zip(row).zip(mean.iter().zip(bias)) {
+        for ((s, v), (m, b)) in var[blocked..]
+            .iter_mut()
+            .zip(&row[blocked..])
+            .zip(mean[blocked..].iter().zip(&bias[blocked..]))
+        {
             let d = (v + b) - m;
             *s += d * d;
         }
@@ -355,18 +397,38 @@ fn bn_backward<const RELU: bool>(
         };
         (a, xc * s)
     };
+    let blocked = c - c % COLS;
     let mut dbeta = vec![0.0f32; c];
     let mut dgamma = vec![0.0f32; c];
+    for j0 in (0..blocked).step_by(COLS) {
+        let (bi, m, s) = (cols(bias, j0), cols(mean, j0), cols(inv_std, j0));
+        let (fa, fb) = (cols(fwd_scale, j0), cols(beta, j0));
+        let (mut db, mut dg) = ([0.0f32; COLS], [0.0f32; COLS]);
+        for (gr, zr) in g.chunks_exact(c).zip(z.chunks_exact(c)) {
+            let (gr, zr) = (cols(gr, j0), cols(zr, j0));
+            for t in 0..COLS {
+                let (a, xh) = gated(gr[t], zr[t], bi[t], m[t], s[t], fa[t], fb[t]);
+                db[t] += a;
+                dg[t] += a * xh;
+            }
+        }
+        dbeta[j0..j0 + COLS].copy_from_slice(&db);
+        dgamma[j0..j0 + COLS].copy_from_slice(&dg);
+    }
     for (gr, zr) in g.chunks_exact(c).zip(z.chunks_exact(c)) {
-        for (((gv, zv), (bias, (m, s))), ((db, dg), (fa, fb))) in gr
+        for (((gv, zv), (bias, (m, s))), ((db, dg), (fa, fb))) in gr[blocked..]
             .iter()
-            .zip(zr)
-            .zip(bias.iter().zip(mean.iter().zip(inv_std)))
+            .zip(&zr[blocked..])
             .zip(
-                dbeta
+                bias[blocked..]
+                    .iter()
+                    .zip(mean[blocked..].iter().zip(&inv_std[blocked..])),
+            )
+            .zip(
+                dbeta[blocked..]
                     .iter_mut()
-                    .zip(dgamma.iter_mut())
-                    .zip(fwd_scale.iter().zip(beta)),
+                    .zip(dgamma[blocked..].iter_mut())
+                    .zip(fwd_scale[blocked..].iter().zip(&beta[blocked..])),
             )
         {
             let (a, xh) = gated(*gv, *zv, *bias, *m, *s, *fa, *fb);
@@ -382,28 +444,55 @@ fn bn_backward<const RELU: bool>(
         .map(|(g, s)| g * s * inv_n)
         .collect();
     let (scale, db, dg) = (&scale[..c], &dbeta[..c], &dgamma[..c]);
+    // dx, and its column sums carried on from the caller's running total.
+    for j0 in (0..blocked).step_by(COLS) {
+        let (bi, m, s) = (cols(bias, j0), cols(mean, j0), cols(inv_std, j0));
+        let (fa, fb) = (cols(fwd_scale, j0), cols(beta, j0));
+        let (sc, b, gm) = (cols(scale, j0), cols(db, j0), cols(dg, j0));
+        let mut acc: [f32; COLS] = *cols(dx_sum, j0);
+        for (dr, (gr, zr)) in dx
+            .chunks_exact_mut(c)
+            .zip(g.chunks_exact(c).zip(z.chunks_exact(c)))
+        {
+            let (gr, zr) = (cols(gr, j0), cols(zr, j0));
+            let dr: &mut [std::mem::MaybeUninit<f32>; COLS] = (&mut dr[j0..j0 + COLS])
+                .try_into()
+                .expect("a whole column block");
+            for t in 0..COLS {
+                let (a, xh) = gated(gr[t], zr[t], bi[t], m[t], s[t], fa[t], fb[t]);
+                let v = sc[t] * (nf * a - b[t] - xh * gm[t]);
+                dr[t].write(v);
+                acc[t] += v;
+            }
+        }
+        dx_sum[j0..j0 + COLS].copy_from_slice(&acc);
+    }
     for (dr, (gr, zr)) in dx
         .chunks_exact_mut(c)
         .zip(g.chunks_exact(c).zip(z.chunks_exact(c)))
     {
-        for (((d, gv), (zv, (bias, (m, s)))), ((sc, (b, g)), (fa, fb))) in dr
+        for ((((d, t), gv), (zv, (bias, (m, s)))), ((sc, (b, g)), (fa, fb))) in dr[blocked..]
             .iter_mut()
-            .zip(gr)
-            .zip(zr.iter().zip(bias.iter().zip(mean.iter().zip(inv_std))))
+            .zip(dx_sum[blocked..].iter_mut())
+            .zip(&gr[blocked..])
             .zip(
-                scale
+                zr[blocked..].iter().zip(
+                    bias[blocked..]
+                        .iter()
+                        .zip(mean[blocked..].iter().zip(&inv_std[blocked..])),
+                ),
+            )
+            .zip(
+                scale[blocked..]
                     .iter()
-                    .zip(db.iter().zip(dg))
-                    .zip(fwd_scale.iter().zip(beta)),
+                    .zip(db[blocked..].iter().zip(&dg[blocked..]))
+                    .zip(fwd_scale[blocked..].iter().zip(&beta[blocked..])),
             )
         {
             let (a, xh) = gated(*gv, *zv, *bias, *m, *s, *fa, *fb);
-            d.write(sc * (nf * a - b - xh * g));
-        }
-        // Column sums of dx, carried on from the caller's running total.
-        for (t, d) in dx_sum.iter_mut().zip(dr.iter()) {
-            // SAFETY: written just above.
-            *t += unsafe { d.assume_init() };
+            let v = sc * (nf * a - b - xh * g);
+            d.write(v);
+            *t += v;
         }
     }
     (dgamma, dbeta)
@@ -1067,11 +1156,11 @@ mod tests {
     fn grouped_batch_norm_matches_candle_autograd_per_block() {
         // Three blocks of 8 rows, each normalised on its own statistics: the same outputs and
         // gradients as candle's reference on each block, concatenated.
-        for relu in [false, true] {
-            let mut rng = StdRng::seed_from_u64(21 + relu as u64);
-            let x = var(&mut rng, &[24, 5]);
-            let (g, b) = (var(&mut rng, &[5]), var(&mut rng, &[5]));
-            let r = randn(&mut rng, &[24, 5]);
+        for (relu, c) in [(false, 5), (true, 5), (false, 70), (true, 70)] {
+            let mut rng = StdRng::seed_from_u64(21 + relu as u64 + c as u64);
+            let x = var(&mut rng, &[24, c]);
+            let (g, b) = (var(&mut rng, &[c]), var(&mut rng, &[c]));
+            let r = randn(&mut rng, &[24, c]);
             let vars = [&x, &g, &b];
             let (yf, gf) = run(
                 || batch_norm(x.as_tensor(), g.as_tensor(), b.as_tensor(), relu, 3).unwrap(),
@@ -1092,9 +1181,9 @@ mod tests {
                 &vars,
             );
             assert_close("y", &yf, &yc, 1e-5);
-            for (i, (a, c)) in gf.iter().zip(&gc).enumerate() {
-                let name = format!("grouped, relu {relu}: grad {i}");
-                assert_close(&name, a.as_ref().unwrap(), c.as_ref().unwrap(), 1e-5);
+            for (i, (f, k)) in gf.iter().zip(&gc).enumerate() {
+                let name = format!("grouped, relu {relu}, width {c}: grad {i}");
+                assert_close(&name, f.as_ref().unwrap(), k.as_ref().unwrap(), 1e-5);
             }
         }
     }
@@ -1103,12 +1192,21 @@ mod tests {
     fn linear_batch_norm_matches_candle_autograd() {
         // x Wᵀ + b, then batch-norm per block of rows (+ ReLU), from candle's tensor ops on the
         // rows of the packed [b; γ; β]: the same outputs and gradients for x, W and the pack.
-        for (relu, groups) in [(false, 1), (true, 1), (true, 2), (false, 3)] {
-            let mut rng = StdRng::seed_from_u64(30 + groups as u64 + 7 * relu as u64);
+        // Widths below, at and past the column blocks of the reductions (COLS = 32).
+        for (relu, groups, m) in [
+            (false, 1, 5),
+            (true, 1, 5),
+            (true, 2, 5),
+            (false, 3, 5),
+            (true, 2, 32),
+            (true, 2, 70),
+            (false, 1, 70),
+        ] {
+            let mut rng = StdRng::seed_from_u64(30 + groups as u64 + 7 * relu as u64 + m as u64);
             let x = var(&mut rng, &[12, 7]);
-            let w = var(&mut rng, &[5, 7]);
-            let a = var(&mut rng, &[3, 5]);
-            let r = randn(&mut rng, &[12, 5]);
+            let w = var(&mut rng, &[m, 7]);
+            let a = var(&mut rng, &[3, m]);
+            let r = randn(&mut rng, &[12, m]);
             let vars = [&x, &w, &a];
             let (yf, gf) = run(
                 || {
@@ -1141,7 +1239,7 @@ mod tests {
             );
             assert_close("y", &yf, &yc, 1e-5);
             for (i, (f, c)) in gf.iter().zip(&gc).enumerate() {
-                let name = format!("relu {relu}, {groups} groups: grad {i}");
+                let name = format!("relu {relu}, {groups} groups, width {m}: grad {i}");
                 assert_close(&name, f.as_ref().unwrap(), c.as_ref().unwrap(), 1e-5);
             }
         }
@@ -1152,7 +1250,7 @@ mod tests {
         // The fused layer computes exactly what the two ops compute one after the other.
         let mut rng = StdRng::seed_from_u64(40);
         let x = randn(&mut rng, &[16, 6]);
-        let (w, a) = (var(&mut rng, &[4, 6]), var(&mut rng, &[3, 4]));
+        let (w, a) = (var(&mut rng, &[40, 6]), var(&mut rng, &[3, 40]));
         let fused = linear_batch_norm(&x, w.as_tensor(), a.as_tensor(), true, 2).unwrap();
         let row = |i| a.as_tensor().get(i).unwrap();
         let z = linear(&x, w.as_tensor(), &row(0)).unwrap();
