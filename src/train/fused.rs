@@ -782,6 +782,17 @@ pub fn linear_batch_norm(
 /// ½ D(p₁, z₂) + ½ D(p₂, z₁) in one op.
 pub struct NegCosineOp {
     pub swap_halves: bool,
+    /// (⟨p, z⟩, ‖p‖, ‖z‖) of each row pair, from the forward, for the backward.
+    dots: Mutex<Option<Vec<(f32, f32, f32)>>>,
+}
+
+impl NegCosineOp {
+    pub fn new(swap_halves: bool) -> Self {
+        NegCosineOp {
+            swap_halves,
+            dots: Mutex::new(None),
+        }
+    }
 }
 
 /// The rows of z in the order they pair with the rows of p.
@@ -833,9 +844,13 @@ impl CustomOp2 for NegCosineOp {
             bail!("fused-negative-cosine: {n} rows do not split into two views");
         }
         let (p, z) = (f32_slice(sp, lp)?, f32_slice(sz, lz)?);
-        let sum: f32 = row_dots(p, paired_rows(z, d, self.swap_halves), d)
-            .map(|(pz, np, nz)| pz / (np.max(NORM_EPS) * nz.max(NORM_EPS)))
+        let dots: Vec<(f32, f32, f32)> =
+            row_dots(p, paired_rows(z, d, self.swap_halves), d).collect();
+        let sum: f32 = dots
+            .iter()
+            .map(|&(pz, np, nz)| pz / (np.max(NORM_EPS) * nz.max(NORM_EPS)))
             .sum();
+        *self.dots.lock().expect("dots lock") = Some(dots);
         Ok((CpuStorage::F32(vec![-sum / n as f32]), Shape::from(())))
     }
 
@@ -849,13 +864,18 @@ impl CustomOp2 for NegCosineOp {
         let (n, d) = p.dims2()?;
         let g = grad.to_scalar::<f32>()?;
         let want_z = z.track_op();
+        let guard = self.dots.lock().expect("dots lock");
+        let Some(dots) = guard.as_ref() else {
+            bail!("fused-negative-cosine: backward before forward");
+        };
         with_f32(p, |ps| {
             with_f32(z, |zs| {
                 let mut dp = Vec::with_capacity(n * d);
                 let mut dz = Vec::with_capacity(if want_z { n * d } else { 0 });
                 let c = -g / n as f32;
                 let swap = self.swap_halves;
-                for ((pz, np, nz), (pr, zr)) in row_dots(ps, paired_rows(zs, d, swap), d)
+                for (&(pz, np, nz), (pr, zr)) in dots
+                    .iter()
                     .zip(ps.chunks_exact(d).zip(paired_rows(zs, d, swap)))
                 {
                     // cos = pz / (P Z), P = max(‖p‖, ε): ∂cos/∂p = z/(PZ) − cos·p/(P‖p‖) while
@@ -888,14 +908,14 @@ impl CustomOp2 for NegCosineOp {
 /// The negative cosine loss through [`NegCosineOp`].
 pub fn negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
     p.contiguous()?
-        .apply_op2(&z.contiguous()?, NegCosineOp { swap_halves: false })
+        .apply_op2(&z.contiguous()?, NegCosineOp::new(false))
 }
 
 /// ½ D(p₁, z₂) + ½ D(p₂, z₁) for p = [p₁; p₂], z = [z₁; z₂] (2B×d, the two views stacked),
 /// through [`NegCosineOp`].
 pub fn symmetric_negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
     p.contiguous()?
-        .apply_op2(&z.contiguous()?, NegCosineOp { swap_halves: true })
+        .apply_op2(&z.contiguous()?, NegCosineOp::new(true))
 }
 
 // ---------------------------------------------------------------------------------------------
