@@ -17,9 +17,10 @@ use rand::SeedableRng;
 use std::time::Instant;
 
 use ib_analyze::config::RunConfig;
+use ib_analyze::data::rng::AugRng;
 use ib_analyze::data::synthetic;
 use ib_analyze::train::layers::Params;
-use ib_analyze::train::loss::symmetric_negative_cosine;
+use ib_analyze::train::loss::symmetric_negative_cosine_views;
 use ib_analyze::train::model::{EncoderKind, HeadSpec, Network};
 use ib_analyze::train::optim::MomentumSgd;
 
@@ -82,6 +83,7 @@ fn main() -> Result<()> {
         &mut params,
         &mut rng,
     )?;
+    let mut aug_rng = AugRng::seed_from_u64(seed ^ 0xa06_0000);
     let mut opt = MomentumSgd::new(0.9, 5e-4);
     let (lr, len, dev) = (0.1, data.input_len(), Device::Cpu);
     let mut order: Vec<usize> = (0..data.n_train()).collect();
@@ -96,14 +98,13 @@ fn main() -> Result<()> {
             }
             let batch = &order[cursor..cursor + BATCH];
             cursor += BATCH;
-            let x1 = Tensor::from_vec(data.augment(batch, &mut rng), (BATCH, len), &dev)?;
-            let x2 = Tensor::from_vec(data.augment(batch, &mut rng), (BATCH, len), &dev)?;
-            let f1 = net.forward(&x1)?;
-            let f2 = net.forward(&x2)?;
-            let p1 = f1.predictor.as_ref().expect("predictor");
-            let p2 = f2.predictor.as_ref().expect("predictor");
-            let loss =
-                symmetric_negative_cosine(p1, p2, &f1.projector.detach(), &f2.projector.detach())?;
+            // Both views in one pass, batch-norm per view, as the training loop does.
+            let mut views = data.augment(batch, &mut aug_rng);
+            views.extend(data.augment(batch, &mut aug_rng));
+            let x = Tensor::from_vec(views, (2 * BATCH, len), &dev)?;
+            let f = net.forward_views(&x, 2)?;
+            let p = f.predictor.as_ref().expect("predictor");
+            let loss = symmetric_negative_cosine_views(p, &f.projector.detach())?;
             last_loss = loss.to_scalar::<f32>()?;
             let grads = loss.backward()?;
             opt.step(&params, &grads, lr)?;

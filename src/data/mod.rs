@@ -8,11 +8,104 @@
 pub mod digits;
 pub mod file;
 pub mod images;
+pub mod rng;
 pub mod synthetic;
 
-use rand::rngs::StdRng;
+use rng::AugRng;
+
 use rand::Rng;
-use rand_distr::{Distribution, Normal};
+
+/// out_r = x_r + σ_n·n_r + Σ_s (σ_s·z_rs)·basis_s for each row r (D values), where z holds per
+/// row the S style draws then the D noise draws and basis is S×D. Compiled for AVX-512F or AVX2
+/// when the CPU has them: the same arithmetic in the same order (Rust never contracts into
+/// FMA), so bitwise the same result on every path.
+fn style_shift<'a>(
+    (out, len): (&mut [f32], usize),
+    rows: impl Iterator<Item = &'a [f32]>,
+    z: &[f32],
+    basis: &[f32],
+    stds: (f32, f32),
+) {
+    #[inline(always)]
+    fn kernel<'a>(
+        (out, len): (&mut [f32], usize),
+        rows: impl Iterator<Item = &'a [f32]>,
+        z: &[f32],
+        basis: &[f32],
+        (style, noise): (f32, f32),
+    ) {
+        let per_row = basis.len() / len + len;
+        let mut shift = vec![0.0f32; basis.len() / len];
+        for ((o, x), zr) in out
+            .chunks_exact_mut(len)
+            .zip(rows)
+            .zip(z.chunks_exact(per_row))
+        {
+            let (zs, zn) = zr.split_at(per_row - len);
+            shift.iter_mut().zip(zs).for_each(|(s, &v)| *s = style * v);
+            // Blocks of 16 columns held in registers across the Σ_s loop, then the rest.
+            const L: usize = 16;
+            let blocked = len - len % L;
+            for j in (0..blocked).step_by(L) {
+                let mut acc = [0.0f32; L];
+                for ((a, &xv), &nv) in acc.iter_mut().zip(&x[j..j + L]).zip(&zn[j..j + L]) {
+                    *a = xv + noise * nv;
+                }
+                for (&sv, b) in shift.iter().zip(basis.chunks_exact(len)) {
+                    acc.iter_mut()
+                        .zip(&b[j..j + L])
+                        .for_each(|(a, &bv)| *a += sv * bv);
+                }
+                o[j..j + L].copy_from_slice(&acc);
+            }
+            for ((ov, &xv), &nv) in o[blocked..]
+                .iter_mut()
+                .zip(&x[blocked..])
+                .zip(&zn[blocked..])
+            {
+                *ov = xv + noise * nv;
+            }
+            for (&sv, b) in shift.iter().zip(basis.chunks_exact(len)) {
+                o[blocked..]
+                    .iter_mut()
+                    .zip(&b[blocked..])
+                    .for_each(|(ov, &bv)| *ov += sv * bv);
+            }
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        fn v4<'a>(
+            out: (&mut [f32], usize),
+            rows: impl Iterator<Item = &'a [f32]>,
+            z: &[f32],
+            basis: &[f32],
+            stds: (f32, f32),
+        ) {
+            kernel(out, rows, z, basis, stds)
+        }
+        #[target_feature(enable = "avx2")]
+        fn v3<'a>(
+            out: (&mut [f32], usize),
+            rows: impl Iterator<Item = &'a [f32]>,
+            z: &[f32],
+            basis: &[f32],
+            stds: (f32, f32),
+        ) {
+            kernel(out, rows, z, basis, stds)
+        }
+        if std::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the CPU has AVX-512F.
+            return unsafe { v4((out, len), rows, z, basis, stds) };
+        }
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2.
+            return unsafe { v3((out, len), rows, z, basis, stds) };
+        }
+    }
+    kernel((out, len), rows, z, basis, stds)
+}
 
 /// The shape of one sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,33 +205,37 @@ impl Dataset {
         }
     }
 
-    /// One augmented view of the training rows `idx`, row-major.
-    pub fn augment(&self, idx: &[usize], rng: &mut StdRng) -> Vec<f32> {
+    /// One augmented view of the training rows `idx`, row-major. Normal draws are σ·z with z
+    /// from [`AugRng::fill_normal`] (style-shift data) or [`AugRng::normal`].
+    pub fn augment(&self, idx: &[usize], rng: &mut AugRng) -> Vec<f32> {
         let len = self.input_len();
+        if let Augment::Style {
+            basis,
+            style_std,
+            noise_std,
+        } = &self.augment
+        {
+            // All draws first, in the order of the per-row formula (S style draws, then D noise
+            // draws, row after row), then the arithmetic in vectorised passes: per element the
+            // same sums in the same order as style-then-noise-then-Σ_s.
+            let per_row = basis.len() / len + len;
+            let mut z = vec![0.0f32; idx.len() * per_row];
+            rng.fill_normal(&mut z);
+            // Gathered first: a plain copy lets the cache misses of the scattered rows overlap.
+            let mut gathered = Vec::with_capacity(idx.len() * len);
+            for &i in idx {
+                gathered.extend_from_slice(&self.x_train[i * len..(i + 1) * len]);
+            }
+            let mut out = vec![0.0f32; idx.len() * len];
+            let rows = gathered.chunks_exact(len);
+            style_shift((&mut out, len), rows, &z, basis, (*style_std, *noise_std));
+            return out;
+        }
         let mut out = Vec::with_capacity(idx.len() * len);
-        let mut shift: Vec<f32> = Vec::new();
         for &i in idx {
             let x = &self.x_train[i * len..(i + 1) * len];
             match &self.augment {
-                Augment::Style {
-                    basis,
-                    style_std,
-                    noise_std,
-                } => {
-                    // The same draws in the same order, and per element the same sums in the
-                    // same order, as style-then-noise-then-Σ_s: but the Σ_s loop runs over the
-                    // contiguous basis rows, so it vectorises (it was a tenth of a training step).
-                    let style = Normal::new(0.0f32, *style_std).expect("finite std");
-                    let noise = Normal::new(0.0f32, *noise_std).expect("finite std");
-                    shift.clear();
-                    shift.extend((0..basis.len() / len).map(|_| style.sample(rng)));
-                    let start = out.len();
-                    out.extend(x.iter().map(|&xv| xv + noise.sample(rng)));
-                    let v = &mut out[start..];
-                    for (&sv, b) in shift.iter().zip(basis.chunks_exact(len)) {
-                        v.iter_mut().zip(b).for_each(|(o, &bv)| *o += sv * bv);
-                    }
-                }
+                Augment::Style { .. } => unreachable!("handled above"),
                 Augment::Image {
                     dihedral,
                     shift,
@@ -163,12 +260,12 @@ impl Dataset {
                     let dy = rng.random_range(-s..=s);
                     let dx = rng.random_range(-s..=s);
                     let img = images::translate(&img, channels, height, width, dy, dx);
-                    let noise = Normal::new(0.0f32, *noise_std).expect("finite std");
-                    out.extend(img.into_iter().map(|v| v + noise.sample(rng)));
+                    let noise = *noise_std;
+                    out.extend(img.into_iter().map(|v| v + noise * rng.normal()));
                 }
                 Augment::Noise { noise_std } => {
-                    let noise = Normal::new(0.0f32, *noise_std).expect("finite std");
-                    out.extend(x.iter().map(|v| v + noise.sample(rng)));
+                    let noise = *noise_std;
+                    out.extend(x.iter().map(|v| v + noise * rng.normal()));
                 }
             }
         }

@@ -95,6 +95,29 @@ fn gemm_f32(
     }
 }
 
+/// A fresh m×n row-major buffer holding A·B (strides as in [`gemm_f32`]), written by gemm
+/// without being zero-filled first.
+fn gemm_new(
+    (m, n, k): (usize, usize, usize),
+    a: &[f32],
+    a_strides: (usize, usize),
+    b: &[f32],
+    b_strides: (usize, usize),
+) -> Vec<f32> {
+    if k == 0 || m == 0 || n == 0 {
+        return vec![0.0; m * n];
+    }
+    let mut dst: Vec<f32> = Vec::with_capacity(m * n);
+    // SAFETY: with `accumulate` false gemm writes every one of the m·n elements and reads none,
+    // so they are all initialised when the length is set.
+    unsafe {
+        let spare = std::slice::from_raw_parts_mut(dst.as_mut_ptr(), m * n);
+        gemm_f32((m, n, k), spare, false, a, a_strides, b, b_strides);
+        dst.set_len(m * n);
+    }
+    dst
+}
+
 // ---------------------------------------------------------------------------------------------
 // Linear: y = x Wᵀ + b
 
@@ -127,10 +150,14 @@ impl CustomOp3 for LinearOp {
             );
         }
         let (x, w, b) = (f32_slice(sx, lx)?, f32_slice(sw, lw)?, f32_slice(sb, lb)?);
-        let mut y = Vec::with_capacity(n * m);
-        for _ in 0..n {
-            y.extend_from_slice(b);
-        }
+        // The bias in every row, then gemm accumulates x Wᵀ onto it.
+        let mut y = filled(n * m, |y| {
+            for row in y.chunks_exact_mut(m) {
+                row.iter_mut().zip(b).for_each(|(d, v)| {
+                    d.write(*v);
+                });
+            }
+        });
         // y += x (N×K) · Wᵀ (K×M): Wᵀ[k, m] = w[m·K + k].
         gemm_f32((n, m, k), &mut y, true, x, (k, 1), w, (1, k));
         Ok((CpuStorage::F32(y), Shape::from((n, m))))
@@ -148,21 +175,13 @@ impl CustomOp3 for LinearOp {
         let m = w.dim(0)?;
         with_f32(grad, |g| {
             let dx = if x.track_op() {
-                let mut dx = vec![0.0f32; n * k];
-                with_f32(w, |w| {
-                    gemm_f32((n, k, m), &mut dx, false, g, (m, 1), w, (k, 1));
-                    Ok(())
-                })?;
+                let dx = with_f32(w, |w| Ok(gemm_new((n, k, m), g, (m, 1), w, (k, 1))))?;
                 Some(tensor(dx, (n, k), x)?)
             } else {
                 None
             };
-            let mut dw = vec![0.0f32; m * k];
-            with_f32(x, |xs| {
-                // Gᵀ (M×N): Gᵀ[m, n] = g[n·M + m].
-                gemm_f32((m, k, n), &mut dw, false, g, (1, m), xs, (k, 1));
-                Ok(())
-            })?;
+            // Gᵀ (M×N): Gᵀ[m, n] = g[n·M + m].
+            let dw = with_f32(x, |xs| Ok(gemm_new((m, k, n), g, (1, m), xs, (k, 1))))?;
             let mut db = vec![0.0f32; m];
             for row in g.chunks_exact(m) {
                 db.iter_mut().zip(row).for_each(|(d, v)| *d += v);
@@ -181,34 +200,132 @@ pub fn linear(x: &Tensor, weight: &Tensor, bias: &Tensor) -> Result<Tensor> {
 // Batch-norm (batch statistics) with an optional ReLU
 
 /// y = [ReLU](γ (x − μ) / √(σ² + ε) + β) with μ, σ² the mean and biased variance of each column
-/// of the N×C input. The forward keeps μ and 1/√(σ² + ε) for the backward.
+/// of the N×C input, or, with `groups` G > 1, of each of the G equal blocks of N/G consecutive
+/// rows (the two views of a training batch go through the network as one 2B×C matrix and are
+/// normalised separately, as when forwarded one at a time). The forward keeps μ and
+/// 1/√(σ² + ε) of each block for the backward.
 pub struct BatchNormOp {
     pub relu: bool,
+    pub groups: usize,
     stats: Mutex<Option<(Vec<f32>, Vec<f32>)>>,
 }
 
 impl BatchNormOp {
-    pub fn new(relu: bool) -> Self {
+    pub fn new(relu: bool, groups: usize) -> Self {
         BatchNormOp {
             relu,
+            groups: groups.max(1),
             stats: Mutex::new(None),
         }
     }
 }
 
-/// Column means and inverse standard deviations of an N×C row-major matrix.
-fn column_stats(x: &[f32], c: usize) -> (Vec<f32>, Vec<f32>) {
-    let n = x.len() / c;
+/// `fn $name` calls the `#[inline(always)]` kernel `$kernel` compiled for AVX-512F, or AVX2,
+/// when the CPU has them, else for the baseline. The kernels are element-wise or accumulate per
+/// column, and Rust never contracts a·b + c into an FMA, so every path computes bitwise the same
+/// numbers: only the vector width changes.
+macro_rules! multiversion {
+    (fn $name:ident<const $c:ident: bool>($($a:ident: $t:ty),*) = $kernel:ident) => {
+        multiversion!(fn $name<const $c: bool>($($a: $t),*) -> () = $kernel);
+    };
+    (fn $name:ident<const $c:ident: bool>($($a:ident: $t:ty),*) -> $r:ty = $kernel:ident) => {
+        fn $name<const $c: bool>($($a: $t),*) -> $r {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f")]
+                fn v4<const $c: bool>($($a: $t),*) -> $r {
+                    $kernel::<$c>($($a),*)
+                }
+                #[target_feature(enable = "avx2")]
+                fn v3<const $c: bool>($($a: $t),*) -> $r {
+                    $kernel::<$c>($($a),*)
+                }
+                if std::is_x86_feature_detected!("avx512f") {
+                    // SAFETY: the CPU has AVX-512F.
+                    return unsafe { v4::<$c>($($a),*) };
+                }
+                if std::is_x86_feature_detected!("avx2") {
+                    // SAFETY: the CPU has AVX2.
+                    return unsafe { v3::<$c>($($a),*) };
+                }
+            }
+            $kernel::<$c>($($a),*)
+        }
+    };
+}
+
+/// A buffer of `len` f32 that `fill` writes completely (every element, through the
+/// `MaybeUninit` slice) before it is read.
+#[inline(always)]
+fn filled(len: usize, fill: impl FnOnce(&mut [std::mem::MaybeUninit<f32>])) -> Vec<f32> {
+    let mut v: Vec<f32> = Vec::with_capacity(len);
+    fill(&mut v.spare_capacity_mut()[..len]);
+    // SAFETY: `fill` initialised all `len` elements (every caller writes each row of an
+    // exact chunking of the slice).
+    unsafe { v.set_len(len) };
+    v
+}
+
+/// Width of the column blocks of the batch-norm reductions: a pass over all rows keeps the
+/// per-column accumulators of one block in registers (rather than storing and reloading them
+/// every row), still adding the rows in order, so the sums are bitwise those of a row-by-row
+/// loop. Columns past the last whole block take the row-by-row loop.
+const COLS: usize = 32;
+
+/// The block of `COLS` values of `row` from column `j0`.
+#[inline(always)]
+fn cols(row: &[f32], j0: usize) -> &[f32; COLS] {
+    row[j0..j0 + COLS].try_into().expect("a whole column block")
+}
+
+/// Column means and inverse standard deviations of z + bias, z an N×C row-major matrix (z + b
+/// is recomputed in each pass rather than stored).
+#[inline(always)]
+fn column_stats(z: &[f32], bias: &[f32]) -> (Vec<f32>, Vec<f32>) {
+    let c = bias.len();
+    let n = z.len() / c;
+    let blocked = c - c % COLS;
     let mut mean = vec![0.0f32; c];
-    for row in x.chunks_exact(c) {
-        mean.iter_mut().zip(row).for_each(|(m, v)| *m += v);
+    for j0 in (0..blocked).step_by(COLS) {
+        let (b, mut acc) = (cols(bias, j0), [0.0f32; COLS]);
+        for row in z.chunks_exact(c) {
+            let r = cols(row, j0);
+            for t in 0..COLS {
+                acc[t] += r[t] + b[t];
+            }
+        }
+        mean[j0..j0 + COLS].copy_from_slice(&acc);
+    }
+    for row in z.chunks_exact(c) {
+        for ((s, v), b) in mean[blocked..]
+            .iter_mut()
+            .zip(&row[blocked..])
+            .zip(&bias[blocked..])
+        {
+            *s += v + b;
+        }
     }
     let inv_n = 1.0 / n as f32;
     mean.iter_mut().for_each(|m| *m *= inv_n);
     let mut var = vec![0.0f32; c];
-    for row in x.chunks_exact(c) {
-        for ((s, v), m) in var.iter_mut().zip(row).zip(&mean) {
-            let d = v - m;
+    for j0 in (0..blocked).step_by(COLS) {
+        let (b, m, mut acc) = (cols(bias, j0), cols(&mean, j0), [0.0f32; COLS]);
+        for row in z.chunks_exact(c) {
+            let r = cols(row, j0);
+            for t in 0..COLS {
+                let d = (r[t] + b[t]) - m[t];
+                acc[t] += d * d;
+            }
+        }
+        var[j0..j0 + COLS].copy_from_slice(&acc);
+    }
+    for row in z.chunks_exact(c) {
+        for ((s, v), (m, b)) in var[blocked..]
+            .iter_mut()
+            .zip(&row[blocked..])
+            .zip(mean[blocked..].iter().zip(&bias[blocked..]))
+        {
+            let d = (v + b) - m;
             *s += d * d;
         }
     }
@@ -218,6 +335,183 @@ fn column_stats(x: &[f32], c: usize) -> (Vec<f32>, Vec<f32>) {
         .collect();
     (mean, inv_std)
 }
+
+/// Forward of batch-norm (+ ReLU) of x = z + bias, one block of rows, into `y` (same length as
+/// `z`); returns (μ, 1/σ) of the block. A plain batch-norm passes a zero bias. For a Linear
+/// layer, z is the product without its bias: z + b is the same number as accumulating the
+/// product onto the bias (one rounding of the same sum).
+#[inline(always)]
+fn bn_forward<const RELU: bool>(
+    z: &[f32],
+    (bias, gamma, beta): (&[f32], &[f32], &[f32]),
+    y: &mut [std::mem::MaybeUninit<f32>],
+) -> (Vec<f32>, Vec<f32>) {
+    let c = gamma.len();
+    let bias = &bias[..c];
+    let (mean, inv_std) = column_stats(z, bias);
+    // y = (x − μ)·a + β per column, with a = γ/σ.
+    let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
+    let (m, a, b) = (&mean[..c], &scale[..c], &beta[..c]);
+    for (yr, zr) in y.chunks_exact_mut(c).zip(z.chunks_exact(c)) {
+        for ((yv, zv), ((mv, av), (bv, bias))) in yr
+            .iter_mut()
+            .zip(zr)
+            .zip(m.iter().zip(a).zip(b.iter().zip(bias)))
+        {
+            let v = ((zv + bias) - mv) * av + bv;
+            yv.write(if RELU { v.max(0.0) } else { v });
+        }
+    }
+    (mean, inv_std)
+}
+
+/// Backward of batch-norm (+ ReLU) of x = z + bias on one N×C block of rows: with
+/// ga = G ⊙ 1[y > 0] (ReLU) and x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂,
+/// dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the ReLU gate is a multiply, so the loops
+/// vectorise and nothing depends on the data's signs. Neither ga nor x̂ nor y is stored or read:
+/// both passes recompute them from G and z with the forward's arithmetic (bitwise the same gate).
+/// Adds the column sums of dx to `dx_sum` (the bias gradient of a preceding Linear), row by
+/// row in order. Returns (dγ, dβ).
+#[inline(always)]
+fn bn_backward<const RELU: bool>(
+    dx: &mut [std::mem::MaybeUninit<f32>],
+    g: &[f32],
+    z: &[f32],
+    (bias, gamma, beta): (&[f32], &[f32], &[f32]),
+    stats: (&[f32], &[f32]),
+    dx_sum: &mut [f32],
+) -> (Vec<f32>, Vec<f32>) {
+    let c = gamma.len();
+    let n = z.len() / c;
+    let (mean, inv_std) = (&stats.0[..c], &stats.1[..c]);
+    let (bias, beta) = (&bias[..c], &beta[..c]);
+    let fwd_scale: Vec<f32> = gamma.iter().zip(inv_std).map(|(g, s)| g * s).collect();
+    let fwd_scale = &fwd_scale[..c];
+    // ga and x̂ of one element, as the forward computed x and y.
+    let gated = |gv: f32, zv: f32, bias: f32, m: f32, s: f32, fa: f32, fb: f32| {
+        let xc = (zv + bias) - m;
+        let a = if RELU {
+            gv * f32::from(u8::from(xc * fa + fb > 0.0))
+        } else {
+            gv
+        };
+        (a, xc * s)
+    };
+    let blocked = c - c % COLS;
+    let mut dbeta = vec![0.0f32; c];
+    let mut dgamma = vec![0.0f32; c];
+    for j0 in (0..blocked).step_by(COLS) {
+        let (bi, m, s) = (cols(bias, j0), cols(mean, j0), cols(inv_std, j0));
+        let (fa, fb) = (cols(fwd_scale, j0), cols(beta, j0));
+        let (mut db, mut dg) = ([0.0f32; COLS], [0.0f32; COLS]);
+        for (gr, zr) in g.chunks_exact(c).zip(z.chunks_exact(c)) {
+            let (gr, zr) = (cols(gr, j0), cols(zr, j0));
+            for t in 0..COLS {
+                let (a, xh) = gated(gr[t], zr[t], bi[t], m[t], s[t], fa[t], fb[t]);
+                db[t] += a;
+                dg[t] += a * xh;
+            }
+        }
+        dbeta[j0..j0 + COLS].copy_from_slice(&db);
+        dgamma[j0..j0 + COLS].copy_from_slice(&dg);
+    }
+    for (gr, zr) in g.chunks_exact(c).zip(z.chunks_exact(c)) {
+        for (((gv, zv), (bias, (m, s))), ((db, dg), (fa, fb))) in gr[blocked..]
+            .iter()
+            .zip(&zr[blocked..])
+            .zip(
+                bias[blocked..]
+                    .iter()
+                    .zip(mean[blocked..].iter().zip(&inv_std[blocked..])),
+            )
+            .zip(
+                dbeta[blocked..]
+                    .iter_mut()
+                    .zip(dgamma[blocked..].iter_mut())
+                    .zip(fwd_scale[blocked..].iter().zip(&beta[blocked..])),
+            )
+        {
+            let (a, xh) = gated(*gv, *zv, *bias, *m, *s, *fa, *fb);
+            *db += a;
+            *dg += a * xh;
+        }
+    }
+    let inv_n = 1.0 / n as f32;
+    let nf = n as f32;
+    let scale: Vec<f32> = gamma
+        .iter()
+        .zip(inv_std)
+        .map(|(g, s)| g * s * inv_n)
+        .collect();
+    let (scale, db, dg) = (&scale[..c], &dbeta[..c], &dgamma[..c]);
+    // dx, and its column sums carried on from the caller's running total.
+    for j0 in (0..blocked).step_by(COLS) {
+        let (bi, m, s) = (cols(bias, j0), cols(mean, j0), cols(inv_std, j0));
+        let (fa, fb) = (cols(fwd_scale, j0), cols(beta, j0));
+        let (sc, b, gm) = (cols(scale, j0), cols(db, j0), cols(dg, j0));
+        let mut acc: [f32; COLS] = *cols(dx_sum, j0);
+        for (dr, (gr, zr)) in dx
+            .chunks_exact_mut(c)
+            .zip(g.chunks_exact(c).zip(z.chunks_exact(c)))
+        {
+            let (gr, zr) = (cols(gr, j0), cols(zr, j0));
+            let dr: &mut [std::mem::MaybeUninit<f32>; COLS] = (&mut dr[j0..j0 + COLS])
+                .try_into()
+                .expect("a whole column block");
+            for t in 0..COLS {
+                let (a, xh) = gated(gr[t], zr[t], bi[t], m[t], s[t], fa[t], fb[t]);
+                let v = sc[t] * (nf * a - b[t] - xh * gm[t]);
+                dr[t].write(v);
+                acc[t] += v;
+            }
+        }
+        dx_sum[j0..j0 + COLS].copy_from_slice(&acc);
+    }
+    for (dr, (gr, zr)) in dx
+        .chunks_exact_mut(c)
+        .zip(g.chunks_exact(c).zip(z.chunks_exact(c)))
+    {
+        for ((((d, t), gv), (zv, (bias, (m, s)))), ((sc, (b, g)), (fa, fb))) in dr[blocked..]
+            .iter_mut()
+            .zip(dx_sum[blocked..].iter_mut())
+            .zip(&gr[blocked..])
+            .zip(
+                zr[blocked..].iter().zip(
+                    bias[blocked..]
+                        .iter()
+                        .zip(mean[blocked..].iter().zip(&inv_std[blocked..])),
+                ),
+            )
+            .zip(
+                scale[blocked..]
+                    .iter()
+                    .zip(db[blocked..].iter().zip(&dg[blocked..]))
+                    .zip(fwd_scale[blocked..].iter().zip(&beta[blocked..])),
+            )
+        {
+            let (a, xh) = gated(*gv, *zv, *bias, *m, *s, *fa, *fb);
+            let v = sc * (nf * a - b - xh * g);
+            d.write(v);
+            *t += v;
+        }
+    }
+    (dgamma, dbeta)
+}
+
+multiversion!(fn bn_forward_simd<const RELU: bool>(
+    z: &[f32],
+    params: (&[f32], &[f32], &[f32]),
+    y: &mut [std::mem::MaybeUninit<f32>]
+) -> (Vec<f32>, Vec<f32>) = bn_forward);
+
+multiversion!(fn bn_backward_simd<const RELU: bool>(
+    dx: &mut [std::mem::MaybeUninit<f32>],
+    g: &[f32],
+    z: &[f32],
+    params: (&[f32], &[f32], &[f32]),
+    stats: (&[f32], &[f32]),
+    dx_sum: &mut [f32]
+) -> (Vec<f32>, Vec<f32>) = bn_backward);
 
 impl CustomOp3 for BatchNormOp {
     fn name(&self) -> &'static str {
@@ -241,25 +535,26 @@ impl CustomOp3 for BatchNormOp {
         if lg.shape().dims1()? != c || lb.shape().dims1()? != c {
             bail!("fused-batch-norm: shapes {:?}, {:?}", lx.dims(), lg.dims());
         }
-        let (x, gamma, beta) = (f32_slice(sx, lx)?, f32_slice(sg, lg)?, f32_slice(sb, lb)?);
-        let (mean, inv_std) = column_stats(x, c);
-        // y = x·a + b' per column, with a = γ/σ and b' = β − μ·a.
-        let scale: Vec<f32> = gamma.iter().zip(&inv_std).map(|(g, s)| g * s).collect();
-        let mut y = Vec::with_capacity(n * c);
-        for row in x.chunks_exact(c) {
-            let it = row
-                .iter()
-                .zip(&mean)
-                .zip(&scale)
-                .zip(beta)
-                .map(|(((v, m), a), b)| (v - m) * a + b);
-            if self.relu {
-                y.extend(it.map(|v| v.max(0.0)));
-            } else {
-                y.extend(it);
-            }
+        if n % self.groups != 0 || c == 0 {
+            bail!("fused-batch-norm: {n}×{c} rows in {} groups", self.groups);
         }
-        *self.stats.lock().expect("stats lock") = Some((mean, inv_std));
+        let (x, gamma, beta) = (f32_slice(sx, lx)?, f32_slice(sg, lg)?, f32_slice(sb, lb)?);
+        let block = (n / self.groups) * c;
+        let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
+        let zero = vec![0.0f32; c];
+        let params = (&zero[..], gamma, beta);
+        let y = filled(n * c, |y| {
+            for (yg, xg) in y.chunks_exact_mut(block).zip(x.chunks_exact(block)) {
+                let (mean, inv_std) = if self.relu {
+                    bn_forward_simd::<true>(xg, params, yg)
+                } else {
+                    bn_forward_simd::<false>(xg, params, yg)
+                };
+                means.extend(mean);
+                inv_stds.extend(inv_std);
+            }
+        });
+        *self.stats.lock().expect("stats lock") = Some((means, inv_stds));
         Ok((CpuStorage::F32(y), Shape::from((n, c))))
     }
 
@@ -267,8 +562,8 @@ impl CustomOp3 for BatchNormOp {
         &self,
         x: &Tensor,
         gamma: &Tensor,
-        _beta: &Tensor,
-        res: &Tensor,
+        beta: &Tensor,
+        _res: &Tensor,
         grad: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         let (n, c) = x.dims2()?;
@@ -276,15 +571,31 @@ impl CustomOp3 for BatchNormOp {
         let Some((mean, inv_std)) = guard.as_ref() else {
             bail!("fused-batch-norm: backward before forward");
         };
+        let block = (n / self.groups) * c;
         with_f32(grad, |g| {
-            with_f32(res, |y| {
+            with_f32(beta, |bt| {
                 with_f32(x, |xs| {
                     with_f32(gamma, |gm| {
-                        let (dx, dgamma, dbeta) = if self.relu {
-                            bn_backward::<true>(g, y, xs, gm, mean, inv_std)
-                        } else {
-                            bn_backward::<false>(g, y, xs, gm, mean, inv_std)
-                        };
+                        let mut dgamma = vec![0.0f32; c];
+                        let mut dbeta = vec![0.0f32; c];
+                        let mut dx_sum = vec![0.0f32; c];
+                        let zero = vec![0.0f32; c];
+                        let dx = filled(n * c, |dx| {
+                            let blocks = dx
+                                .chunks_exact_mut(block)
+                                .zip(g.chunks_exact(block).zip(xs.chunks_exact(block)));
+                            for (i, (dxg, (gg, xg))) in blocks.enumerate() {
+                                let st = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
+                                let (sum, aff) = (&mut dx_sum[..], (&zero[..], gm, bt));
+                                let (dgg, dbg) = if self.relu {
+                                    bn_backward_simd::<true>(dxg, gg, xg, aff, st, sum)
+                                } else {
+                                    bn_backward_simd::<false>(dxg, gg, xg, aff, st, sum)
+                                };
+                                dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
+                                dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
+                            }
+                        });
                         Ok((
                             Some(tensor(dx, (n, c), x)?),
                             Some(tensor(dgamma, c, gamma)?),
@@ -297,96 +608,208 @@ impl CustomOp3 for BatchNormOp {
     }
 }
 
-/// Backward of batch-norm (+ ReLU) on N×C row-major data: with ga = G ⊙ 1[y > 0] (ReLU) and
-/// x̂ = (x − μ)/σ, dβ = Σ ga, dγ = Σ ga·x̂, dx = γ/(σN) (N·ga − dβ − x̂·dγ). Branch-free: the
-/// ReLU gate is a multiply, so the loops vectorise and nothing depends on the data's signs.
-fn bn_backward<const RELU: bool>(
-    g: &[f32],
-    y: &[f32],
-    x: &[f32],
-    gamma: &[f32],
-    mean: &[f32],
-    inv_std: &[f32],
-) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
-    let c = gamma.len();
-    let n = x.len() / c;
-    let (mean, inv_std) = (&mean[..c], &inv_std[..c]);
-    // ga and x̂ per element, then the column sums.
-    let mut ga = vec![0.0f32; n * c];
-    let mut xh = vec![0.0f32; n * c];
-    let mut dbeta = vec![0.0f32; c];
-    let mut dgamma = vec![0.0f32; c];
-    for (((gar, xhr), gr), (yr, xr)) in ga
-        .chunks_exact_mut(c)
-        .zip(xh.chunks_exact_mut(c))
-        .zip(g.chunks_exact(c))
-        .zip(y.chunks_exact(c).zip(x.chunks_exact(c)))
-    {
-        for ((((a, h), gv), yv), (xv, (m, s))) in gar
-            .iter_mut()
-            .zip(xhr.iter_mut())
-            .zip(gr)
-            .zip(yr)
-            .zip(xr.iter().zip(mean.iter().zip(inv_std)))
-        {
-            *a = if RELU {
-                gv * f32::from(u8::from(*yv > 0.0))
-            } else {
-                *gv
-            };
-            *h = (xv - m) * s;
-        }
-        for (((db, dg), a), h) in dbeta
-            .iter_mut()
-            .zip(dgamma.iter_mut())
-            .zip(gar.iter())
-            .zip(xhr.iter())
-        {
-            *db += a;
-            *dg += a * h;
-        }
-    }
-    let inv_n = 1.0 / n as f32;
-    let nf = n as f32;
-    let scale: Vec<f32> = gamma
-        .iter()
-        .zip(inv_std)
-        .map(|(g, s)| g * s * inv_n)
-        .collect();
-    let (scale, db, dg) = (&scale[..c], &dbeta[..c], &dgamma[..c]);
-    // dx overwrites ga.
-    for (gar, xhr) in ga.chunks_exact_mut(c).zip(xh.chunks_exact(c)) {
-        for ((a, h), (sc, (b, g))) in gar
-            .iter_mut()
-            .zip(xhr)
-            .zip(scale.iter().zip(db.iter().zip(dg)))
-        {
-            *a = sc * (nf * *a - b - h * g);
-        }
-    }
-    (ga, dgamma, dbeta)
+/// Batch-norm of an N×C tensor with batch statistics, then ReLU if `relu`; with `groups` > 1,
+/// each block of N/groups consecutive rows has its own statistics.
+pub fn batch_norm(
+    x: &Tensor,
+    gamma: &Tensor,
+    beta: &Tensor,
+    relu: bool,
+    groups: usize,
+) -> Result<Tensor> {
+    x.contiguous()?
+        .apply_op3(gamma, beta, BatchNormOp::new(relu, groups))
 }
 
-/// Batch-norm of an N×C tensor with batch statistics, then ReLU if `relu`.
-pub fn batch_norm(x: &Tensor, gamma: &Tensor, beta: &Tensor, relu: bool) -> Result<Tensor> {
+// ---------------------------------------------------------------------------------------------
+// Linear then batch-norm (+ ReLU) as one op
+
+/// y = [ReLU](BN(x Wᵀ + b)) for x N×K, W M×K and the layer's affine parameters packed as one
+/// 3×M tensor A = [b; γ; β]; batch statistics per block of N/`groups` rows, as
+/// [`BatchNormOp`]. One graph node per layer: the pre-normalisation activations z = x Wᵀ + b
+/// stay inside the op (kept for the backward), so backward never materialises their gradient
+/// as a tensor. Arithmetic identical to [`LinearOp`] followed by [`BatchNormOp`].
+pub struct LinearBnOp {
+    pub relu: bool,
+    pub groups: usize,
+    saved: Mutex<Option<Saved>>,
+}
+
+/// z = x Wᵀ (without the bias), μ and 1/σ of the last forward of a [`LinearBnOp`].
+type Saved = (Vec<f32>, Vec<f32>, Vec<f32>);
+
+impl LinearBnOp {
+    pub fn new(relu: bool, groups: usize) -> Self {
+        LinearBnOp {
+            relu,
+            groups: groups.max(1),
+            saved: Mutex::new(None),
+        }
+    }
+}
+
+impl CustomOp3 for LinearBnOp {
+    fn name(&self) -> &'static str {
+        if self.relu {
+            "fused-linear-batch-norm-relu"
+        } else {
+            "fused-linear-batch-norm"
+        }
+    }
+
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sw: &CpuStorage,
+        lw: &Layout,
+        sa: &CpuStorage,
+        la: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let (n, k) = lx.shape().dims2()?;
+        let (m, k2) = lw.shape().dims2()?;
+        if k != k2 || la.dims() != [3, m] || m == 0 {
+            bail!(
+                "fused-linear-batch-norm: shapes {:?}, {:?}, {:?}",
+                lx.dims(),
+                lw.dims(),
+                la.dims()
+            );
+        }
+        if n % self.groups != 0 {
+            bail!(
+                "fused-linear-batch-norm: {n} rows in {} groups",
+                self.groups
+            );
+        }
+        let (x, w, a) = (f32_slice(sx, lx)?, f32_slice(sw, lw)?, f32_slice(sa, la)?);
+        let (b, gamma, beta) = (&a[..m], &a[m..2 * m], &a[2 * m..]);
+        // z = x Wᵀ; the batch-norm adds b on the fly (z is kept without it).
+        let z = gemm_new((n, m, k), x, (k, 1), w, (1, k));
+        let block = (n / self.groups) * m;
+        let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
+        let params = (b, gamma, beta);
+        let y = filled(n * m, |y| {
+            for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact(block)) {
+                let (mean, inv_std) = if self.relu {
+                    bn_forward_simd::<true>(zg, params, yg)
+                } else {
+                    bn_forward_simd::<false>(zg, params, yg)
+                };
+                means.extend(mean);
+                inv_stds.extend(inv_std);
+            }
+        });
+        *self.saved.lock().expect("saved lock") = Some((z, means, inv_stds));
+        Ok((CpuStorage::F32(y), Shape::from((n, m))))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        w: &Tensor,
+        a: &Tensor,
+        _res: &Tensor,
+        grad: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let (n, k) = x.dims2()?;
+        let m = w.dim(0)?;
+        let guard = self.saved.lock().expect("saved lock");
+        let Some((z, mean, inv_std)) = guard.as_ref() else {
+            bail!("fused-linear-batch-norm: backward before forward");
+        };
+        let block = (n / self.groups) * m;
+        with_f32(grad, |g| {
+            with_f32(a, |av| {
+                let (bias, gamma, beta) = (&av[..m], &av[m..2 * m], &av[2 * m..]);
+                // dA = [db; dγ; dβ]; db = Σ_n dz, summed by the batch-norm backward.
+                let mut da = vec![0.0f32; 3 * m];
+                let mut db = vec![0.0f32; m];
+                // dz: the batch-norm backward, as BatchNormOp's.
+                let dz = filled(n * m, |dz| {
+                    let blocks = dz
+                        .chunks_exact_mut(block)
+                        .zip(g.chunks_exact(block).zip(z.chunks_exact(block)));
+                    for (i, (dzg, (gg, zg))) in blocks.enumerate() {
+                        let st = (&mean[i * m..(i + 1) * m], &inv_std[i * m..(i + 1) * m]);
+                        let aff = (bias, gamma, beta);
+                        let (dgg, dbg) = if self.relu {
+                            bn_backward_simd::<true>(dzg, gg, zg, aff, st, &mut db)
+                        } else {
+                            bn_backward_simd::<false>(dzg, gg, zg, aff, st, &mut db)
+                        };
+                        da[m..2 * m].iter_mut().zip(&dgg).for_each(|(s, v)| *s += v);
+                        da[2 * m..].iter_mut().zip(&dbg).for_each(|(s, v)| *s += v);
+                    }
+                });
+                // The linear backward on dz, as LinearOp's.
+                let dx = if x.track_op() {
+                    let dx = with_f32(w, |w| Ok(gemm_new((n, k, m), &dz, (m, 1), w, (k, 1))))?;
+                    Some(tensor(dx, (n, k), x)?)
+                } else {
+                    None
+                };
+                let dw = with_f32(x, |xs| Ok(gemm_new((m, k, n), &dz, (1, m), xs, (k, 1))))?;
+                da[..m].copy_from_slice(&db);
+                Ok((
+                    dx,
+                    Some(tensor(dw, (m, k), w)?),
+                    Some(tensor(da, (3, m), a)?),
+                ))
+            })
+        })
+    }
+}
+
+/// [ReLU](BN(x Wᵀ + b)) through [`LinearBnOp`], with `affine` = [b; γ; β] (3×M).
+pub fn linear_batch_norm(
+    x: &Tensor,
+    weight: &Tensor,
+    affine: &Tensor,
+    relu: bool,
+    groups: usize,
+) -> Result<Tensor> {
     x.contiguous()?
-        .apply_op3(gamma, beta, BatchNormOp::new(relu))
+        .apply_op3(weight, affine, LinearBnOp::new(relu, groups))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Negative cosine similarity
 
 /// −(1/N) Σ_n ⟨p_n, z_n⟩ / (max(‖p_n‖, ε) · max(‖z_n‖, ε)), a scalar. Backward to z only when z
-/// needs a gradient (not under stop-gradient).
-pub struct NegCosineOp;
+/// needs a gradient (not under stop-gradient). With `swap_halves`, row n of p is paired with row
+/// n ± N/2 of z: for p = [p₁; p₂] and z = [z₁; z₂] (two views stacked), the symmetric loss
+/// ½ D(p₁, z₂) + ½ D(p₂, z₁) in one op.
+pub struct NegCosineOp {
+    pub swap_halves: bool,
+    /// (⟨p, z⟩, ‖p‖, ‖z‖) of each row pair, from the forward, for the backward.
+    dots: Mutex<Option<Vec<(f32, f32, f32)>>>,
+}
+
+impl NegCosineOp {
+    pub fn new(swap_halves: bool) -> Self {
+        NegCosineOp {
+            swap_halves,
+            dots: Mutex::new(None),
+        }
+    }
+}
+
+/// The rows of z in the order they pair with the rows of p.
+fn paired_rows(z: &[f32], d: usize, swap_halves: bool) -> impl Iterator<Item = &[f32]> {
+    let half = if swap_halves { z.len() / d / 2 } else { 0 };
+    z.chunks_exact(d)
+        .skip(half)
+        .chain(z.chunks_exact(d).take(half))
+}
 
 /// Per row: (⟨p, z⟩, ‖p‖, ‖z‖).
 fn row_dots<'a>(
     p: &'a [f32],
-    z: &'a [f32],
+    z: impl Iterator<Item = &'a [f32]> + 'a,
     d: usize,
 ) -> impl Iterator<Item = (f32, f32, f32)> + 'a {
-    p.chunks_exact(d).zip(z.chunks_exact(d)).map(|(pr, zr)| {
+    p.chunks_exact(d).zip(z).map(|(pr, zr)| {
         let (mut pz, mut pp, mut zz) = (0.0f32, 0.0f32, 0.0f32);
         for (a, b) in pr.iter().zip(zr) {
             pz += a * b;
@@ -417,10 +840,17 @@ impl CustomOp2 for NegCosineOp {
                 lz.dims()
             );
         }
+        if self.swap_halves && n % 2 != 0 {
+            bail!("fused-negative-cosine: {n} rows do not split into two views");
+        }
         let (p, z) = (f32_slice(sp, lp)?, f32_slice(sz, lz)?);
-        let sum: f32 = row_dots(p, z, d)
-            .map(|(pz, np, nz)| pz / (np.max(NORM_EPS) * nz.max(NORM_EPS)))
+        let dots: Vec<(f32, f32, f32)> =
+            row_dots(p, paired_rows(z, d, self.swap_halves), d).collect();
+        let sum: f32 = dots
+            .iter()
+            .map(|&(pz, np, nz)| pz / (np.max(NORM_EPS) * nz.max(NORM_EPS)))
             .sum();
+        *self.dots.lock().expect("dots lock") = Some(dots);
         Ok((CpuStorage::F32(vec![-sum / n as f32]), Shape::from(())))
     }
 
@@ -434,13 +864,19 @@ impl CustomOp2 for NegCosineOp {
         let (n, d) = p.dims2()?;
         let g = grad.to_scalar::<f32>()?;
         let want_z = z.track_op();
+        let guard = self.dots.lock().expect("dots lock");
+        let Some(dots) = guard.as_ref() else {
+            bail!("fused-negative-cosine: backward before forward");
+        };
         with_f32(p, |ps| {
             with_f32(z, |zs| {
                 let mut dp = Vec::with_capacity(n * d);
                 let mut dz = Vec::with_capacity(if want_z { n * d } else { 0 });
                 let c = -g / n as f32;
-                for ((pz, np, nz), (pr, zr)) in
-                    row_dots(ps, zs, d).zip(ps.chunks_exact(d).zip(zs.chunks_exact(d)))
+                let swap = self.swap_halves;
+                for (&(pz, np, nz), (pr, zr)) in dots
+                    .iter()
+                    .zip(ps.chunks_exact(d).zip(paired_rows(zs, d, swap)))
                 {
                     // cos = pz / (P Z), P = max(‖p‖, ε): ∂cos/∂p = z/(PZ) − cos·p/(P‖p‖) while
                     // ‖p‖ > ε (the clamp is constant below), likewise for z.
@@ -455,6 +891,10 @@ impl CustomOp2 for NegCosineOp {
                     }
                 }
                 let dz = if want_z {
+                    // dz is in the order of p's rows: back to z's.
+                    if swap {
+                        dz.rotate_left(n / 2 * d);
+                    }
                     Some(tensor(dz, (n, d), z)?)
                 } else {
                     None
@@ -467,7 +907,15 @@ impl CustomOp2 for NegCosineOp {
 
 /// The negative cosine loss through [`NegCosineOp`].
 pub fn negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
-    p.contiguous()?.apply_op2(&z.contiguous()?, NegCosineOp)
+    p.contiguous()?
+        .apply_op2(&z.contiguous()?, NegCosineOp::new(false))
+}
+
+/// ½ D(p₁, z₂) + ½ D(p₂, z₁) for p = [p₁; p₂], z = [z₁; z₂] (2B×d, the two views stacked),
+/// through [`NegCosineOp`].
+pub fn symmetric_negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
+    p.contiguous()?
+        .apply_op2(&z.contiguous()?, NegCosineOp::new(true))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -503,27 +951,42 @@ impl InplaceOp2 for SgdStep<'_> {
             bail!("fused-sgd: {} gradients for {} weights", g.len(), w.len());
         }
         let mut buf = self.buffer.borrow_mut();
-        let (lr, mu, wd) = (self.lr, self.momentum, self.weight_decay);
-        if buf.len() != w.len() || mu == 0.0 {
+        let hyper = (self.lr, self.momentum, self.weight_decay);
+        if buf.len() != w.len() || self.momentum == 0.0 {
             // First step: b = g.
             buf.clear();
-            buf.extend(
-                w.iter()
-                    .zip(g)
-                    .map(|(wv, gv)| if wd > 0.0 { gv + wv * wd } else { *gv }),
-            );
+            buf.resize(w.len(), 0.0);
+            sgd_simd::<true>(w, g, &mut buf, hyper);
         } else {
-            for ((b, wv), gv) in buf.iter_mut().zip(w.iter()).zip(g) {
-                let gd = if wd > 0.0 { gv + wv * wd } else { *gv };
-                *b = *b * mu + gd;
-            }
-        }
-        for (wv, b) in w.iter_mut().zip(buf.iter()) {
-            *wv -= b * lr;
+            sgd_simd::<false>(w, g, &mut buf, hyper);
         }
         Ok(())
     }
 }
+
+/// One pass of PyTorch's SGD over a weight tensor: g' = g + λw (λ > 0), b = g' at the first
+/// step else μb + g', w −= ηb.
+#[inline(always)]
+fn sgd_kernel<const FIRST: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    buf: &mut [f32],
+    (lr, mu, wd): (f32, f32, f32),
+) {
+    let decay = wd > 0.0;
+    for ((wv, gv), b) in w.iter_mut().zip(g).zip(buf.iter_mut()) {
+        let gd = if decay { gv + *wv * wd } else { *gv };
+        *b = if FIRST { gd } else { *b * mu + gd };
+        *wv -= *b * lr;
+    }
+}
+
+multiversion!(fn sgd_simd<const FIRST: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    buf: &mut [f32],
+    hyper: (f32, f32, f32)
+) = sgd_kernel);
 
 /// target ← τ·target + (1 − τ)·source, in place.
 pub struct EmaStep {
@@ -692,7 +1155,7 @@ mod tests {
             let r = randn(&mut rng, &[16, 6]);
             let vars = [&x, &g, &b];
             let (yf, gf) = run(
-                || batch_norm(x.as_tensor(), g.as_tensor(), b.as_tensor(), relu).unwrap(),
+                || batch_norm(x.as_tensor(), g.as_tensor(), b.as_tensor(), relu, 1).unwrap(),
                 &r,
                 &vars,
             );
@@ -707,6 +1170,121 @@ mod tests {
                 assert_close(&name, a.as_ref().unwrap(), c.as_ref().unwrap(), 1e-5);
             }
         }
+    }
+
+    #[test]
+    fn grouped_batch_norm_matches_candle_autograd_per_block() {
+        // Three blocks of 8 rows, each normalised on its own statistics: the same outputs and
+        // gradients as candle's reference on each block, concatenated.
+        for (relu, c) in [(false, 5), (true, 5), (false, 70), (true, 70)] {
+            let mut rng = StdRng::seed_from_u64(21 + relu as u64 + c as u64);
+            let x = var(&mut rng, &[24, c]);
+            let (g, b) = (var(&mut rng, &[c]), var(&mut rng, &[c]));
+            let r = randn(&mut rng, &[24, c]);
+            let vars = [&x, &g, &b];
+            let (yf, gf) = run(
+                || batch_norm(x.as_tensor(), g.as_tensor(), b.as_tensor(), relu, 3).unwrap(),
+                &r,
+                &vars,
+            );
+            let (yc, gc) = run(
+                || {
+                    let blocks: Vec<Tensor> = (0..3)
+                        .map(|i| {
+                            let xb = x.as_tensor().narrow(0, 8 * i, 8).unwrap();
+                            reference_bn(&xb, g.as_tensor(), b.as_tensor(), relu)
+                        })
+                        .collect();
+                    Tensor::cat(&blocks, 0).unwrap()
+                },
+                &r,
+                &vars,
+            );
+            assert_close("y", &yf, &yc, 1e-5);
+            for (i, (f, k)) in gf.iter().zip(&gc).enumerate() {
+                let name = format!("grouped, relu {relu}, width {c}: grad {i}");
+                assert_close(&name, f.as_ref().unwrap(), k.as_ref().unwrap(), 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn linear_batch_norm_matches_candle_autograd() {
+        // x Wᵀ + b, then batch-norm per block of rows (+ ReLU), from candle's tensor ops on the
+        // rows of the packed [b; γ; β]: the same outputs and gradients for x, W and the pack.
+        // Widths below, at and past the column blocks of the reductions (COLS = 32).
+        for (relu, groups, m) in [
+            (false, 1, 5),
+            (true, 1, 5),
+            (true, 2, 5),
+            (false, 3, 5),
+            (true, 2, 32),
+            (true, 2, 70),
+            (false, 1, 70),
+        ] {
+            let mut rng = StdRng::seed_from_u64(30 + groups as u64 + 7 * relu as u64 + m as u64);
+            let x = var(&mut rng, &[12, 7]);
+            let w = var(&mut rng, &[m, 7]);
+            let a = var(&mut rng, &[3, m]);
+            let r = randn(&mut rng, &[12, m]);
+            let vars = [&x, &w, &a];
+            let (yf, gf) = run(
+                || {
+                    linear_batch_norm(x.as_tensor(), w.as_tensor(), a.as_tensor(), relu, groups)
+                        .unwrap()
+                },
+                &r,
+                &vars,
+            );
+            let (yc, gc) = run(
+                || {
+                    let row = |i| a.as_tensor().get(i).unwrap();
+                    let z = x
+                        .as_tensor()
+                        .matmul(&w.as_tensor().t().unwrap())
+                        .unwrap()
+                        .broadcast_add(&row(0))
+                        .unwrap();
+                    let rows = 12 / groups;
+                    let blocks: Vec<Tensor> = (0..groups)
+                        .map(|i| {
+                            let zb = z.narrow(0, rows * i, rows).unwrap();
+                            reference_bn(&zb, &row(1), &row(2), relu)
+                        })
+                        .collect();
+                    Tensor::cat(&blocks, 0).unwrap()
+                },
+                &r,
+                &vars,
+            );
+            assert_close("y", &yf, &yc, 1e-5);
+            for (i, (f, c)) in gf.iter().zip(&gc).enumerate() {
+                let name = format!("relu {relu}, {groups} groups, width {m}: grad {i}");
+                assert_close(&name, f.as_ref().unwrap(), c.as_ref().unwrap(), 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn linear_batch_norm_is_bitwise_linear_then_batch_norm() {
+        // The fused layer computes exactly what the two ops compute one after the other.
+        let mut rng = StdRng::seed_from_u64(40);
+        let x = randn(&mut rng, &[16, 6]);
+        let (w, a) = (var(&mut rng, &[40, 6]), var(&mut rng, &[3, 40]));
+        let fused = linear_batch_norm(&x, w.as_tensor(), a.as_tensor(), true, 2).unwrap();
+        let row = |i| a.as_tensor().get(i).unwrap();
+        let z = linear(&x, w.as_tensor(), &row(0)).unwrap();
+        let two = batch_norm(&z, &row(1), &row(2), true, 2).unwrap();
+        let bits = |t: &Tensor| -> Vec<u32> {
+            t.flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+                .iter()
+                .map(|v| v.to_bits())
+                .collect()
+        };
+        assert_eq!(bits(&fused), bits(&two));
     }
 
     /// The negative cosine from candle's tensor ops (the formula of `loss::negative_cosine`).
@@ -761,6 +1339,47 @@ mod tests {
     }
 
     #[test]
+    fn symmetric_negative_cosine_matches_candle_autograd() {
+        // p = [p₁; p₂], z = [z₁; z₂]: ½ D(p₁, z₂) + ½ D(p₂, z₁), with and without stop-gradient.
+        let mut rng = StdRng::seed_from_u64(22);
+        let (p, z) = (var(&mut rng, &[12, 7]), var(&mut rng, &[12, 7]));
+        let r = Tensor::new(2.5f32, &Device::Cpu).unwrap();
+        for detach in [false, true] {
+            let zt = || {
+                if detach {
+                    z.as_tensor().detach()
+                } else {
+                    z.as_tensor().clone()
+                }
+            };
+            let vars = [&p, &z];
+            let (lf, gf) = run(
+                || symmetric_negative_cosine(p.as_tensor(), &zt()).unwrap(),
+                &r,
+                &vars,
+            );
+            let (lc, gc) = run(
+                || {
+                    let (pt, zz) = (p.as_tensor(), zt());
+                    let half = |t: &Tensor, i: usize| t.narrow(0, 6 * i, 6).unwrap();
+                    let a = reference_neg_cos(&half(pt, 0), &half(&zz, 1));
+                    let b = reference_neg_cos(&half(pt, 1), &half(&zz, 0));
+                    ((a + b).unwrap() * 0.5).unwrap()
+                },
+                &r,
+                &vars,
+            );
+            assert_close("loss", &lf, &lc, 1e-6);
+            assert_close("dp", gf[0].as_ref().unwrap(), gc[0].as_ref().unwrap(), 1e-6);
+            if detach {
+                assert!(gf[1].is_none() && gc[1].is_none());
+            } else {
+                assert_close("dz", gf[1].as_ref().unwrap(), gc[1].as_ref().unwrap(), 1e-6);
+            }
+        }
+    }
+
+    #[test]
     fn a_whole_network_step_matches_candle_autograd() {
         // Linear → BN+ReLU → Linear → BN → cosine against a detached second view, fused and
         // unfused, on the same weights: the gradients of every weight agree.
@@ -775,9 +1394,9 @@ mod tests {
         let one = Tensor::new(1.0f32, &Device::Cpu).unwrap();
         let fused_net = |x: &Tensor| {
             let h = linear(x, w1.as_tensor(), b1.as_tensor()).unwrap();
-            let h = batch_norm(&h, g1.as_tensor(), c1.as_tensor(), true).unwrap();
+            let h = batch_norm(&h, g1.as_tensor(), c1.as_tensor(), true, 1).unwrap();
             let h = linear(&h, w2.as_tensor(), b2.as_tensor()).unwrap();
-            batch_norm(&h, g2.as_tensor(), c2.as_tensor(), false).unwrap()
+            batch_norm(&h, g2.as_tensor(), c2.as_tensor(), false, 1).unwrap()
         };
         let candle_net = |x: &Tensor| {
             let lin = |x: &Tensor, w: &Var, b: &Var| {

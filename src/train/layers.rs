@@ -114,6 +114,49 @@ impl Linear {
     }
 }
 
+/// Linear then batch-norm (+ ReLU) on N×D inputs, one fused op ([`fused::LinearBnOp`]). The
+/// weight W is a parameter as in [`Linear`]; the bias and the batch-norm's γ, β are one 3×M
+/// parameter `[b; γ; β]`. Initialised as [`Linear`] then [`BatchNorm`] (the same draws in the
+/// same order; γ = 1, β = 0).
+pub struct LinearBn {
+    weight: Var,
+    affine: Var,
+    relu: bool,
+}
+
+impl LinearBn {
+    pub fn new(
+        params: &mut Params,
+        name: &str,
+        (fan_in, fan_out): (usize, usize),
+        relu: bool,
+        rng: &mut StdRng,
+    ) -> Result<Self> {
+        let bound = 1.0 / (fan_in as f32).sqrt();
+        let u = Uniform::new_inclusive(-bound, bound).expect("finite bound");
+        let w: Vec<f32> = (0..fan_in * fan_out).map(|_| u.sample(rng)).collect();
+        let mut affine: Vec<f32> = (0..fan_out).map(|_| u.sample(rng)).collect();
+        affine.extend(std::iter::repeat_n(1.0, fan_out));
+        affine.extend(std::iter::repeat_n(0.0, fan_out));
+        Ok(LinearBn {
+            weight: params.add(format!("{name}.weight"), w, &[fan_out, fan_in])?,
+            affine: params.add(format!("{name}.affine"), affine, &[3, fan_out])?,
+            relu,
+        })
+    }
+
+    /// N×D input; with `groups` > 1 each block of N/groups rows is normalised on its own.
+    pub fn forward(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
+        fused::linear_batch_norm(
+            x,
+            self.weight.as_tensor(),
+            self.affine.as_tensor(),
+            self.relu,
+            groups,
+        )
+    }
+}
+
 /// 2-D convolution (NCHW), initialised as PyTorch's `nn.Conv2d`: U(−1/√fan_in, 1/√fan_in) with
 /// fan_in = in_channels·k·k.
 pub struct Conv2d {
@@ -183,20 +226,38 @@ impl BatchNorm {
         })
     }
 
-    /// N×C input: statistics over N. N×C×H×W input: per channel, over N, H and W.
-    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    /// N×C input: statistics over N. N×C×H×W input: per channel, over N, H and W. With
+    /// `groups` > 1, each block of N/groups consecutive samples has its own statistics (the
+    /// views of a batch, stacked).
+    pub fn forward(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
         if x.rank() == 2 {
-            return fused::batch_norm(x, self.gamma.as_tensor(), self.beta.as_tensor(), false);
+            let (g, b) = (self.gamma.as_tensor(), self.beta.as_tensor());
+            return fused::batch_norm(x, g, b, false, groups);
         }
-        self.forward_unfused(x)
+        self.forward_grouped(x, groups)
     }
 
     /// ReLU(batch-norm(x)), fused into one op for N×C inputs.
-    pub fn forward_relu(&self, x: &Tensor) -> Result<Tensor> {
+    pub fn forward_relu(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
         if x.rank() == 2 {
-            return fused::batch_norm(x, self.gamma.as_tensor(), self.beta.as_tensor(), true);
+            let (g, b) = (self.gamma.as_tensor(), self.beta.as_tensor());
+            return fused::batch_norm(x, g, b, true, groups);
         }
-        self.forward_unfused(x)?.relu()
+        self.forward_grouped(x, groups)?.relu()
+    }
+
+    /// [`Self::forward_unfused`] on each block of N/groups samples.
+    fn forward_grouped(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
+        if groups <= 1 {
+            return self.forward_unfused(x);
+        }
+        let blocks = (0..groups)
+            .map(|i| {
+                let n = x.dim(0)? / groups;
+                self.forward_unfused(&x.narrow(0, i * n, n)?)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::cat(&blocks, 0)
     }
 
     /// The same normalisation from candle's tensor ops (the reference of the fused kernel, and

@@ -27,6 +27,20 @@ pub fn symmetric_negative_cosine(
     (negative_cosine(p1, t2)? + negative_cosine(p2, t1)?)? * 0.5
 }
 
+/// The same loss with the two views stacked: p = [p₁; p₂], t = [t₁; t₂] (2B×d), as
+/// [`super::model::Network::forward_views`] gives them. One fused op.
+pub fn symmetric_negative_cosine_views(p: &Tensor, t: &Tensor) -> Result<Tensor> {
+    let (n, _) = p.dims2()?;
+    if p.dims() != t.dims() || n % 2 != 0 {
+        bail!(
+            "symmetric_negative_cosine_views: shapes {:?} and {:?} must be equal 2B×d",
+            p.dims(),
+            t.dims()
+        );
+    }
+    super::fused::symmetric_negative_cosine(p, t)
+}
+
 /// Barlow Twins (Zbontar et al., ICML 2021): standardise each column of z₁, z₂ over the batch
 /// (biased variance, ε = 1e-5, as a batch-norm without affine), C = z̃₁ᵀ z̃₂ / N, and
 /// L = Σ_i (1 − C_ii)² + λ Σ_{i≠j} C_ij².

@@ -16,6 +16,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
 use crate::config::RunConfig;
+use crate::data::rng::AugRng;
 use crate::data::Dataset;
 use layers::Params;
 use method::{LossKind, TargetKind};
@@ -125,7 +126,7 @@ pub fn train(
 ) -> Result<TrainOutcome> {
     let dev = Device::Cpu;
     let model = build(cfg, data, method)?;
-    let mut aug_rng = StdRng::seed_from_u64(cfg.seed ^ AUG_SALT);
+    let mut aug_rng = AugRng::seed_from_u64(cfg.seed ^ AUG_SALT);
     let mut order_rng = StdRng::seed_from_u64(cfg.seed ^ ORDER_SALT);
     let mut opt = MomentumSgd::new(cfg.optim.momentum, cfg.optim.weight_decay);
 
@@ -152,32 +153,35 @@ pub fn train(
         for batch in order.chunks_exact(bs) {
             crate::interrupt::check()?;
             lr = cosine_lr(cfg.optim.lr, step, total_steps);
-            let x1 = Tensor::from_vec(data.augment(batch, &mut aug_rng), (bs, len), &dev)?;
-            let x2 = Tensor::from_vec(data.augment(batch, &mut aug_rng), (bs, len), &dev)?;
-            let f1 = model.online.forward(&x1)?;
-            let f2 = model.online.forward(&x2)?;
+            // The two views stacked (view 1's rows, then view 2's): one pass through the
+            // network, batch-norm per view.
+            let mut views = data.augment(batch, &mut aug_rng);
+            views.extend(data.augment(batch, &mut aug_rng));
+            let x = Tensor::from_vec(views, (2 * bs, len), &dev)?;
+            let f = model.online.forward_views(&x, 2)?;
             let loss = match method.loss() {
                 LossKind::Barlow => {
-                    (loss::barlow_twins(&f1.projector, &f2.projector, cfg.loss.barlow_lambda)?
-                        * cfg.loss.barlow_scale)?
+                    let (z1, z2) = (
+                        f.projector.narrow(0, 0, bs)?,
+                        f.projector.narrow(0, bs, bs)?,
+                    );
+                    (loss::barlow_twins(&z1, &z2, cfg.loss.barlow_lambda)? * cfg.loss.barlow_scale)?
                 }
                 LossKind::Cosine => {
-                    let (t1, t2) = match (method.target(), &model.target) {
-                        (TargetKind::Ema, Some((net, _))) => (
-                            net.forward(&x1)?.projector.detach(),
-                            net.forward(&x2)?.projector.detach(),
-                        ),
+                    let t = match (method.target(), &model.target) {
+                        (TargetKind::Ema, Some((net, _))) => {
+                            net.forward_views(&x, 2)?.projector.detach()
+                        }
                         (
                             TargetKind::Online {
                                 stop_gradient: false,
                             },
                             _,
-                        ) => (f1.projector.clone(), f2.projector.clone()),
-                        _ => (f1.projector.detach(), f2.projector.detach()),
+                        ) => f.projector.clone(),
+                        _ => f.projector.detach(),
                     };
-                    let p1 = f1.predictor.as_ref().unwrap_or(&f1.projector);
-                    let p2 = f2.predictor.as_ref().unwrap_or(&f2.projector);
-                    loss::symmetric_negative_cosine(p1, p2, &t1, &t2)?
+                    let p = f.predictor.as_ref().unwrap_or(&f.projector);
+                    loss::symmetric_negative_cosine_views(p, &t)?
                 }
             };
             let value = loss.to_scalar::<f32>()? as f64;

@@ -8,7 +8,7 @@ use candle_core::{Result, Tensor};
 use rand::rngs::StdRng;
 use serde::{Deserialize, Serialize};
 
-use super::layers::{BatchNorm, Conv2d, Linear, Params};
+use super::layers::{BatchNorm, Conv2d, Linear, LinearBn, Params};
 use crate::config::ModelConfig;
 use crate::data::SampleShape;
 
@@ -40,12 +40,8 @@ pub struct Forward {
 }
 
 enum Encoder {
-    Mlp {
-        l1: Linear,
-        bn1: BatchNorm,
-        l2: Linear,
-        bn2: BatchNorm,
-    },
+    /// Linear+BN+ReLU twice, each one fused op.
+    Mlp { l1: LinearBn, l2: LinearBn },
     Cnn {
         shape: (usize, usize, usize),
         c1: Conv2d,
@@ -66,16 +62,20 @@ impl Encoder {
     ) -> anyhow::Result<Self> {
         Ok(match (cfg.encoder, shape) {
             (EncoderKind::Mlp, shape) => Encoder::Mlp {
-                l1: Linear::new(params, "encoder.0", shape.len(), cfg.encoder_hidden, rng)?,
-                bn1: BatchNorm::new(params, "encoder.0.bn", cfg.encoder_hidden)?,
-                l2: Linear::new(
+                l1: LinearBn::new(
                     params,
-                    "encoder.1",
-                    cfg.encoder_hidden,
-                    cfg.feature_dim,
+                    "encoder.0",
+                    (shape.len(), cfg.encoder_hidden),
+                    true,
                     rng,
                 )?,
-                bn2: BatchNorm::new(params, "encoder.1.bn", cfg.feature_dim)?,
+                l2: LinearBn::new(
+                    params,
+                    "encoder.1",
+                    (cfg.encoder_hidden, cfg.feature_dim),
+                    true,
+                    rng,
+                )?,
             },
             (
                 EncoderKind::Cnn,
@@ -108,12 +108,9 @@ impl Encoder {
         })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
+    fn forward(&self, x: &Tensor, g: usize) -> Result<Tensor> {
         match self {
-            Encoder::Mlp { l1, bn1, l2, bn2 } => {
-                let h = bn1.forward_relu(&l1.forward(x)?)?;
-                bn2.forward_relu(&l2.forward(&h)?)
-            }
+            Encoder::Mlp { l1, l2 } => l2.forward(&l1.forward(x, g)?, g),
             Encoder::Cnn {
                 shape: (c, h, w),
                 c1,
@@ -125,45 +122,49 @@ impl Encoder {
             } => {
                 let b = x.dim(0)?;
                 let x = x.reshape((b, *c, *h, *w))?;
-                let y = bn1.forward_relu(&c1.forward(&x)?)?;
-                let y = bn2.forward_relu(&c2.forward(&y)?)?.flatten_from(1)?;
-                bn3.forward_relu(&fc.forward(&y)?)
+                let y = bn1.forward_relu(&c1.forward(&x)?, g)?;
+                let y = bn2.forward_relu(&c2.forward(&y)?, g)?.flatten_from(1)?;
+                bn3.forward_relu(&fc.forward(&y)?, g)
             }
         }
     }
 }
 
 struct Head {
-    l1: Linear,
-    bn1: BatchNorm,
-    l2: Linear,
-    bn2: Option<BatchNorm>,
+    /// Linear+BN+ReLU, fused.
+    l1: LinearBn,
+    out: HeadOutput,
+}
+
+/// The output layer of a head: Linear+BN fused, or a plain Linear.
+enum HeadOutput {
+    Bn(LinearBn),
+    Plain(Linear),
 }
 
 impl Head {
     fn new(spec: HeadSpec, name: &str, params: &mut Params, rng: &mut StdRng) -> Result<Self> {
-        Ok(Head {
-            l1: Linear::new(params, &format!("{name}.0"), spec.input, spec.hidden, rng)?,
-            bn1: BatchNorm::new(params, &format!("{name}.0.bn"), spec.hidden)?,
-            l2: Linear::new(params, &format!("{name}.1"), spec.hidden, spec.output, rng)?,
-            bn2: if spec.output_bn {
-                Some(BatchNorm::new(
-                    params,
-                    &format!("{name}.1.bn"),
-                    spec.output,
-                )?)
-            } else {
-                None
-            },
-        })
+        let l1 = LinearBn::new(
+            params,
+            &format!("{name}.0"),
+            (spec.input, spec.hidden),
+            true,
+            rng,
+        )?;
+        let (l2, dims) = (format!("{name}.1"), (spec.hidden, spec.output));
+        let out = if spec.output_bn {
+            HeadOutput::Bn(LinearBn::new(params, &l2, dims, false, rng)?)
+        } else {
+            HeadOutput::Plain(Linear::new(params, &l2, dims.0, dims.1, rng)?)
+        };
+        Ok(Head { l1, out })
     }
 
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let h = self.bn1.forward_relu(&self.l1.forward(x)?)?;
-        let y = self.l2.forward(&h)?;
-        match &self.bn2 {
-            Some(bn) => bn.forward(&y),
-            None => Ok(y),
+    fn forward(&self, x: &Tensor, g: usize) -> Result<Tensor> {
+        let h = self.l1.forward(x, g)?;
+        match &self.out {
+            HeadOutput::Bn(l) => l.forward(&h, g),
+            HeadOutput::Plain(l) => l.forward(&h),
         }
     }
 }
@@ -194,13 +195,22 @@ impl Network {
         })
     }
 
+    /// One forward pass, batch-norm over the whole input.
     pub fn forward(&self, x: &Tensor) -> Result<Forward> {
-        let backbone = self.encoder.forward(x)?;
-        let projector = self.projector.forward(&backbone)?;
+        self.forward_views(x, 1)
+    }
+
+    /// One forward pass of `views` views stacked along dim 0 (V·B rows, view after view), each
+    /// view batch-normalised with its own statistics: the same outputs as forwarding the views
+    /// one at a time, with one matrix product per layer instead of V.
+    pub fn forward_views(&self, x: &Tensor, views: usize) -> Result<Forward> {
+        let g = views;
+        let backbone = self.encoder.forward(x, g)?;
+        let projector = self.projector.forward(&backbone, g)?;
         let predictor = self
             .predictor
             .as_ref()
-            .map(|p| p.forward(&projector))
+            .map(|p| p.forward(&projector, g))
             .transpose()?;
         Ok(Forward {
             backbone,
@@ -211,6 +221,78 @@ impl Network {
 
     /// The backbone feature only (for the kNN monitor).
     pub fn backbone(&self, x: &Tensor) -> Result<Tensor> {
-        self.encoder.forward(x)
+        self.encoder.forward(x, 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RunConfig;
+    use candle_core::{Device, Tensor};
+    use rand::SeedableRng;
+    use rand_distr::{Distribution, Normal};
+
+    #[test]
+    fn stacked_views_give_the_outputs_and_gradients_of_separate_passes() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut params = Params::default();
+        let mut m = RunConfig::default_config().model;
+        m.encoder = EncoderKind::Mlp;
+        m.encoder_hidden = 24;
+        m.feature_dim = 12;
+        let head = |input, hidden, output, output_bn| HeadSpec {
+            input,
+            hidden,
+            output,
+            output_bn,
+        };
+        let net = Network::new(
+            &m,
+            SampleShape::Vector { dim: 10 },
+            head(12, 12, 6, true),
+            Some(head(6, 3, 6, false)),
+            &mut params,
+            &mut rng,
+        )
+        .unwrap();
+        let normal = Normal::new(0.0f32, 1.0).unwrap();
+        let v: Vec<f32> = (0..2 * 16 * 10).map(|_| normal.sample(&mut rng)).collect();
+        let x = Tensor::from_vec(v, (32, 10), &Device::Cpu).unwrap();
+        let (x1, x2) = (x.narrow(0, 0, 16).unwrap(), x.narrow(0, 16, 16).unwrap());
+        let stacked = net.forward_views(&x, 2).unwrap();
+        let (f1, f2) = (net.forward(&x1).unwrap(), net.forward(&x2).unwrap());
+        let max_diff = |a: &Tensor, b: &Tensor| {
+            (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap()
+        };
+        let cat = |a: &Tensor, b: &Tensor| Tensor::cat(&[a, b], 0).unwrap();
+        let p = stacked.predictor.as_ref().unwrap();
+        let (p1, p2) = (
+            f1.predictor.as_ref().unwrap(),
+            f2.predictor.as_ref().unwrap(),
+        );
+        assert!(max_diff(&stacked.backbone, &cat(&f1.backbone, &f2.backbone)) < 1e-5);
+        assert!(max_diff(&stacked.projector, &cat(&f1.projector, &f2.projector)) < 1e-5);
+        assert!(max_diff(p, &cat(p1, p2)) < 1e-5);
+        // The SimSiam loss both ways: the same value and the same weight gradients.
+        use crate::train::loss::{symmetric_negative_cosine, symmetric_negative_cosine_views};
+        let a = symmetric_negative_cosine_views(p, &stacked.projector.detach()).unwrap();
+        let b = symmetric_negative_cosine(p1, p2, &f1.projector.detach(), &f2.projector.detach())
+            .unwrap();
+        assert!(max_diff(&a, &b) < 1e-6);
+        let (ga, gb) = (a.backward().unwrap(), b.backward().unwrap());
+        for (name, var) in &params.vars {
+            let (u, w) = (ga.get(var.as_tensor()), gb.get(var.as_tensor()));
+            assert!(max_diff(u.unwrap(), w.unwrap()) < 1e-5, "{name}");
+        }
     }
 }
