@@ -281,6 +281,67 @@ pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
     res[..n].iter().map(|&c| c as usize).collect()
 }
 
+/// Largest marginal dimension for which [`count_pair`] scans both marginals in one pass.
+#[cfg(target_arch = "x86_64")]
+pub(super) const COUNT_PAIR_MAX_DIM: usize = COUNT_NO_EXIT_DIM;
+
+/// [`count`] of x and of y against the same radii, in one pass over the joint points `z`
+/// (x's columns then y's) with the AVX-512 kernels; two passes elsewhere.
+pub(super) fn count_pair(
+    x: &Points,
+    y: &Points,
+    z: &Points,
+    radii: &[f64],
+    bound: Bound,
+) -> (Vec<usize>, Vec<usize>) {
+    #[cfg(target_arch = "x86_64")]
+    if super::simd::avx512() && x.d <= COUNT_PAIR_MAX_DIM && y.d <= COUNT_PAIR_MAX_DIM {
+        let (n, d, dx, inclusive) = (z.n, z.d, x.d, bound == Bound::Inclusive);
+        let mut blocks = Vec::new();
+        pack_blocks(&z.data, d, &mut blocks);
+        let nb = n.div_ceil(LANES);
+        let bs = d * LANES;
+        let mut r = radii.to_vec();
+        r.resize(nb * LANES, 0.0);
+        let res = pair_scan(
+            nb,
+            || vec![0u32; 2 * nb * LANES],
+            #[inline(always)]
+            |cnt: &mut Vec<u32>, ib, jb| {
+                let cblock = &blocks[jb * bs..(jb + 1) * bs];
+                let (cx, cy) = cnt.split_at_mut(nb * LANES);
+                // SAFETY: as in `kth_max`.
+                unsafe {
+                    super::simd::x86::count_tile_pair(
+                        cblock,
+                        &z.data,
+                        (d, dx),
+                        n,
+                        ib,
+                        jb,
+                        &r,
+                        (cx, cy),
+                        inclusive,
+                    )
+                };
+            },
+            |mut a, b| {
+                for (s, t) in a.iter_mut().zip(&b) {
+                    *s += t;
+                }
+                a
+            },
+        );
+        let (cx, cy) = res.split_at(nb * LANES);
+        return (
+            cx[..n].iter().map(|&c| c as usize).collect(),
+            cy[..n].iter().map(|&c| c as usize).collect(),
+        );
+    }
+    let _ = z;
+    (count(x, radii, bound), count(y, radii, bound))
+}
+
 pub(super) fn rectangles(x: &Points, y: &Points, k: usize) -> Vec<(f64, f64)> {
     // (joint, dx, dy) of the k best, ascending in joint distance; equal joint distances keep
     // the earlier (lower) index first because j increases.

@@ -158,7 +158,8 @@ pub(super) fn knn_scan(
 ) {
     #[cfg(target_arch = "x86_64")]
     if avx512() {
-        // SAFETY: the CPU has AVX-512F (checked at run time).
+        // SAFETY: the CPU has AVX-512F and DQ (checked at run time; inlined into the AVX-512 build
+        // of the caller, see `with_simd`).
         return unsafe { x86::knn_scan_avx512(blocks, q, first, end, skip, best) };
     }
     let (d, k) = (q.len(), best.len());
@@ -189,7 +190,8 @@ pub(super) fn count_scan(
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     if avx512() {
-        // SAFETY: the CPU has AVX-512F (checked at run time).
+        // SAFETY: the CPU has AVX-512F and DQ (checked at run time; inlined into the AVX-512 build
+        // of the caller, see `with_simd`).
         return unsafe { x86::count_scan_avx512(blocks, q, first, end, skip, r, inclusive) };
     }
     let d = q.len();
@@ -328,6 +330,69 @@ pub(super) mod x86 {
         }
     }
 
+    /// [`count_tile`] for two spaces at once: the points are the joint rows (x then y, `d`
+    /// columns, the first `dx` of them x), and the counts of x and of y, both against `r`,
+    /// go to `cnt_x` and `cnt_y`. No early exit (the two spaces share nothing to stop on).
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(in crate::knn::neighbors) unsafe fn count_tile_pair(
+        cblock: &[f64],
+        rows: &[f64],
+        (d, dx): (usize, usize),
+        n: usize,
+        ib: usize,
+        jb: usize,
+        r: &[f64],
+        (cnt_x, cnt_y): (&mut [u32], &mut [u32]),
+        inclusive: bool,
+    ) {
+        assert!(cblock.len() >= d * LANES && r.len() >= (jb + 1) * LANES && dx < d);
+        assert!(cnt_x.len() >= (jb + 1) * LANES && cnt_y.len() >= (jb + 1) * LANES);
+        assert!(rows.len() >= n * d);
+        let cmp = |a: __m512d, b: __m512d| unsafe {
+            // SAFETY: AVX-512F is enabled in every caller.
+            if inclusive {
+                _mm512_cmp_pd_mask::<_CMP_LE_OQ>(a, b)
+            } else {
+                _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, b)
+            }
+        };
+        // SAFETY: AVX-512F is enabled in every caller; all reads are in bounds (asserted).
+        unsafe {
+            let rj = _mm512_loadu_pd(r.as_ptr().add(jb * LANES));
+            let mut cjx = _mm256_setzero_si256();
+            let mut cjy = _mm256_setzero_si256();
+            let one = _mm256_set1_epi32(1);
+            for li in 0..(n - ib * LANES).min(LANES) {
+                let i = ib * LANES + li;
+                let later = super::later_lanes(n, ib, li, jb) as u8;
+                if later == 0 {
+                    continue;
+                }
+                let ri = _mm512_set1_pd(r[i]);
+                let (qx, qy) = rows[i * d..(i + 1) * d].split_at(dx);
+                let (_, ax) = dist_block(cblock.as_ptr(), qx, ri, inclusive, usize::MAX);
+                let (_, ay) = dist_block(
+                    cblock.as_ptr().add(dx * LANES),
+                    qy,
+                    ri,
+                    inclusive,
+                    usize::MAX,
+                );
+                cnt_x[i] += (cmp(ax, ri) & later).count_ones();
+                cnt_y[i] += (cmp(ay, ri) & later).count_ones();
+                cjx = _mm256_mask_add_epi32(cjx, cmp(ax, rj) & later, cjx, one);
+                cjy = _mm256_mask_add_epi32(cjy, cmp(ay, rj) & later, cjy, one);
+            }
+            let dst = cnt_x.as_mut_ptr().add(jb * LANES) as *mut __m256i;
+            _mm256_storeu_si256(dst, _mm256_add_epi32(_mm256_loadu_si256(dst), cjx));
+            let dst = cnt_y.as_mut_ptr().add(jb * LANES) as *mut __m256i;
+            _mm256_storeu_si256(dst, _mm256_add_epi32(_mm256_loadu_si256(dst), cjy));
+        }
+    }
+
     /// One tile of the symmetric k-NN scan (see [`count_tile`]): the distances of the pairs
     /// (i in block `ib`, j in block `jb`, j > i) below the current k-th distance of i (or j)
     /// go into `best[i·k..]` (or `best[j·k..]`), and `thr` follows the k-th distances.
@@ -396,9 +461,10 @@ pub(super) mod x86 {
     }
 
     /// [`super::knn_scan`] with AVX-512F.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
-    pub(super) fn knn_scan_avx512(
+    ///
+    /// Only called from functions compiled with AVX-512F and DQ, into which it is inlined.
+    #[inline(always)]
+    pub(super) unsafe fn knn_scan_avx512(
         blocks: &[f64],
         q: &[f64],
         first: usize,
@@ -435,9 +501,10 @@ pub(super) mod x86 {
     }
 
     /// [`super::count_scan`] with AVX-512F.
-    #[inline]
-    #[target_feature(enable = "avx512f,avx512dq,popcnt,bmi1,bmi2")]
-    pub(super) fn count_scan_avx512(
+    ///
+    /// Only called from functions compiled with AVX-512F and DQ, into which it is inlined.
+    #[inline(always)]
+    pub(super) unsafe fn count_scan_avx512(
         blocks: &[f64],
         q: &[f64],
         first: usize,
@@ -449,7 +516,8 @@ pub(super) mod x86 {
         let d = q.len();
         let nb = (end - first).div_ceil(LANES);
         assert!(blocks.len() >= nb * d * LANES);
-        let sv = _mm512_set1_pd(r);
+        // SAFETY: AVX-512F is enabled in every caller.
+        let sv = unsafe { _mm512_set1_pd(r) };
         let mut total = 0;
         for b in 0..nb {
             // SAFETY: block b holds d columns (length asserted above).
