@@ -1,9 +1,11 @@
 //! Every neighbour-search path against a naive oracle written here from the definitions (all
 //! pairs, sort): k-th-neighbour distances and strict/inclusive counts under the max-norm, on
-//! random, tied, duplicated and lattice data, d = 1 … 32, small and larger N; plus
-//! independence of the thread count.
+//! random, tied, duplicated and lattice data, d = 1 … 32, small and larger N; the paired counts
+//! of KSG (x and y in one pass); plus independence of the thread count.
 
-use ib_estimators::knn::neighbors::{count_within, kth_neighbor_distances, Bound, Points};
+use ib_estimators::knn::neighbors::{
+    count_within, count_within_pair, kth_neighbor_distances, Bound, Points,
+};
 use ib_estimators::knn::{kl_entropy, ksg_mutual_information, KnnParams, KsgAlgorithm};
 use ib_estimators::knn::{Norm, Search};
 use ib_estimators::EstimatorError;
@@ -116,6 +118,58 @@ fn kth_and_counts_match_the_oracle() {
                         for path in PATHS {
                             let got = count_within(&p, radii, bound, path).unwrap();
                             assert_eq!(got, want, "count d={d} n={n} {kind:?} {bound:?} {path:?}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// x and y counted together (one pass when both take the brute-force path) against the oracle
+/// of each space, every path, strict and inclusive.
+#[test]
+fn paired_counts_match_the_oracle() {
+    let mut rng = StdRng::seed_from_u64(6);
+    for &(dx, dy) in &[
+        (1usize, 1usize),
+        (3, 12),
+        (9, 9),
+        (16, 16),
+        (10, 15),
+        (17, 9),
+        (16, 20),
+    ] {
+        for &n in &[9usize, 61, 300] {
+            for (s, kind) in [
+                Kind::Gaussian,
+                Kind::Rounded,
+                Kind::Duplicated,
+                Kind::Lattice,
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let z = data(n, dx + dy, kind, (dx * 1000 + dy * 100 + n * 10 + s) as u64);
+                let (x, y) = (
+                    z.slice(s![.., ..dx]).to_owned(),
+                    z.slice(s![.., dx..]).to_owned(),
+                );
+                let (px, py) = (
+                    Points::new(x.view()).unwrap(),
+                    Points::new(y.view()).unwrap(),
+                );
+                let kth = oracle_kth(&z, 3);
+                let random: Vec<f64> = (0..n).map(|_| rng.random_range(0.0..3.0)).collect();
+                for radii in [&kth, &random, &vec![0.0; n]] {
+                    for (bound, incl) in [(Bound::Strict, false), (Bound::Inclusive, true)] {
+                        let want = (oracle_count(&x, radii, incl), oracle_count(&y, radii, incl));
+                        for path in PATHS {
+                            let got = count_within_pair(&px, &py, radii, bound, path).unwrap();
+                            assert_eq!(
+                                got, want,
+                                "pair dx={dx} dy={dy} n={n} {kind:?} {bound:?} {path:?}"
+                            );
                         }
                     }
                 }

@@ -5,8 +5,8 @@
 use ndarray::ArrayView2;
 
 use super::neighbors::{
-    count_within, knn_rectangles, kth_neighbor_distances, Bound, Norm, Points, Search,
-    KD_TREE_MAX_DIM,
+    count_within, count_within_joint, knn_rectangles, kth_neighbor_distances, Bound, Norm, Points,
+    Search, KD_TREE_MAX_DIM,
 };
 use super::{data_warnings, zero_distance_warning, KnnParams};
 use crate::error::EstimatorError;
@@ -94,8 +94,7 @@ pub fn ksg_with_details(
     let (details, value, zero) = match algorithm {
         KsgAlgorithm::One => {
             let eps = kth_neighbor_distances(&joint, k, Norm::Max, sj)?;
-            let n_x = count_within(&px, &eps, Bound::Strict, sx)?;
-            let n_y = count_within(&py, &eps, Bound::Strict, sy)?;
+            let (n_x, n_y) = count_within_joint(&px, &py, &joint, &eps, Bound::Strict, (sx, sy))?;
             let terms: Vec<f64> = n_x
                 .iter()
                 .zip(&n_y)

@@ -4,7 +4,9 @@
 
 use rayon::prelude::*;
 
-use super::simd::{block_dist_lanes, lanes_below, lanes_within, pack_blocks, with_simd, LANES};
+use super::simd::{
+    block_dist_lanes, lanes_below, lanes_within, later_lanes, pack_blocks, with_simd, LANES,
+};
 use super::{dist_max, push_smallest, sq_euclid_until, Bound, Norm, Points};
 
 /// Query rows handled together by one task of the brute-force paths.
@@ -64,6 +66,14 @@ fn kth_euclid(p: &Points, k: usize) -> Vec<f64> {
 const UNIT_BLOCKS: usize = 4;
 /// Early-exit test interval (coordinates) of the pair scans.
 const EVERY: usize = 8;
+/// Early-exit test interval of the AVX-512 tiles: a test that rejects the block about half the
+/// time costs more in branch misses than the coordinates it saves, so the k-NN tiles test every
+/// 16 coordinates (the k-th distances are small: a test after 16 almost always rejects), and the
+/// count tiles, whose radii are larger, not at all up to [`COUNT_NO_EXIT_DIM`] dimensions.
+#[cfg(target_arch = "x86_64")]
+const TILE_EVERY: usize = 16;
+#[cfg(target_arch = "x86_64")]
+const COUNT_NO_EXIT_DIM: usize = 16;
 
 /// Runs `tile(state, ib, jb)` for every pair of blocks ib ≤ jb of [`LANES`] points (so every
 /// unordered pair of points is met exactly once), in parallel with one `state` per rayon split,
@@ -102,17 +112,6 @@ where
         .reduce(&init, &merge)
 }
 
-/// Lanes of block `jb` holding points j > i, for the point i = ib·LANES + li.
-#[inline(always)]
-fn later_lanes(n: usize, ib: usize, li: usize, jb: usize) -> u32 {
-    let valid = (n - jb * LANES).min(LANES);
-    let mut m = (1u32 << valid) - 1;
-    if ib == jb {
-        m &= !((2u32 << li) - 1);
-    }
-    m
-}
-
 /// Per-lane maximum of `a` and the lanes of `b`.
 #[inline(always)]
 fn max_lanes(a: f64, b: &[f64]) -> [f64; LANES] {
@@ -146,6 +145,26 @@ fn kth_max(p: &Points, k: usize) -> Vec<f64> {
         #[inline(always)]
         |st: &mut KBest, ib, jb| {
             let cblock = &blocks[jb * bs..(jb + 1) * bs];
+            #[cfg(target_arch = "x86_64")]
+            if super::simd::avx512() {
+                // SAFETY: AVX-512F is available (checked) and enabled in this code (inlined
+                // into `with_simd`'s AVX-512 build by `pair_scan`).
+                unsafe {
+                    super::simd::x86::knn_tile(
+                        cblock,
+                        &p.data,
+                        d,
+                        n,
+                        ib,
+                        jb,
+                        k,
+                        &mut st.best,
+                        &mut st.thr,
+                        TILE_EVERY,
+                    )
+                };
+                return;
+            }
             for li in 0..(n - ib * LANES).min(LANES) {
                 let i = ib * LANES + li;
                 let later = later_lanes(n, ib, li, jb);
@@ -201,12 +220,37 @@ pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
     // Radii padded to whole blocks (padding lanes are masked out).
     let mut r = radii.to_vec();
     r.resize(nb * LANES, 0.0);
+    #[cfg(target_arch = "x86_64")]
+    let count_every = if d <= COUNT_NO_EXIT_DIM {
+        usize::MAX
+    } else {
+        TILE_EVERY
+    };
     let res = pair_scan(
         nb,
         || vec![0u32; nb * LANES],
         #[inline(always)]
         |cnt: &mut Vec<u32>, ib, jb| {
             let cblock = &blocks[jb * bs..(jb + 1) * bs];
+            #[cfg(target_arch = "x86_64")]
+            if super::simd::avx512() {
+                // SAFETY: as in `kth_max`.
+                unsafe {
+                    super::simd::x86::count_tile(
+                        cblock,
+                        &p.data,
+                        d,
+                        n,
+                        ib,
+                        jb,
+                        &r,
+                        cnt,
+                        inclusive,
+                        count_every,
+                    )
+                };
+                return;
+            }
             let rj = &r[jb * LANES..(jb + 1) * LANES];
             for li in 0..(n - ib * LANES).min(LANES) {
                 let i = ib * LANES + li;
@@ -235,6 +279,67 @@ pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
         },
     );
     res[..n].iter().map(|&c| c as usize).collect()
+}
+
+/// Largest marginal dimension for which [`count_pair`] scans both marginals in one pass.
+#[cfg(target_arch = "x86_64")]
+pub(super) const COUNT_PAIR_MAX_DIM: usize = COUNT_NO_EXIT_DIM;
+
+/// [`count`] of x and of y against the same radii, in one pass over the joint points `z`
+/// (x's columns then y's) with the AVX-512 kernels; two passes elsewhere.
+pub(super) fn count_pair(
+    x: &Points,
+    y: &Points,
+    z: &Points,
+    radii: &[f64],
+    bound: Bound,
+) -> (Vec<usize>, Vec<usize>) {
+    #[cfg(target_arch = "x86_64")]
+    if super::simd::avx512() && x.d <= COUNT_PAIR_MAX_DIM && y.d <= COUNT_PAIR_MAX_DIM {
+        let (n, d, dx, inclusive) = (z.n, z.d, x.d, bound == Bound::Inclusive);
+        let mut blocks = Vec::new();
+        pack_blocks(&z.data, d, &mut blocks);
+        let nb = n.div_ceil(LANES);
+        let bs = d * LANES;
+        let mut r = radii.to_vec();
+        r.resize(nb * LANES, 0.0);
+        let res = pair_scan(
+            nb,
+            || vec![0u32; 2 * nb * LANES],
+            #[inline(always)]
+            |cnt: &mut Vec<u32>, ib, jb| {
+                let cblock = &blocks[jb * bs..(jb + 1) * bs];
+                let (cx, cy) = cnt.split_at_mut(nb * LANES);
+                // SAFETY: as in `kth_max`.
+                unsafe {
+                    super::simd::x86::count_tile_pair(
+                        cblock,
+                        &z.data,
+                        (d, dx),
+                        n,
+                        ib,
+                        jb,
+                        &r,
+                        (cx, cy),
+                        inclusive,
+                    )
+                };
+            },
+            |mut a, b| {
+                for (s, t) in a.iter_mut().zip(&b) {
+                    *s += t;
+                }
+                a
+            },
+        );
+        let (cx, cy) = res.split_at(nb * LANES);
+        return (
+            cx[..n].iter().map(|&c| c as usize).collect(),
+            cy[..n].iter().map(|&c| c as usize).collect(),
+        );
+    }
+    let _ = z;
+    (count(x, radii, bound), count(y, radii, bound))
 }
 
 pub(super) fn rectangles(x: &Points, y: &Points, k: usize) -> Vec<(f64, f64)> {

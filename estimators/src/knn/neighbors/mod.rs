@@ -299,6 +299,51 @@ pub fn count_within(
     )
 }
 
+/// [`count_within`] of x and of y (same rows) against the same radii: `(n_x, n_y)`, the counts
+/// KSG needs. When both spaces take the brute-force path, both are counted in one pass over the
+/// pairs (same results as two calls).
+pub fn count_within_pair(
+    x: &Points,
+    y: &Points,
+    radii: &[f64],
+    bound: Bound,
+    search: Search,
+) -> Result<(Vec<usize>, Vec<usize>), EstimatorError> {
+    let z = Points::hstack(x, y)?;
+    count_within_joint(x, y, &z, radii, bound, (search, search))
+}
+
+/// [`count_within_pair`] with the joint points `z` = (x, y) already built and one search per
+/// space.
+pub(crate) fn count_within_joint(
+    x: &Points,
+    y: &Points,
+    z: &Points,
+    radii: &[f64],
+    bound: Bound,
+    (sx, sy): (Search, Search),
+) -> Result<(Vec<usize>, Vec<usize>), EstimatorError> {
+    if radii.len() != x.n || x.n != y.n {
+        return Err(EstimatorError::ShapeMismatch {
+            x_rows: x.n,
+            y_rows: if x.n != y.n { y.n } else { radii.len() },
+        });
+    }
+    let brute = |p: &Points, s| {
+        matches!(
+            resolve_max(s, p.d, p.n, Norm::Max, KD_TREE_MAX_DIM),
+            Ok(Search::BruteForce)
+        )
+    };
+    if brute(x, sx) && brute(y, sy) {
+        return Ok(brute_force::count_pair(x, y, z, radii, bound));
+    }
+    Ok((
+        count_within(x, radii, bound, sx)?,
+        count_within(y, radii, bound, sy)?,
+    ))
+}
+
 /// KSG algorithm 2's k-NN rectangle of every sample: with K_i the k nearest neighbours of i in
 /// the joint space (x, y) under the max-norm (ties in joint distance broken by lower index),
 /// returns `(εx_i, εy_i) = (max_{j∈K_i} |x_i − x_j|∞, max_{j∈K_i} |y_i − y_j|∞)`.

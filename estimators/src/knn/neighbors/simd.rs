@@ -120,6 +120,18 @@ pub(super) fn block_dist_lanes(
     Some(acc)
 }
 
+/// Lanes of block `jb` holding points j > i, for the point i = ib·LANES + li (the symmetric
+/// pair scans: each unordered pair once).
+#[inline(always)]
+pub(super) fn later_lanes(n: usize, ib: usize, li: usize, jb: usize) -> u32 {
+    let valid = (n - jb * LANES).min(LANES);
+    let mut m = (1u32 << valid) - 1;
+    if ib == jb {
+        m &= !((2u32 << li) - 1);
+    }
+    m
+}
+
 /// Lanes of block `b` of a run of points at positions `first..end` that hold points other than
 /// the one at `skip`.
 #[inline(always)]
@@ -146,7 +158,8 @@ pub(super) fn knn_scan(
 ) {
     #[cfg(target_arch = "x86_64")]
     if avx512() {
-        // SAFETY: the CPU has AVX-512F (checked at run time).
+        // SAFETY: the CPU has AVX-512F and DQ (checked at run time; inlined into the AVX-512 build
+        // of the caller, see `with_simd`).
         return unsafe { x86::knn_scan_avx512(blocks, q, first, end, skip, best) };
     }
     let (d, k) = (q.len(), best.len());
@@ -177,7 +190,8 @@ pub(super) fn count_scan(
 ) -> usize {
     #[cfg(target_arch = "x86_64")]
     if avx512() {
-        // SAFETY: the CPU has AVX-512F (checked at run time).
+        // SAFETY: the CPU has AVX-512F and DQ (checked at run time; inlined into the AVX-512 build
+        // of the caller, see `with_simd`).
         return unsafe { x86::count_scan_avx512(blocks, q, first, end, skip, r, inclusive) };
     }
     let d = q.len();
@@ -193,9 +207,14 @@ pub(super) fn count_scan(
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
+pub(super) mod x86 {
     use super::{push_smallest, LANES};
     use std::arch::x86_64::*;
+
+    /// Early-exit test interval of the AVX-512 leaf scans: every 8 coordinates (none up to 8
+    /// dimensions). A test after 4 rejects the block about as often as not, and its branch
+    /// misses cost more than the coordinates it saves.
+    const LEAF_EVERY: usize = 8;
 
     /// Distances of one block (4 coordinates at a time, early exit when every lane is
     /// rejected against `sv`, tested every `every` coordinates): the lanes `keep`-compared with `sv`, and the distances.
@@ -219,6 +238,10 @@ mod x86 {
             }
         };
         // SAFETY (callers): `p` points to d columns of LANES values.
+        let diff = |c: usize| unsafe {
+            _mm512_sub_pd(_mm512_loadu_pd(p.add(c * LANES)), _mm512_set1_pd(q[c]))
+        };
+        // SAFETY: as above.
         let dist = |c: usize| unsafe {
             let col = _mm512_loadu_pd(p.add(c * LANES));
             _mm512_abs_pd(_mm512_sub_pd(col, _mm512_set1_pd(q[c])))
@@ -228,8 +251,10 @@ mod x86 {
             let mut acc = _mm512_setzero_pd();
             let mut c = 0;
             while c + 4 <= d {
-                let a = _mm512_max_pd(dist(c), dist(c + 1));
-                let b = _mm512_max_pd(dist(c + 2), dist(c + 3));
+                // VRANGEPD, imm 0b1011: the larger absolute value with the sign cleared, i.e.
+                // max(|x|, |y|), exactly (one instruction instead of two abs and a max).
+                let a = _mm512_range_pd::<0b1011>(diff(c), diff(c + 1));
+                let b = _mm512_range_pd::<0b1011>(diff(c + 2), diff(c + 3));
                 acc = _mm512_max_pd(acc, _mm512_max_pd(a, b));
                 c += 4;
                 if c < d && c % every == 0 && keep(acc) == 0 {
@@ -244,10 +269,207 @@ mod x86 {
         }
     }
 
+    /// One tile (query block `ib`, candidate block `jb`, `ib ≤ jb`) of the symmetric radius
+    /// count: for each point i of block `ib` and each point j of block `jb` with j > i, adds 1
+    /// to `cnt[i]` if `dist < r[i]` and to `cnt[j]` if `dist < r[j]` (`≤` when `inclusive`).
+    /// `rows` are the points row-major (`n` of them), `cblock` block `jb` column-major, `r` and
+    /// `cnt` padded to whole blocks. The same comparisons as the portable loop, in registers.
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(in crate::knn::neighbors) unsafe fn count_tile(
+        cblock: &[f64],
+        rows: &[f64],
+        d: usize,
+        n: usize,
+        ib: usize,
+        jb: usize,
+        r: &[f64],
+        cnt: &mut [u32],
+        inclusive: bool,
+        every: usize,
+    ) {
+        assert!(cblock.len() >= d * LANES && r.len() >= (jb + 1) * LANES);
+        assert!(cnt.len() >= (jb + 1) * LANES && rows.len() >= n * d);
+        // SAFETY: AVX-512F is enabled in every caller; all reads are in bounds (asserted).
+        unsafe {
+            let rj = _mm512_loadu_pd(r.as_ptr().add(jb * LANES));
+            let mut cj = _mm256_setzero_si256();
+            let one = _mm256_set1_epi32(1);
+            for li in 0..(n - ib * LANES).min(LANES) {
+                let i = ib * LANES + li;
+                let later = super::later_lanes(n, ib, li, jb) as u8;
+                if later == 0 {
+                    continue;
+                }
+                let ri = _mm512_set1_pd(r[i]);
+                let stop = _mm512_max_pd(ri, rj);
+                let (keep, acc) = dist_block(
+                    cblock.as_ptr(),
+                    &rows[i * d..(i + 1) * d],
+                    stop,
+                    inclusive,
+                    every,
+                );
+                // Without early exit (`every ≥ d`) the test would only add a branch miss.
+                if every < d && keep & later == 0 {
+                    continue;
+                }
+                let (mi, mj) = if inclusive {
+                    (
+                        _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, ri),
+                        _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, rj),
+                    )
+                } else {
+                    (
+                        _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, ri),
+                        _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, rj),
+                    )
+                };
+                cnt[i] += (mi & later).count_ones();
+                cj = _mm256_mask_add_epi32(cj, mj & later, cj, one);
+            }
+            let dst = cnt.as_mut_ptr().add(jb * LANES) as *mut __m256i;
+            _mm256_storeu_si256(dst, _mm256_add_epi32(_mm256_loadu_si256(dst), cj));
+        }
+    }
+
+    /// [`count_tile`] for two spaces at once: the points are the joint rows (x then y, `d`
+    /// columns, the first `dx` of them x), and the counts of x and of y, both against `r`,
+    /// go to `cnt_x` and `cnt_y`. No early exit (the two spaces share nothing to stop on).
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(in crate::knn::neighbors) unsafe fn count_tile_pair(
+        cblock: &[f64],
+        rows: &[f64],
+        (d, dx): (usize, usize),
+        n: usize,
+        ib: usize,
+        jb: usize,
+        r: &[f64],
+        (cnt_x, cnt_y): (&mut [u32], &mut [u32]),
+        inclusive: bool,
+    ) {
+        assert!(cblock.len() >= d * LANES && r.len() >= (jb + 1) * LANES && dx < d);
+        assert!(cnt_x.len() >= (jb + 1) * LANES && cnt_y.len() >= (jb + 1) * LANES);
+        assert!(rows.len() >= n * d);
+        let cmp = |a: __m512d, b: __m512d| unsafe {
+            // SAFETY: AVX-512F is enabled in every caller.
+            if inclusive {
+                _mm512_cmp_pd_mask::<_CMP_LE_OQ>(a, b)
+            } else {
+                _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, b)
+            }
+        };
+        // SAFETY: AVX-512F is enabled in every caller; all reads are in bounds (asserted).
+        unsafe {
+            let rj = _mm512_loadu_pd(r.as_ptr().add(jb * LANES));
+            let mut cjx = _mm256_setzero_si256();
+            let mut cjy = _mm256_setzero_si256();
+            let one = _mm256_set1_epi32(1);
+            for li in 0..(n - ib * LANES).min(LANES) {
+                let i = ib * LANES + li;
+                let later = super::later_lanes(n, ib, li, jb) as u8;
+                if later == 0 {
+                    continue;
+                }
+                let ri = _mm512_set1_pd(r[i]);
+                let (qx, qy) = rows[i * d..(i + 1) * d].split_at(dx);
+                let (_, ax) = dist_block(cblock.as_ptr(), qx, ri, inclusive, usize::MAX);
+                let (_, ay) = dist_block(
+                    cblock.as_ptr().add(dx * LANES),
+                    qy,
+                    ri,
+                    inclusive,
+                    usize::MAX,
+                );
+                cnt_x[i] += (cmp(ax, ri) & later).count_ones();
+                cnt_y[i] += (cmp(ay, ri) & later).count_ones();
+                cjx = _mm256_mask_add_epi32(cjx, cmp(ax, rj) & later, cjx, one);
+                cjy = _mm256_mask_add_epi32(cjy, cmp(ay, rj) & later, cjy, one);
+            }
+            let dst = cnt_x.as_mut_ptr().add(jb * LANES) as *mut __m256i;
+            _mm256_storeu_si256(dst, _mm256_add_epi32(_mm256_loadu_si256(dst), cjx));
+            let dst = cnt_y.as_mut_ptr().add(jb * LANES) as *mut __m256i;
+            _mm256_storeu_si256(dst, _mm256_add_epi32(_mm256_loadu_si256(dst), cjy));
+        }
+    }
+
+    /// One tile of the symmetric k-NN scan (see [`count_tile`]): the distances of the pairs
+    /// (i in block `ib`, j in block `jb`, j > i) below the current k-th distance of i (or j)
+    /// go into `best[i·k..]` (or `best[j·k..]`), and `thr` follows the k-th distances.
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(in crate::knn::neighbors) unsafe fn knn_tile(
+        cblock: &[f64],
+        rows: &[f64],
+        d: usize,
+        n: usize,
+        ib: usize,
+        jb: usize,
+        k: usize,
+        best: &mut [f64],
+        thr: &mut [f64],
+        every: usize,
+    ) {
+        assert!(cblock.len() >= d * LANES && thr.len() >= (jb + 1) * LANES);
+        assert!(best.len() >= thr.len() * k && rows.len() >= n * d);
+        // SAFETY: AVX-512F is enabled in every caller; all reads are in bounds (asserted).
+        unsafe {
+            for li in 0..(n - ib * LANES).min(LANES) {
+                let i = ib * LANES + li;
+                let later = super::later_lanes(n, ib, li, jb) as u8;
+                if later == 0 {
+                    continue;
+                }
+                let ti = _mm512_set1_pd(thr[i]);
+                let stop = _mm512_max_pd(ti, _mm512_loadu_pd(thr.as_ptr().add(jb * LANES)));
+                let (keep, acc) = dist_block(
+                    cblock.as_ptr(),
+                    &rows[i * d..(i + 1) * d],
+                    stop,
+                    false,
+                    every,
+                );
+                if keep & later == 0 {
+                    continue;
+                }
+                let mut a = [0.0; LANES];
+                _mm512_storeu_pd(a.as_mut_ptr(), acc);
+                let mut mi = u32::from(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, ti) & later);
+                if mi != 0 {
+                    let bi = &mut best[i * k..(i + 1) * k];
+                    while mi != 0 {
+                        push_smallest(bi, a[mi.trailing_zeros() as usize]);
+                        mi &= mi - 1;
+                    }
+                    thr[i] = bi[k - 1];
+                }
+                // Reloaded: thr[i] may be one of them (ib = jb).
+                let tj = _mm512_loadu_pd(thr.as_ptr().add(jb * LANES));
+                let mut mj = u32::from(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, tj) & later);
+                while mj != 0 {
+                    let l = mj.trailing_zeros() as usize;
+                    mj &= mj - 1;
+                    let j = jb * LANES + l;
+                    let bj = &mut best[j * k..(j + 1) * k];
+                    push_smallest(bj, a[l]);
+                    thr[j] = bj[k - 1];
+                }
+            }
+        }
+    }
+
     /// [`super::knn_scan`] with AVX-512F.
-    #[inline]
-    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
-    pub(super) fn knn_scan_avx512(
+    ///
+    /// Only called from functions compiled with AVX-512F and DQ, into which it is inlined.
+    #[inline(always)]
+    pub(super) unsafe fn knn_scan_avx512(
         blocks: &[f64],
         q: &[f64],
         first: usize,
@@ -267,7 +489,7 @@ mod x86 {
                     q,
                     _mm512_set1_pd(t),
                     false,
-                    4,
+                    LEAF_EVERY,
                 )
             };
             let mut m = u32::from(keep) & super::run_mask(first, end, b, skip);
@@ -284,9 +506,10 @@ mod x86 {
     }
 
     /// [`super::count_scan`] with AVX-512F.
-    #[inline]
-    #[target_feature(enable = "avx512f,popcnt,bmi1,bmi2")]
-    pub(super) fn count_scan_avx512(
+    ///
+    /// Only called from functions compiled with AVX-512F and DQ, into which it is inlined.
+    #[inline(always)]
+    pub(super) unsafe fn count_scan_avx512(
         blocks: &[f64],
         q: &[f64],
         first: usize,
@@ -298,12 +521,20 @@ mod x86 {
         let d = q.len();
         let nb = (end - first).div_ceil(LANES);
         assert!(blocks.len() >= nb * d * LANES);
-        let sv = _mm512_set1_pd(r);
+        // SAFETY: AVX-512F is enabled in every caller.
+        let sv = unsafe { _mm512_set1_pd(r) };
         let mut total = 0;
         for b in 0..nb {
             // SAFETY: block b holds d columns (length asserted above).
-            let (keep, _) =
-                unsafe { dist_block(blocks[b * d * LANES..].as_ptr(), q, sv, inclusive, 4) };
+            let (keep, _) = unsafe {
+                dist_block(
+                    blocks[b * d * LANES..].as_ptr(),
+                    q,
+                    sv,
+                    inclusive,
+                    LEAF_EVERY,
+                )
+            };
             total += (u32::from(keep) & super::run_mask(first, end, b, skip)).count_ones();
         }
         total as usize
@@ -432,7 +663,10 @@ fn level() -> Level {
             if std::env::var_os("IB_ESTIMATORS_NO_SIMD").is_some() {
                 return Level::Scalar;
             }
-            if std::arch::is_x86_feature_detected!("avx512f") {
+            if std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512dq")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
                 return Level::Avx512;
             }
             if std::arch::is_x86_feature_detected!("avx2") {
@@ -446,12 +680,12 @@ fn level() -> Level {
 /// True when the AVX-512 kernels are in use.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn avx512() -> bool {
+pub(super) fn avx512() -> bool {
     level() == Level::Avx512
 }
 
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx2,fma,popcnt,bmi1,bmi2,lzcnt")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma,popcnt,bmi1,bmi2,lzcnt")]
 fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
