@@ -135,9 +135,7 @@ fn train_one(
             for (name, t) in &snap.tensors {
                 if ANALYSED.contains(name) {
                     let z = to_array(t)?;
-                    let bottleneck = (*name == "online.predictor")
-                        .then_some(cfg.model.predictor_hidden)
-                        .filter(|&h| h < cfg.model.projection_dim);
+                    let bottleneck = bottleneck(cfg, method, name);
                     let rec = tensor_metrics(z.view().into(), bottleneck).with_context(|| {
                         format!("{method}: metrics of {name} at epoch {}", end.epoch)
                     })?;
@@ -256,4 +254,35 @@ fn headline_first(
     rows.sort_by_key(|r| !is_headline(&r.estimator, &r.space, r.scale));
     lb.sort_by_key(|r| !is_headline(&r.estimator, &r.space, r.scale));
     (rows, lb)
+}
+
+/// The width of the narrowest layer tensor `name` passes through, when below its own width: the
+/// SimSiam predictor's hidden layer (64-16-64). BYOL's predictor is as wide as the projector
+/// (no bottleneck), whatever `model.predictor_hidden` says.
+fn bottleneck(cfg: &RunConfig, method: Method, name: &str) -> Option<usize> {
+    (name == "online.predictor" && !method.byol_heads())
+        .then_some(cfg.model.predictor_hidden)
+        .filter(|&h| h < cfg.model.projection_dim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_simsiam_style_predictors_are_bottlenecked() {
+        let cfg = RunConfig::default_config();
+        let h = cfg.model.predictor_hidden;
+        assert!(h < cfg.model.projection_dim);
+        assert_eq!(
+            bottleneck(&cfg, Method::Simsiam, "online.predictor"),
+            Some(h)
+        );
+        assert_eq!(bottleneck(&cfg, Method::Simsiam, "online.projector"), None);
+        assert_eq!(bottleneck(&cfg, Method::Byol, "online.predictor"), None);
+        assert_eq!(
+            bottleneck(&cfg, Method::ByolNoEma, "online.predictor"),
+            None
+        );
+    }
 }
