@@ -513,6 +513,60 @@ multiversion!(fn bn_backward_simd<const RELU: bool>(
     dx_sum: &mut [f32]
 ) -> (Vec<f32>, Vec<f32>) = bn_backward);
 
+/// Batch-norm forward (+ ReLU) of `z` in groups of `block` values (N/groups rows × C), each
+/// with its own statistics: y, and the groups' μ and 1/σ concatenated.
+fn bn_forward_groups(
+    z: &[f32],
+    block: usize,
+    params: (&[f32], &[f32], &[f32]),
+    relu: bool,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
+    let y = filled(z.len(), |y| {
+        for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact(block)) {
+            let (mean, inv_std) = if relu {
+                bn_forward_simd::<true>(zg, params, yg)
+            } else {
+                bn_forward_simd::<false>(zg, params, yg)
+            };
+            means.extend(mean);
+            inv_stds.extend(inv_std);
+        }
+    });
+    (y, means, inv_stds)
+}
+
+/// Backward of [`bn_forward_groups`]: dz, and dγ, dβ summed over the groups in order; adds the
+/// column sums of dz to `dz_sum` (the bias gradient of a preceding Linear).
+fn bn_backward_groups(
+    g: &[f32],
+    z: &[f32],
+    block: usize,
+    params: (&[f32], &[f32], &[f32]),
+    (mean, inv_std): (&[f32], &[f32]),
+    relu: bool,
+    dz_sum: &mut [f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let c = params.1.len();
+    let (mut dgamma, mut dbeta) = (vec![0.0f32; c], vec![0.0f32; c]);
+    let dz = filled(z.len(), |dz| {
+        let blocks = dz
+            .chunks_exact_mut(block)
+            .zip(g.chunks_exact(block).zip(z.chunks_exact(block)));
+        for (i, (dzg, (gg, zg))) in blocks.enumerate() {
+            let st = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
+            let (dgg, dbg) = if relu {
+                bn_backward_simd::<true>(dzg, gg, zg, params, st, dz_sum)
+            } else {
+                bn_backward_simd::<false>(dzg, gg, zg, params, st, dz_sum)
+            };
+            dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
+            dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
+        }
+    });
+    (dz, dgamma, dbeta)
+}
+
 impl CustomOp3 for BatchNormOp {
     fn name(&self) -> &'static str {
         if self.relu {
@@ -540,20 +594,8 @@ impl CustomOp3 for BatchNormOp {
         }
         let (x, gamma, beta) = (f32_slice(sx, lx)?, f32_slice(sg, lg)?, f32_slice(sb, lb)?);
         let block = (n / self.groups) * c;
-        let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
         let zero = vec![0.0f32; c];
-        let params = (&zero[..], gamma, beta);
-        let y = filled(n * c, |y| {
-            for (yg, xg) in y.chunks_exact_mut(block).zip(x.chunks_exact(block)) {
-                let (mean, inv_std) = if self.relu {
-                    bn_forward_simd::<true>(xg, params, yg)
-                } else {
-                    bn_forward_simd::<false>(xg, params, yg)
-                };
-                means.extend(mean);
-                inv_stds.extend(inv_std);
-            }
-        });
+        let (y, means, inv_stds) = bn_forward_groups(x, block, (&zero, gamma, beta), self.relu);
         *self.stats.lock().expect("stats lock") = Some((means, inv_stds));
         Ok((CpuStorage::F32(y), Shape::from((n, c))))
     }
@@ -576,26 +618,18 @@ impl CustomOp3 for BatchNormOp {
             with_f32(beta, |bt| {
                 with_f32(x, |xs| {
                     with_f32(gamma, |gm| {
-                        let mut dgamma = vec![0.0f32; c];
-                        let mut dbeta = vec![0.0f32; c];
+                        // The column sums of dx (a bias gradient) are not needed here.
                         let mut dx_sum = vec![0.0f32; c];
                         let zero = vec![0.0f32; c];
-                        let dx = filled(n * c, |dx| {
-                            let blocks = dx
-                                .chunks_exact_mut(block)
-                                .zip(g.chunks_exact(block).zip(xs.chunks_exact(block)));
-                            for (i, (dxg, (gg, xg))) in blocks.enumerate() {
-                                let st = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
-                                let (sum, aff) = (&mut dx_sum[..], (&zero[..], gm, bt));
-                                let (dgg, dbg) = if self.relu {
-                                    bn_backward_simd::<true>(dxg, gg, xg, aff, st, sum)
-                                } else {
-                                    bn_backward_simd::<false>(dxg, gg, xg, aff, st, sum)
-                                };
-                                dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
-                                dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
-                            }
-                        });
+                        let (dx, dgamma, dbeta) = bn_backward_groups(
+                            g,
+                            xs,
+                            block,
+                            (&zero, gm, bt),
+                            (mean, inv_std),
+                            self.relu,
+                            &mut dx_sum,
+                        );
                         Ok((
                             Some(tensor(dx, (n, c), x)?),
                             Some(tensor(dgamma, c, gamma)?),
@@ -687,19 +721,7 @@ impl CustomOp3 for LinearBnOp {
         // z = x Wᵀ; the batch-norm adds b on the fly (z is kept without it).
         let z = gemm_new((n, m, k), x, (k, 1), w, (1, k));
         let block = (n / self.groups) * m;
-        let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
-        let params = (b, gamma, beta);
-        let y = filled(n * m, |y| {
-            for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact(block)) {
-                let (mean, inv_std) = if self.relu {
-                    bn_forward_simd::<true>(zg, params, yg)
-                } else {
-                    bn_forward_simd::<false>(zg, params, yg)
-                };
-                means.extend(mean);
-                inv_stds.extend(inv_std);
-            }
-        });
+        let (y, means, inv_stds) = bn_forward_groups(&z, block, (b, gamma, beta), self.relu);
         *self.saved.lock().expect("saved lock") = Some((z, means, inv_stds));
         Ok((CpuStorage::F32(y), Shape::from((n, m))))
     }
@@ -723,25 +745,17 @@ impl CustomOp3 for LinearBnOp {
             with_f32(a, |av| {
                 let (bias, gamma, beta) = (&av[..m], &av[m..2 * m], &av[2 * m..]);
                 // dA = [db; dγ; dβ]; db = Σ_n dz, summed by the batch-norm backward.
-                let mut da = vec![0.0f32; 3 * m];
                 let mut db = vec![0.0f32; m];
                 // dz: the batch-norm backward, as BatchNormOp's.
-                let dz = filled(n * m, |dz| {
-                    let blocks = dz
-                        .chunks_exact_mut(block)
-                        .zip(g.chunks_exact(block).zip(z.chunks_exact(block)));
-                    for (i, (dzg, (gg, zg))) in blocks.enumerate() {
-                        let st = (&mean[i * m..(i + 1) * m], &inv_std[i * m..(i + 1) * m]);
-                        let aff = (bias, gamma, beta);
-                        let (dgg, dbg) = if self.relu {
-                            bn_backward_simd::<true>(dzg, gg, zg, aff, st, &mut db)
-                        } else {
-                            bn_backward_simd::<false>(dzg, gg, zg, aff, st, &mut db)
-                        };
-                        da[m..2 * m].iter_mut().zip(&dgg).for_each(|(s, v)| *s += v);
-                        da[2 * m..].iter_mut().zip(&dbg).for_each(|(s, v)| *s += v);
-                    }
-                });
+                let (dz, dgamma, dbeta) = bn_backward_groups(
+                    g,
+                    z,
+                    block,
+                    (bias, gamma, beta),
+                    (mean, inv_std),
+                    self.relu,
+                    &mut db,
+                );
                 // The linear backward on dz, as LinearOp's.
                 let dx = if x.track_op() {
                     let dx = with_f32(w, |w| Ok(gemm_new((n, k, m), &dz, (m, 1), w, (k, 1))))?;
@@ -750,7 +764,7 @@ impl CustomOp3 for LinearBnOp {
                     None
                 };
                 let dw = with_f32(x, |xs| Ok(gemm_new((m, k, n), &dz, (1, m), xs, (k, 1))))?;
-                da[..m].copy_from_slice(&db);
+                let da = [db, dgamma, dbeta].concat();
                 Ok((
                     dx,
                     Some(tensor(dw, (m, k), w)?),
@@ -1022,7 +1036,7 @@ impl InplaceOp2 for EmaStep {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! Gradient checks of every fused op against candle's own autograd on the same inputs.
     use super::*;
     use candle_core::{Device, Var};
@@ -1041,7 +1055,8 @@ mod tests {
         Var::from_tensor(&randn(rng, shape)).unwrap()
     }
 
-    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+    /// Largest |a − b| over two tensors of the same shape.
+    pub(crate) fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
         assert_eq!(a.dims(), b.dims());
         (a - b)
             .unwrap()
