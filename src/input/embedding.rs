@@ -44,21 +44,24 @@ pub fn read_embedding(spec: &InputSpec) -> Result<Embedding, InputError> {
 /// The in-memory path: f32 when exact, f64 otherwise.
 fn from_raw(raw: &RawArray<'_>, file: &str) -> Result<Embedding, InputError> {
     check_matrix_shape(&raw.shape, file)?;
-    match raw.to_f32(file) {
-        Some(a) => {
-            let a = a?;
-            check_finite_flags(a.iter().map(|v| v.is_finite()), a.shape(), file)?;
-            Ok(Embedding::F32(
-                a.into_dimensionality::<Ix2>().expect("checked to be 2-D"),
-            ))
-        }
-        None => {
-            let a = raw.to_f64(file)?;
-            check_finite_flags(a.iter().map(|v| v.is_finite()), a.shape(), file)?;
-            Ok(Embedding::F64(
-                a.into_dimensionality::<Ix2>().expect("checked to be 2-D"),
-            ))
-        }
+    let as_matrix = "checked to be 2-D";
+    let embedding = match raw.to_f32(file) {
+        Some(a) => Embedding::F32(a?.into_dimensionality::<Ix2>().expect(as_matrix)),
+        None => Embedding::F64(
+            raw.to_f64(file)?
+                .into_dimensionality::<Ix2>()
+                .expect(as_matrix),
+        ),
+    };
+    check_finite(&embedding, file)?;
+    Ok(embedding)
+}
+
+/// Errors unless every value of `e` is finite (the count and first position, as for f64 input).
+fn check_finite(e: &Embedding, file: &str) -> Result<(), InputError> {
+    match e {
+        Embedding::F32(a) => check_finite_flags(a.iter().map(|v| v.is_finite()), a.shape(), file),
+        Embedding::F64(a) => check_finite_flags(a.iter().map(|v| v.is_finite()), a.shape(), file),
     }
 }
 
@@ -185,11 +188,8 @@ fn read_matrix_at(
         ),
         _ => return Ok(None),
     };
-    let finite = match &embedding {
-        Embedding::F32(a) => check_finite_flags(a.iter().map(|v| v.is_finite()), shape, file),
-        Embedding::F64(a) => check_finite_flags(a.iter().map(|v| v.is_finite()), shape, file),
-    };
-    finite.map(|()| Some(embedding))
+    check_finite(&embedding, file)?;
+    Ok(Some(embedding))
 }
 
 /// Reads n·d elements of `N` bytes each, converting with `convert`, into an n×d array.
