@@ -2,7 +2,7 @@
 //! counts, the two searches of Kozachenko–Leonenko (max-norm) and KSG algorithm 1.
 //!
 //! Built once per call: median splits on the coordinate of widest spread (the top levels in
-//! parallel), leaves of at most [`leaf_size`] points, the points moved into tree order (leaves
+//! parallel), leaves of at most [`knn_leaf`] or [`COUNT_LEAF`] points, the points moved into tree order (leaves
 //! contiguous) and each leaf also stored column-major in blocks of [`LANES`] points for the
 //! vectorised distance kernels of [`super::simd`]. Queries run in tree order (neighbouring
 //! queries touch the same leaves), in parallel chunks, depth first with an explicit stack,
@@ -17,10 +17,27 @@
 use rayon::prelude::*;
 
 use super::simd::{
-    box_bounds_lanes, box_gap, box_near_lanes, count_scan, knn_scan, lanes_below, pack_blocks,
-    with_simd, LANES,
+    box_bounds_lanes, box_gap, box_near_lanes, count_scan, knn_scan, lanes_below, pack_into,
+    packed_len, with_simd, LANES,
 };
 use super::{Bound, Points};
+
+/// `match d { 1 => $f::<1>(args), …, 8 => $f::<8>(args), _ => $default }`.
+macro_rules! fixed_dim {
+    ($d:expr, $f:ident($($arg:expr),*), $default:expr) => {
+        match $d {
+            1 => $f::<1>($($arg),*),
+            2 => $f::<2>($($arg),*),
+            3 => $f::<3>($($arg),*),
+            4 => $f::<4>($($arg),*),
+            5 => $f::<5>($($arg),*),
+            6 => $f::<6>($($arg),*),
+            7 => $f::<7>($($arg),*),
+            8 => $f::<8>($($arg),*),
+            _ => $default,
+        }
+    };
+}
 
 /// Most queries searched together (a bit mask of them must fit a `u64`).
 const GROUP: usize = 64;
@@ -30,13 +47,19 @@ const PER_QUERY_NODE_DIM: usize = 12;
 const GROUP_CHUNK: usize = 16;
 /// Subtrees of at least this many points are built in parallel.
 const PAR_BUILD: usize = 1 << 15;
+/// Most points in a leaf of the radius-count tree (KSG's radii hold hundreds of points, and
+/// small leaves are rarely wholly inside one).
+const COUNT_LEAF: usize = 128;
 
-/// Most points in a leaf.
-fn leaf_size(d: usize) -> usize {
-    if d <= LEAF16_DIM {
-        16
-    } else {
-        32
+/// Most points in a leaf of the k-NN tree in d dimensions (measured on Gaussian data,
+/// N = 10⁵–10⁶, k = 3, `examples/bench_estimators`: larger leaves trade node visits for
+/// vectorised scans, and pay more as the dimension grows).
+fn knn_leaf(d: usize) -> usize {
+    match d {
+        0..=2 => 32,
+        3..=4 => 64,
+        5..=6 => 128,
+        _ => 256,
     }
 }
 
@@ -87,22 +110,22 @@ impl Sub {
     }
 }
 
-/// Tight bounding box of the rows.
-fn bounding_box(rows: &[f64], d: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut lo = rows[..d].to_vec();
-    let mut hi = lo.clone();
-    for row in rows.chunks_exact(d) {
-        for c in 0..d {
-            let v = row[c];
-            if v < lo[c] {
-                lo[c] = v;
-            }
-            if v > hi[c] {
-                hi[c] = v;
+/// A box: lower and upper corners.
+type BBox = (Vec<f64>, Vec<f64>);
+
+/// Tight bounding box of the rows (NaN-free input).
+fn bounding_box(rows: &[f64], d: usize) -> BBox {
+    fixed_dim!(d, bounding_box_fixed(rows), {
+        let mut lo = rows[..d].to_vec();
+        let mut hi = lo.clone();
+        for row in rows.chunks_exact(d) {
+            for ((l, h), &v) in lo.iter_mut().zip(hi.iter_mut()).zip(row) {
+                *l = if v < *l { v } else { *l };
+                *h = if v > *h { v } else { *h };
             }
         }
-    }
-    (lo, hi)
+        (lo, hi)
+    })
 }
 
 /// Scratch space of [`build`] for the same range of points.
@@ -110,6 +133,7 @@ struct Spare<'a> {
     rows: &'a mut [f64],
     idx: &'a mut [usize],
     keys: &'a mut [(f64, u32)],
+    col: &'a mut [f64],
 }
 
 impl<'a> Spare<'a> {
@@ -117,35 +141,31 @@ impl<'a> Spare<'a> {
         let (rl, rr) = self.rows.split_at_mut(mid * d);
         let (il, ir) = self.idx.split_at_mut(mid);
         let (kl, kr) = self.keys.split_at_mut(mid);
+        let (cl, cr) = self.col.split_at_mut(mid);
         (
             Spare {
                 rows: rl,
                 idx: il,
                 keys: kl,
+                col: cl,
             },
             Spare {
                 rows: rr,
                 idx: ir,
                 keys: kr,
+                col: cr,
             },
         )
     }
 }
 
-/// Nodes of at least this many points split at a sampled median (one partition pass) instead
-/// of the exact one.
+/// Nodes of at least this many points split at a sampled median instead of the exact one.
 const SAMPLED_SPLIT: usize = 4096;
-const LEAF16_DIM: usize = 2;
 
-/// Partitions the rows in place around the median of 255 evenly spaced values of coordinate
-/// `dim` (rows below it first); returns the split position, or `None` (rows possibly
-/// reordered, still a valid input) when the split would leave either side under a quarter.
-fn split_sampled(rows: &mut [f64], idx: &mut [usize], d: usize, dim: usize) -> Option<usize> {
-    let m = idx.len();
-    let mut sample: Vec<f64> = (0..255).map(|i| rows[(i * m / 255) * d + dim]).collect();
-    sample.sort_unstable_by(f64::total_cmp);
-    let pivot = sample[127];
-    let (mut a, mut b) = (0, m);
+/// Partitions the rows in place (rows with coordinate `dim` below `pivot` first); returns the
+/// number of rows below.
+fn partition_rows(rows: &mut [f64], idx: &mut [usize], d: usize, dim: usize, pivot: f64) -> usize {
+    let (mut a, mut b) = (0, idx.len());
     loop {
         while a < b && rows[a * d + dim] < pivot {
             a += 1;
@@ -154,7 +174,7 @@ fn split_sampled(rows: &mut [f64], idx: &mut [usize], d: usize, dim: usize) -> O
             b -= 1;
         }
         if a >= b {
-            break;
+            return a;
         }
         // rows[a] ≥ pivot > rows[b − 1]: swap them.
         let (x, y) = rows.split_at_mut((b - 1) * d);
@@ -163,23 +183,127 @@ fn split_sampled(rows: &mut [f64], idx: &mut [usize], d: usize, dim: usize) -> O
         a += 1;
         b -= 1;
     }
-    (a >= m / 4 && a <= m - m / 4).then_some(a)
 }
 
-/// Moves the rows (and their indices) so that the first half holds the smallest values of
-/// coordinate `dim` (median split); returns the split position.
+/// [`partition_rows`] for rows of `D` coordinates, branch-free (Lomuto: every row is swapped
+/// with the first row not below the pivot).
+fn partition_fixed<const D: usize>(
+    rows: &mut [f64],
+    idx: &mut [usize],
+    dim: usize,
+    pivot: f64,
+) -> usize {
+    let (rows, _) = rows.as_chunks_mut::<D>();
+    let idx = &mut idx[..rows.len()];
+    let mut s = 0;
+    for i in 0..rows.len() {
+        let r = rows[i];
+        rows[i] = rows[s];
+        rows[s] = r;
+        idx.swap(i, s);
+        s += usize::from(r[dim] < pivot);
+    }
+    s
+}
+
+/// Tight bounding box of rows of `D` coordinates, two rows at a time.
+fn bounding_box_fixed<const D: usize>(rows: &[f64]) -> BBox {
+    let (rows, rest) = rows.as_chunks::<D>();
+    debug_assert!(rest.is_empty() && !rows.is_empty());
+    let (mut lo, mut hi) = ([rows[0]; 2], [rows[0]; 2]);
+    let (pairs, last) = rows.as_chunks::<2>();
+    let mut add = |j: usize, r: &[f64; D]| {
+        for c in 0..D {
+            let v = r[c];
+            lo[j][c] = if v < lo[j][c] { v } else { lo[j][c] };
+            hi[j][c] = if v > hi[j][c] { v } else { hi[j][c] };
+        }
+    };
+    for [a, b] in pairs {
+        add(0, a);
+        add(1, b);
+    }
+    if let Some(r) = last.first() {
+        add(0, r);
+    }
+    let lo: Vec<f64> = (0..D)
+        .map(|c| {
+            if lo[1][c] < lo[0][c] {
+                lo[1][c]
+            } else {
+                lo[0][c]
+            }
+        })
+        .collect();
+    let hi: Vec<f64> = (0..D)
+        .map(|c| {
+            if hi[1][c] > hi[0][c] {
+                hi[1][c]
+            } else {
+                hi[0][c]
+            }
+        })
+        .collect();
+    (lo, hi)
+}
+
+/// Partitions the rows around `pivot` ([`partition_fixed`] up to 8 dimensions); returns the
+/// number of rows below it and the tight boxes of both sides (meaningless for an empty side).
+fn partition(
+    rows: &mut [f64],
+    idx: &mut [usize],
+    d: usize,
+    dim: usize,
+    pivot: f64,
+) -> (usize, [BBox; 2]) {
+    let a = fixed_dim!(
+        d,
+        partition_fixed(rows, idx, dim, pivot),
+        partition_rows(rows, idx, d, dim, pivot)
+    );
+    if a == 0 || a == idx.len() {
+        return (a, [(vec![], vec![]), (vec![], vec![])]);
+    }
+    (a, side_boxes(rows, d, a))
+}
+
+/// The tight boxes of the rows before and after row `a` (0 < a < number of rows).
+fn side_boxes(rows: &[f64], d: usize, a: usize) -> [BBox; 2] {
+    let (l, r) = rows.split_at(a * d);
+    [bounding_box(l, d), bounding_box(r, d)]
+}
+
+/// Moves the rows (and their indices) so that the rows with the smaller values of coordinate
+/// `dim` come first; returns the split position (about the middle) and the tight boxes of both
+/// sides.
+///
+/// The pivot is the median of 255 evenly spaced values for nodes of at least [`SAMPLED_SPLIT`]
+/// rows, the exact median below; rows are partitioned in place around it. When ties at the
+/// pivot would leave either side under a quarter, the rows are split at the exact median with
+/// ties broken by position. Any split gives the same search results (boxes are tight); a
+/// balanced one gives a faster search.
 fn split_rows(
     rows: &mut [f64],
     idx: &mut [usize],
     d: usize,
     dim: usize,
     spare: &mut Spare,
-) -> usize {
+) -> (usize, [BBox; 2]) {
     let m = idx.len();
-    if m >= SAMPLED_SPLIT {
-        if let Some(mid) = split_sampled(rows, idx, d, dim) {
-            return mid;
+    let pivot = if m >= SAMPLED_SPLIT {
+        let mut sample: Vec<f64> = (0..255).map(|i| rows[(i * m / 255) * d + dim]).collect();
+        sample.sort_unstable_by(f64::total_cmp);
+        sample[127]
+    } else {
+        let col = &mut spare.col[..m];
+        for (v, row) in col.iter_mut().zip(rows.chunks_exact(d)) {
+            *v = row[dim];
         }
+        *col.select_nth_unstable_by(m / 2, f64::total_cmp).1
+    };
+    let (a, boxes) = partition(rows, idx, d, dim, pivot);
+    if a >= m / 4 && a <= m - m / 4 && a > 0 {
+        return (a, boxes);
     }
     let mid = m / 2;
     let keys = &mut spare.keys[..m];
@@ -194,7 +318,7 @@ fn split_rows(
         rows[new * d..(new + 1) * d].copy_from_slice(&spare.rows[old * d..(old + 1) * d]);
         idx[new] = spare.idx[old];
     }
-    mid
+    (mid, side_boxes(rows, d, mid))
 }
 
 /// Builds the subtree over `rows` (tree positions `start..`), reordering rows and `idx`.
@@ -205,9 +329,9 @@ fn build(
     d: usize,
     leaf: usize,
     start: usize,
+    (lo, hi): BBox,
 ) -> Sub {
     let m = idx.len();
-    let (lo, hi) = bounding_box(rows, d);
     let mut sub = Sub {
         nodes: vec![Node {
             start: start as u32,
@@ -230,19 +354,19 @@ fn build(
         // Every point here is the same vector: one (large) leaf.
         return sub;
     }
-    let mid = split_rows(rows, idx, d, dim, &mut spare);
+    let (mid, [bl, br]) = split_rows(rows, idx, d, dim, &mut spare);
     let (rl, rr) = rows.split_at_mut(mid * d);
     let (il, ir) = idx.split_at_mut(mid);
     let (sl, sr) = spare.split_at(mid, d);
     let (left, right) = if m >= PAR_BUILD {
         rayon::join(
-            || build(rl, il, sl, d, leaf, start),
-            || build(rr, ir, sr, d, leaf, start + mid),
+            || build(rl, il, sl, d, leaf, start, bl),
+            || build(rr, ir, sr, d, leaf, start + mid, br),
         )
     } else {
         (
-            build(rl, il, sl, d, leaf, start),
-            build(rr, ir, sr, d, leaf, start + mid),
+            build(rl, il, sl, d, leaf, start, bl),
+            build(rr, ir, sr, d, leaf, start + mid, br),
         )
     };
     let l = sub.append(left);
@@ -253,28 +377,40 @@ fn build(
 }
 
 impl MaxTree {
-    fn new(p: &Points) -> Self {
+    fn new(p: &Points, leaf: usize) -> Self {
         let d = p.d;
         let mut pts = p.data.clone();
         let mut idx: Vec<usize> = (0..p.n).collect();
         assert!(p.n <= u32::MAX as usize, "at most 2^32 − 1 points");
         let (mut srows, mut sidx) = (vec![0.0; p.n * d], vec![0usize; p.n]);
         let mut keys = vec![(0.0, 0u32); p.n];
+        let mut col = vec![0.0; p.n];
         let spare = Spare {
             rows: &mut srows,
             idx: &mut sidx,
             keys: &mut keys,
+            col: &mut col,
         };
-        let Sub { mut nodes, boxes } = build(&mut pts, &mut idx, spare, d, leaf_size(d), 0);
-        let mut blocks = Vec::with_capacity((p.n + nodes.len() * LANES) * d);
+        let root = bounding_box(&pts, d);
+        let Sub { mut nodes, boxes } = build(&mut pts, &mut idx, spare, d, leaf, 0, root);
+        // The leaves' blocks, packed in parallel.
+        let mut total = 0;
         for nd in nodes.iter_mut().filter(|n| n.left == 0) {
-            nd.blk = (blocks.len() / (d * LANES)) as u32;
-            pack_blocks(
-                &pts[nd.start as usize * d..nd.end as usize * d],
-                d,
-                &mut blocks,
-            );
+            nd.blk = (total / (d * LANES)) as u32;
+            total += packed_len((nd.end - nd.start) as usize, d);
         }
+        let mut blocks = vec![0.0; total];
+        let mut jobs = Vec::with_capacity(nodes.len() / 2 + 1);
+        let mut rest = blocks.as_mut_slice();
+        for nd in nodes.iter().filter(|n| n.left == 0) {
+            let (s, e) = (nd.start as usize, nd.end as usize);
+            let (out, r) = rest.split_at_mut(packed_len(e - s, d));
+            jobs.push((&pts[s * d..e * d], out));
+            rest = r;
+        }
+        jobs.into_par_iter()
+            .with_min_len(256)
+            .for_each(|(rows, out)| pack_into(rows, d, out));
         MaxTree {
             d,
             pts,
@@ -540,7 +676,11 @@ struct Scratch {
 
 /// Max-norm distance from every sample to its k-th nearest neighbour (k < N checked by caller).
 pub(super) fn kth(p: &Points, k: usize) -> Vec<f64> {
-    let tree = MaxTree::new(p);
+    kth_with_leaf(p, k, knn_leaf(p.d))
+}
+
+fn kth_with_leaf(p: &Points, k: usize, leaf: usize) -> Vec<f64> {
+    let tree = MaxTree::new(p, leaf);
     tree.per_group(
         #[inline(always)]
         |g, out: &mut [f64], scratch| {
@@ -555,7 +695,11 @@ pub(super) fn kth(p: &Points, k: usize) -> Vec<f64> {
 
 /// For every sample, the number of others within `radii[i]` under the max-norm.
 pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
-    let tree = MaxTree::new(p);
+    count_with_leaf(p, radii, bound, COUNT_LEAF)
+}
+
+fn count_with_leaf(p: &Points, radii: &[f64], bound: Bound, leaf: usize) -> Vec<usize> {
+    let tree = MaxTree::new(p, leaf);
     let inclusive = bound == Bound::Inclusive;
     // Gathered in a tight loop first: the random reads overlap.
     let r_pos: Vec<f64> = tree.idx.par_iter().map(|&i| radii[i]).collect();
@@ -565,4 +709,58 @@ pub(super) fn count(p: &Points, radii: &[f64], bound: Bound) -> Vec<usize> {
             tree.count_group(g, &r_pos[g.0..g.1], inclusive, out, scratch)
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{brute_force, Norm};
+    use super::*;
+    use ndarray::Array2;
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+
+    /// Gaussian-like, rounded to a coarse grid (ties, duplicates, constant stretches) or not.
+    fn points(n: usize, d: usize, rounded: bool, seed: u64) -> Points {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let x = Array2::from_shape_fn((n, d), |_| {
+            let v: f64 = (0..4).map(|_| rng.random_range(-1.0..1.0)).sum();
+            if rounded {
+                (v * 2.0).round() / 2.0
+            } else {
+                v
+            }
+        });
+        Points::new(x.view()).unwrap()
+    }
+
+    /// Every leaf size, including trees many levels deep and leaves split into several query
+    /// groups, gives the brute-force results bit for bit.
+    #[test]
+    fn every_leaf_size_matches_brute_force() {
+        for d in [1usize, 2, 3, 5, 8, 13] {
+            for (n, rounded) in [(700usize, false), (700, true), (2500, false)] {
+                let p = points(n, d, rounded, (d * 31 + n) as u64);
+                for k in [1usize, 4] {
+                    let want = brute_force::kth(&p, k, Norm::Max);
+                    for leaf in [1usize, 5, 16, 100, knn_leaf(d)] {
+                        assert_eq!(
+                            kth_with_leaf(&p, k, leaf),
+                            want,
+                            "d={d} n={n} k={k} leaf={leaf}"
+                        );
+                    }
+                }
+                let radii = brute_force::kth(&p, 6, Norm::Max);
+                for bound in [Bound::Strict, Bound::Inclusive] {
+                    let want = brute_force::count(&p, &radii, bound);
+                    for leaf in [1usize, 5, 16, 100, COUNT_LEAF] {
+                        assert_eq!(
+                            count_with_leaf(&p, &radii, bound, leaf),
+                            want,
+                            "d={d} n={n} {bound:?} leaf={leaf}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

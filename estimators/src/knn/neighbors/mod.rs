@@ -186,9 +186,21 @@ pub(super) fn sq_euclid(a: &[f64], b: &[f64]) -> f64 {
 }
 
 /// Inserts `v` into the ascending, length-k list `best` if it is smaller than the last entry.
-#[inline]
+///
+/// Up to [`BRANCH_FREE_K`] entries, branch-free: `best[j] = min(best[j], max(best[j−1], v))`
+/// from the top down (a no-op when `v ≥ best[k−1]`); the values are only selected, never
+/// computed, so the list is the same as by insertion.
+#[inline(always)]
 pub(super) fn push_smallest(best: &mut [f64], v: f64) {
     let k = best.len();
+    if k <= BRANCH_FREE_K {
+        for j in (1..k).rev() {
+            let up = if best[j - 1] > v { best[j - 1] } else { v };
+            best[j] = if up < best[j] { up } else { best[j] };
+        }
+        best[0] = if v < best[0] { v } else { best[0] };
+        return;
+    }
     if v >= best[k - 1] {
         return;
     }
@@ -199,6 +211,9 @@ pub(super) fn push_smallest(best: &mut [f64], v: f64) {
     }
     best[pos] = v;
 }
+
+/// Largest k for the branch-free [`push_smallest`].
+const BRANCH_FREE_K: usize = 8;
 
 fn check_k(n: usize, k: usize) -> Result<(), EstimatorError> {
     if k == 0 {
