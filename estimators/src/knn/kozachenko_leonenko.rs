@@ -3,9 +3,10 @@
 //! Kraskov, Stögbauer & Grassberger, Phys. Rev. E 69, 066138, 2004, eq. 20).
 
 use ndarray::ArrayView2;
+use rayon::prelude::*;
 
-use super::neighbors::{kth_neighbor_distances, Norm, Points};
-use super::{data_warnings, zero_distance_warning, KnnParams};
+use super::neighbors::{kth_with_duplicates, Norm, Points};
+use super::{data_warnings_with, zero_distance_warning, KnnParams};
 use crate::error::EstimatorError;
 use crate::estimate::{Estimate, Warning};
 use crate::special::{digamma, ln_gamma_half_integer_plus_one, pairwise_mean};
@@ -56,15 +57,15 @@ pub(crate) fn kl_entropy_points(
     params: &KnnParams,
     space: &'static str,
 ) -> Result<Estimate, EstimatorError> {
-    let r = kth_neighbor_distances(p, params.k, params.norm, params.search)?;
+    let (r, duplicated) = kth_with_duplicates(p, params.k, params.norm, params.search)?;
     let (n, d, k) = (p.n(), p.d(), params.k);
-    let ln_r: Vec<f64> = r.iter().map(|v| v.ln()).collect();
+    let ln_r: Vec<f64> = r.par_iter().map(|v| v.ln()).collect();
     let value = digamma(n) - digamma(k)
         + ln_unit_ball_volume(d, params.norm)
         + d as f64 * pairwise_mean(&ln_r);
     let mut est = Estimate::new(value, n, d);
     est.k = Some(k);
-    est.warnings = data_warnings(p, space);
+    est.warnings = data_warnings_with(p, space, duplicated);
     if let Some(w) = zero_distance_warning(&r, k, space) {
         est.warnings.insert(0, w);
     }

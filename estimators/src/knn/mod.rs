@@ -64,6 +64,15 @@ impl KnnParams {
 
 /// Data-level degeneracies of one variable: constant columns, all rows equal, duplicate rows.
 pub(crate) fn data_warnings(p: &Points, space: &'static str) -> Vec<Warning> {
+    data_warnings_with(p, space, None)
+}
+
+/// [`data_warnings`], with the number of duplicated rows when already known.
+pub(crate) fn data_warnings_with(
+    p: &Points,
+    space: &'static str,
+    duplicated: Option<usize>,
+) -> Vec<Warning> {
     let mut out = Vec::new();
     let constant: Vec<usize> = (0..p.d())
         .filter(|&c| {
@@ -81,7 +90,7 @@ pub(crate) fn data_warnings(p: &Points, space: &'static str) -> Vec<Warning> {
             columns: constant,
         });
     }
-    let dup = duplicate_rows(p);
+    let dup = duplicated.unwrap_or_else(|| duplicate_rows(p));
     if dup > 0 {
         out.push(Warning::DuplicateRows {
             space,

@@ -14,6 +14,8 @@
 //! `fl(|q_c − p_c|) ≥ fl(lo_c − q_c)` for `p_c ≥ lo_c`, and likewise for the upper bound.
 //! Results are bit-identical to brute force (tested differentially).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rayon::prelude::*;
 
 use super::simd::{
@@ -674,23 +676,30 @@ struct Scratch {
     gbox: Vec<f64>,
 }
 
-/// Max-norm distance from every sample to its k-th nearest neighbour (k < N checked by caller).
-pub(super) fn kth(p: &Points, k: usize) -> Vec<f64> {
+/// Max-norm distance from every sample to its k-th nearest neighbour (k < N checked by caller),
+/// and the number of samples whose nearest neighbour is at distance 0: the rows with an exact
+/// copy elsewhere (a max-norm distance is 0 exactly when every coordinate is equal).
+pub(super) fn kth(p: &Points, k: usize) -> (Vec<f64>, usize) {
     kth_with_leaf(p, k, knn_leaf(p.d))
 }
 
-fn kth_with_leaf(p: &Points, k: usize, leaf: usize) -> Vec<f64> {
+fn kth_with_leaf(p: &Points, k: usize, leaf: usize) -> (Vec<f64>, usize) {
     let tree = MaxTree::new(p, leaf);
-    tree.per_group(
+    let duplicated = AtomicUsize::new(0);
+    let kth = tree.per_group(
         #[inline(always)]
         |g, out: &mut [f64], scratch| {
             let mut best = vec![f64::INFINITY; (g.1 - g.0) * k];
             tree.knn_group(g, k, &mut best, scratch);
+            let mut zeros = 0;
             for (j, o) in out.iter_mut().enumerate() {
                 *o = best[j * k + k - 1];
+                zeros += usize::from(best[j * k] == 0.0);
             }
+            duplicated.fetch_add(zeros, Ordering::Relaxed);
         },
-    )
+    );
+    (kth, duplicated.into_inner())
 }
 
 /// For every sample, the number of others within `radii[i]` under the max-norm.
@@ -733,14 +742,17 @@ mod tests {
     }
 
     /// Every leaf size, including trees many levels deep and leaves split into several query
-    /// groups, gives the brute-force results bit for bit.
+    /// groups, gives the brute-force results bit for bit, and the duplicated rows.
     #[test]
     fn every_leaf_size_matches_brute_force() {
         for d in [1usize, 2, 3, 5, 8, 13] {
             for (n, rounded) in [(700usize, false), (700, true), (2500, false)] {
                 let p = points(n, d, rounded, (d * 31 + n) as u64);
                 for k in [1usize, 4] {
-                    let want = brute_force::kth(&p, k, Norm::Max);
+                    let want = (
+                        brute_force::kth(&p, k, Norm::Max),
+                        crate::knn::duplicate_rows(&p),
+                    );
                     for leaf in [1usize, 5, 16, 100, knn_leaf(d)] {
                         assert_eq!(
                             kth_with_leaf(&p, k, leaf),

@@ -277,16 +277,32 @@ pub fn kth_neighbor_distances(
     norm: Norm,
     search: Search,
 ) -> Result<Vec<f64>, EstimatorError> {
+    Ok(kth_with_duplicates(p, k, norm, search)?.0)
+}
+
+/// [`kth_neighbor_distances`], and the number of rows with an exact copy elsewhere when the
+/// search finds it on the way (the max-norm tree: a nearest neighbour at distance 0).
+pub(crate) fn kth_with_duplicates(
+    p: &Points,
+    k: usize,
+    norm: Norm,
+    search: Search,
+) -> Result<(Vec<f64>, Option<usize>), EstimatorError> {
     check_k(p.n, k)?;
     Ok(
         match (
             resolve_max(search, p.d, p.n, norm, MAX_TREE_AUTO_DIM)?,
             norm,
         ) {
-            (Search::Sorted, _) => sorted::kth(p, k, norm),
-            (Search::KdTree, Norm::Max) => max_tree::kth(p, k),
-            (Search::KdTree, Norm::Euclidean) => kd_dispatch!(p.d, kd_tree::kth, p, k, norm),
-            _ => brute_force::kth(p, k, norm),
+            (Search::Sorted, _) => (sorted::kth(p, k, norm), None),
+            (Search::KdTree, Norm::Max) => {
+                let (kth, duplicated) = max_tree::kth(p, k);
+                (kth, Some(duplicated))
+            }
+            (Search::KdTree, Norm::Euclidean) => {
+                (kd_dispatch!(p.d, kd_tree::kth, p, k, norm), None)
+            }
+            _ => (brute_force::kth(p, k, norm), None),
         },
     )
 }
