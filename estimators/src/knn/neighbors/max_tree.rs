@@ -22,7 +22,7 @@ use super::simd::{
     box_bounds_lanes, box_gap, box_near_lanes, count_scan, knn_scan, lanes_below, pack_into,
     packed_len, with_simd, LANES,
 };
-use super::{Bound, Points};
+use super::{par_copy, Bound, Points};
 
 /// `match d { 1 => $f::<1>(args), …, 8 => $f::<8>(args), _ => $default }`.
 macro_rules! fixed_dim {
@@ -199,11 +199,10 @@ fn partition_fixed<const D: usize>(
     let idx = &mut idx[..rows.len()];
     let mut s = 0;
     for i in 0..rows.len() {
-        let r = rows[i];
-        rows[i] = rows[s];
-        rows[s] = r;
+        let below = rows[i][dim] < pivot;
+        rows.swap(i, s);
         idx.swap(i, s);
-        s += usize::from(r[dim] < pivot);
+        s += usize::from(below);
     }
     s
 }
@@ -381,7 +380,7 @@ fn build(
 impl MaxTree {
     fn new(p: &Points, leaf: usize) -> Self {
         let d = p.d;
-        let mut pts = p.data.clone();
+        let mut pts = par_copy(&p.data);
         let mut idx: Vec<usize> = (0..p.n).collect();
         assert!(p.n <= u32::MAX as usize, "at most 2^32 − 1 points");
         let (mut srows, mut sidx) = (vec![0.0; p.n * d], vec![0usize; p.n]);
@@ -393,7 +392,21 @@ impl MaxTree {
             keys: &mut keys,
             col: &mut col,
         };
-        let root = bounding_box(&pts, d);
+        let root = pts
+            .par_chunks(PAR_BUILD * d)
+            .map(|rows| bounding_box(rows, d))
+            .reduce_with(|(alo, ahi), (blo, bhi)| {
+                let lo = alo
+                    .iter()
+                    .zip(&blo)
+                    .map(|(&a, &b)| if b < a { b } else { a });
+                let hi = ahi
+                    .iter()
+                    .zip(&bhi)
+                    .map(|(&a, &b)| if b > a { b } else { a });
+                (lo.collect(), hi.collect())
+            })
+            .expect("at least one point");
         let Sub { mut nodes, boxes } = build(&mut pts, &mut idx, spare, d, leaf, 0, root);
         // The leaves' blocks, packed in parallel.
         let mut total = 0;

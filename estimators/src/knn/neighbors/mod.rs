@@ -31,6 +31,7 @@ mod simd;
 mod sorted;
 
 use ndarray::ArrayView2;
+use rayon::prelude::*;
 
 use crate::error::{check_matrix, EstimatorError};
 
@@ -105,9 +106,17 @@ pub struct Points {
 impl Points {
     /// Copies `x` (N×d) after checking it is non-empty and finite.
     pub fn new(x: ArrayView2<f64>) -> Result<Self, EstimatorError> {
-        check_matrix(x)?;
+        let data = match x.as_slice() {
+            // Contiguous rows: checked and copied in parallel (the first non-finite value is
+            // located by `check_matrix`).
+            Some(s) if !s.is_empty() && s.par_iter().all(|v| v.is_finite()) => par_copy(s),
+            _ => {
+                check_matrix(x)?;
+                x.iter().copied().collect()
+            }
+        };
         Ok(Points {
-            data: x.iter().copied().collect(),
+            data,
             n: x.nrows(),
             d: x.ncols(),
         })
@@ -147,6 +156,13 @@ impl Points {
     pub fn row(&self, i: usize) -> &[f64] {
         &self.data[i * self.d..(i + 1) * self.d]
     }
+}
+
+/// `s.to_vec()`, copied in parallel.
+pub(super) fn par_copy(s: &[f64]) -> Vec<f64> {
+    let mut v = Vec::with_capacity(s.len());
+    v.par_extend(s.par_iter().copied());
+    v
 }
 
 #[inline]
