@@ -203,15 +203,31 @@ pub(super) fn count_scan(
         return unsafe { x86::count_scan_avx512(blocks, q, first, end, skip, r, inclusive) };
     }
     let d = q.len();
+    let nb = (end - first).div_ceil(LANES);
     let mut total = 0;
-    for b in 0..(end - first).div_ceil(LANES) {
+    for b in 0..nb {
         let block = &blocks[b * d * LANES..(b + 1) * d * LANES];
         if let Some(acc) = block_dist(block, q, r, inclusive) {
-            let m = lanes_within(&acc, r, inclusive) & run_mask(first, end, b, skip);
+            let m = lanes_within(&acc, r, inclusive) & valid_lanes(end - first, b);
             total += m.count_ones() as usize;
         }
     }
-    total
+    total - self_counted(first, end, skip, r, inclusive)
+}
+
+/// Lanes of block `b` of a run of `m` points that hold points of the run (all but the last
+/// block are full).
+#[inline(always)]
+fn valid_lanes(m: usize, b: usize) -> u32 {
+    u32::MAX >> (32 - (m - b * LANES).min(LANES))
+}
+
+/// 1 when the point at `skip`, inside the run `first..end`, was counted by a scan of the run:
+/// its distance to itself is 0, within `r` when `0 < r` (or `0 ≤ r` when `inclusive`).
+#[inline(always)]
+fn self_counted(first: usize, end: usize, skip: usize, r: f64, inclusive: bool) -> usize {
+    let within = if inclusive { 0.0 <= r } else { 0.0 < r };
+    usize::from((first..end).contains(&skip) && within)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -531,6 +547,8 @@ pub(super) mod x86 {
         assert!(blocks.len() >= nb * d * LANES);
         // SAFETY: AVX-512F is enabled in every caller.
         let sv = unsafe { _mm512_set1_pd(r) };
+        // Every block but the last is full.
+        let last = super::valid_lanes(end - first, nb - 1);
         let mut total = 0;
         for b in 0..nb {
             // SAFETY: block b holds d columns (length asserted above).
@@ -543,9 +561,10 @@ pub(super) mod x86 {
                     LEAF_EVERY,
                 )
             };
-            total += (u32::from(keep) & super::run_mask(first, end, b, skip)).count_ones();
+            let lanes = if b + 1 == nb { last } else { u32::MAX };
+            total += (u32::from(keep) & lanes).count_ones();
         }
-        total as usize
+        total as usize - super::self_counted(first, end, skip, r, inclusive)
     }
 }
 
