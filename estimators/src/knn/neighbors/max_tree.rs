@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use super::simd::{
-    box_bounds_lanes, box_gap, box_near_lanes, count_scan, knn_scan, lanes_below, pack_into,
-    packed_len, with_simd, LANES,
+    box_gap, box_near_below, box_touch_whole, count_scan, knn_scan, pack_into, packed_len,
+    with_simd, LANES,
 };
 use super::{par_copy, Bound, Points};
 
@@ -525,9 +525,12 @@ impl MaxTree {
                 live = 0;
                 for qb in 0..m.div_ceil(LANES) {
                     if (mask >> (qb * LANES)) & 0xff != 0 {
-                        let near = box_near_lanes(self.block(qblk + qb), lo, hi);
-                        live |= u64::from(lanes_below(&near, &thr[qb * LANES..], false))
-                            << (qb * LANES);
+                        live |= u64::from(box_near_below(
+                            self.block(qblk + qb),
+                            lo,
+                            hi,
+                            &thr[qb * LANES..],
+                        )) << (qb * LANES);
                     }
                 }
                 live &= mask;
@@ -600,10 +603,8 @@ impl MaxTree {
                 if (mask >> (qb * LANES)) & 0xff == 0 {
                     continue;
                 }
-                let (near, far) = box_bounds_lanes(self.block(qblk + qb), lo, hi);
-                let rq = &rr[qb * LANES..];
-                let touch = lanes_below(&near, rq, inclusive);
-                let whole = lanes_below(&far, rq, inclusive);
+                let (touch, whole) =
+                    box_touch_whole(self.block(qblk + qb), lo, hi, &rr[qb * LANES..], inclusive);
                 live |= u64::from(touch & !whole) << (qb * LANES);
                 full |= u64::from(whole) << (qb * LANES);
             }

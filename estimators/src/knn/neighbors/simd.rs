@@ -489,6 +489,75 @@ pub(super) mod x86 {
         }
     }
 
+    /// [`super::box_near_below`] with AVX-512F: the same operations as [`super::box_near_lanes`]
+    /// (`_mm512_max_pd(a, b)` is `if a > b { a } else { b }`, like `max2`).
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[inline(always)]
+    pub(super) unsafe fn box_near_below_avx512(
+        block: &[f64],
+        lo: &[f64],
+        hi: &[f64],
+        thr: &[f64],
+    ) -> u32 {
+        let d = lo.len();
+        assert!(block.len() >= d * LANES && hi.len() >= d && thr.len() >= LANES);
+        // SAFETY: lengths asserted above; AVX-512F is enabled in every caller.
+        unsafe {
+            let mut near = _mm512_setzero_pd();
+            for c in 0..d {
+                let col = _mm512_loadu_pd(block.as_ptr().add(c * LANES));
+                let a = _mm512_sub_pd(_mm512_set1_pd(lo[c]), col);
+                let b = _mm512_sub_pd(col, _mm512_set1_pd(hi[c]));
+                near = _mm512_max_pd(near, _mm512_max_pd(a, b));
+            }
+            u32::from(_mm512_cmp_pd_mask::<_CMP_LT_OQ>(
+                near,
+                _mm512_loadu_pd(thr.as_ptr()),
+            ))
+        }
+    }
+
+    /// [`super::box_touch_whole`] with AVX-512F: the operations of
+    /// [`super::box_bounds_lanes`] (`−(l − p)` is `p − l` exactly).
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[inline(always)]
+    pub(super) unsafe fn box_touch_whole_avx512(
+        block: &[f64],
+        lo: &[f64],
+        hi: &[f64],
+        r: &[f64],
+        inclusive: bool,
+    ) -> (u32, u32) {
+        let d = lo.len();
+        assert!(block.len() >= d * LANES && hi.len() >= d && r.len() >= LANES);
+        // SAFETY: lengths asserted above; AVX-512F is enabled in every caller.
+        unsafe {
+            let mut near = _mm512_setzero_pd();
+            let mut far = _mm512_setzero_pd();
+            for c in 0..d {
+                let col = _mm512_loadu_pd(block.as_ptr().add(c * LANES));
+                let (l, h) = (_mm512_set1_pd(lo[c]), _mm512_set1_pd(hi[c]));
+                let a = _mm512_sub_pd(l, col);
+                let b = _mm512_sub_pd(col, h);
+                near = _mm512_max_pd(near, _mm512_max_pd(a, b));
+                let na = _mm512_sub_pd(col, l);
+                let nb = _mm512_sub_pd(h, col);
+                far = _mm512_max_pd(far, _mm512_max_pd(na, nb));
+            }
+            let rv = _mm512_loadu_pd(r.as_ptr());
+            let below = |v: __m512d| {
+                if inclusive {
+                    _mm512_cmp_pd_mask::<_CMP_LE_OQ>(v, rv)
+                } else {
+                    _mm512_cmp_pd_mask::<_CMP_LT_OQ>(v, rv)
+                }
+            };
+            (u32::from(below(near)), u32::from(below(far)))
+        }
+    }
+
     /// [`super::knn_scan`] with AVX-512F.
     ///
     /// Only called from functions compiled with AVX-512F and DQ, into which it is inlined.
@@ -622,6 +691,42 @@ pub(super) fn box_near_lanes(block: &[f64], lo: &[f64], hi: &[f64]) -> [f64; LAN
         }
     }
     near
+}
+
+/// Bit mask of the lanes l of `block` whose lower bound ([`box_near_lanes`]) is below
+/// `thr[l]`: the points that may have a point of the box nearer than `thr[l]`.
+#[inline(always)]
+pub(super) fn box_near_below(block: &[f64], lo: &[f64], hi: &[f64], thr: &[f64]) -> u32 {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: the CPU has AVX-512F (checked at run time; inlined into the AVX-512 build of
+        // the caller, see `with_simd`).
+        return unsafe { x86::box_near_below_avx512(block, lo, hi, thr) };
+    }
+    lanes_below(&box_near_lanes(block, lo, hi), thr, false)
+}
+
+/// For the lanes l of `block`: the box `[lo, hi]` partly or wholly within `r[l]` (`touch`,
+/// by the lower bound of [`box_bounds_lanes`]) and wholly within (`whole`, by the upper bound),
+/// `<` or `≤` when `inclusive`.
+#[inline(always)]
+pub(super) fn box_touch_whole(
+    block: &[f64],
+    lo: &[f64],
+    hi: &[f64],
+    r: &[f64],
+    inclusive: bool,
+) -> (u32, u32) {
+    #[cfg(target_arch = "x86_64")]
+    if avx512() {
+        // SAFETY: as in `box_near_below`.
+        return unsafe { x86::box_touch_whole_avx512(block, lo, hi, r, inclusive) };
+    }
+    let (near, far) = box_bounds_lanes(block, lo, hi);
+    (
+        lanes_below(&near, r, inclusive),
+        lanes_below(&far, r, inclusive),
+    )
 }
 
 /// Bit mask of the lanes with `a[l] < b[l]` (`inclusive == false`) or `a[l] ≤ b[l]`.
