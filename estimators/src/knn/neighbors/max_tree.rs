@@ -1,10 +1,11 @@
 //! A k-d tree specialised for the max-norm, any dimension: k-th-neighbour distances and radius
 //! counts, the two searches of Kozachenko–Leonenko (max-norm) and KSG algorithm 1.
 //!
-//! Built once per call: median splits on the coordinate of widest spread (the top levels in
-//! parallel), leaves of at most [`knn_leaf`] or [`COUNT_LEAF`] points, the points moved into tree order (leaves
-//! contiguous) and each leaf also stored column-major in blocks of [`LANES`] points for the
-//! vectorised distance kernels of [`super::simd`]. Queries run in tree order (neighbouring
+//! Built once per call: median splits on the coordinate of widest spread (branch-free
+//! partitions, the top levels in parallel), leaves of at most [`knn_leaf`] (k-NN, by dimension)
+//! or [`COUNT_LEAF`] (counts) points, the points moved into tree order (leaves contiguous) and
+//! each leaf also stored column-major in blocks of [`LANES`] points for the vectorised distance
+//! kernels of [`super::simd`]. Queries run in tree order (neighbouring
 //! queries touch the same leaves), in parallel chunks, depth first with an explicit stack,
 //! nearer child first.
 //!
