@@ -228,45 +228,33 @@ fn bounding_box_fixed<const D: usize>(rows: &[f64]) -> BBox {
     if let Some(r) = last.first() {
         add(0, r);
     }
-    let lo: Vec<f64> = (0..D)
-        .map(|c| {
-            if lo[1][c] < lo[0][c] {
-                lo[1][c]
-            } else {
-                lo[0][c]
-            }
-        })
-        .collect();
-    let hi: Vec<f64> = (0..D)
-        .map(|c| {
-            if hi[1][c] > hi[0][c] {
-                hi[1][c]
-            } else {
-                hi[0][c]
-            }
-        })
-        .collect();
-    (lo, hi)
+    union(
+        (lo[0].to_vec(), hi[0].to_vec()),
+        (lo[1].to_vec(), hi[1].to_vec()),
+    )
+}
+
+/// The smallest box holding both boxes.
+fn union((alo, ahi): BBox, (blo, bhi): BBox) -> BBox {
+    let lo = alo
+        .iter()
+        .zip(&blo)
+        .map(|(&a, &b)| if b < a { b } else { a });
+    let hi = ahi
+        .iter()
+        .zip(&bhi)
+        .map(|(&a, &b)| if b > a { b } else { a });
+    (lo.collect(), hi.collect())
 }
 
 /// Partitions the rows around `pivot` ([`partition_fixed`] up to 8 dimensions); returns the
-/// number of rows below it and the tight boxes of both sides (meaningless for an empty side).
-fn partition(
-    rows: &mut [f64],
-    idx: &mut [usize],
-    d: usize,
-    dim: usize,
-    pivot: f64,
-) -> (usize, [BBox; 2]) {
-    let a = fixed_dim!(
+/// number of rows below it.
+fn partition(rows: &mut [f64], idx: &mut [usize], d: usize, dim: usize, pivot: f64) -> usize {
+    fixed_dim!(
         d,
         partition_fixed(rows, idx, dim, pivot),
         partition_rows(rows, idx, d, dim, pivot)
-    );
-    if a == 0 || a == idx.len() {
-        return (a, [(vec![], vec![]), (vec![], vec![])]);
-    }
-    (a, side_boxes(rows, d, a))
+    )
 }
 
 /// The tight boxes of the rows before and after row `a` (0 < a < number of rows).
@@ -303,9 +291,9 @@ fn split_rows(
         }
         *col.select_nth_unstable_by(m / 2, f64::total_cmp).1
     };
-    let (a, boxes) = partition(rows, idx, d, dim, pivot);
-    if a >= m / 4 && a <= m - m / 4 && a > 0 {
-        return (a, boxes);
+    let a = partition(rows, idx, d, dim, pivot);
+    if a > 0 && a >= m / 4 && a <= m - m / 4 {
+        return (a, side_boxes(rows, d, a));
     }
     let mid = m / 2;
     let keys = &mut spare.keys[..m];
@@ -396,17 +384,7 @@ impl MaxTree {
         let root = pts
             .par_chunks(PAR_BUILD * d)
             .map(|rows| bounding_box(rows, d))
-            .reduce_with(|(alo, ahi), (blo, bhi)| {
-                let lo = alo
-                    .iter()
-                    .zip(&blo)
-                    .map(|(&a, &b)| if b < a { b } else { a });
-                let hi = ahi
-                    .iter()
-                    .zip(&bhi)
-                    .map(|(&a, &b)| if b > a { b } else { a });
-                (lo.collect(), hi.collect())
-            })
+            .reduce_with(union)
             .expect("at least one point");
         let Sub { mut nodes, boxes } = build(&mut pts, &mut idx, spare, d, leaf, 0, root);
         // The leaves' blocks, packed in parallel.

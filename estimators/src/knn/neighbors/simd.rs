@@ -240,6 +240,21 @@ pub(super) mod x86 {
     /// misses cost more than the coordinates it saves.
     const LEAF_EVERY: usize = 8;
 
+    /// Lanes with `a < b`, or `a ≤ b` when `inclusive` (ordered: NaN is never within).
+    ///
+    /// Only called from functions compiled with AVX-512F, into which it is inlined.
+    #[inline(always)]
+    unsafe fn within_mask(a: __m512d, b: __m512d, inclusive: bool) -> __mmask8 {
+        // SAFETY: AVX-512F is enabled in every caller.
+        unsafe {
+            if inclusive {
+                _mm512_cmp_pd_mask::<_CMP_LE_OQ>(a, b)
+            } else {
+                _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, b)
+            }
+        }
+    }
+
     /// Distances of one block (4 coordinates at a time, early exit when every lane is
     /// rejected against `sv`, tested every `every` coordinates): the lanes `keep`-compared with `sv`, and the distances.
     ///
@@ -254,13 +269,7 @@ pub(super) mod x86 {
     ) -> (u8, __m512d) {
         let d = q.len();
         // SAFETY: AVX-512F is enabled in every caller.
-        let keep = |acc: __m512d| unsafe {
-            if inclusive {
-                _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, sv)
-            } else {
-                _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, sv)
-            }
-        };
+        let keep = |acc: __m512d| unsafe { within_mask(acc, sv, inclusive) };
         // SAFETY (callers): `p` points to d columns of LANES values.
         let diff = |c: usize| unsafe {
             _mm512_sub_pd(_mm512_loadu_pd(p.add(c * LANES)), _mm512_set1_pd(q[c]))
@@ -340,17 +349,10 @@ pub(super) mod x86 {
                 if every < d && keep & later == 0 {
                     continue;
                 }
-                let (mi, mj) = if inclusive {
-                    (
-                        _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, ri),
-                        _mm512_cmp_pd_mask::<_CMP_LE_OQ>(acc, rj),
-                    )
-                } else {
-                    (
-                        _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, ri),
-                        _mm512_cmp_pd_mask::<_CMP_LT_OQ>(acc, rj),
-                    )
-                };
+                let (mi, mj) = (
+                    within_mask(acc, ri, inclusive),
+                    within_mask(acc, rj, inclusive),
+                );
                 cnt[i] += (mi & later).count_ones();
                 cj = _mm256_mask_add_epi32(cj, mj & later, cj, one);
             }
@@ -380,14 +382,8 @@ pub(super) mod x86 {
         assert!(cblock.len() >= d * LANES && r.len() >= (jb + 1) * LANES && dx < d);
         assert!(cnt_x.len() >= (jb + 1) * LANES && cnt_y.len() >= (jb + 1) * LANES);
         assert!(rows.len() >= n * d);
-        let cmp = |a: __m512d, b: __m512d| unsafe {
-            // SAFETY: AVX-512F is enabled in every caller.
-            if inclusive {
-                _mm512_cmp_pd_mask::<_CMP_LE_OQ>(a, b)
-            } else {
-                _mm512_cmp_pd_mask::<_CMP_LT_OQ>(a, b)
-            }
-        };
+        // SAFETY: AVX-512F is enabled in every caller.
+        let cmp = |a: __m512d, b: __m512d| unsafe { within_mask(a, b, inclusive) };
         // SAFETY: AVX-512F is enabled in every caller; all reads are in bounds (asserted).
         unsafe {
             let rj = _mm512_loadu_pd(r.as_ptr().add(jb * LANES));
@@ -547,14 +543,10 @@ pub(super) mod x86 {
                 far = _mm512_max_pd(far, _mm512_max_pd(na, nb));
             }
             let rv = _mm512_loadu_pd(r.as_ptr());
-            let below = |v: __m512d| {
-                if inclusive {
-                    _mm512_cmp_pd_mask::<_CMP_LE_OQ>(v, rv)
-                } else {
-                    _mm512_cmp_pd_mask::<_CMP_LT_OQ>(v, rv)
-                }
-            };
-            (u32::from(below(near)), u32::from(below(far)))
+            (
+                u32::from(within_mask(near, rv, inclusive)),
+                u32::from(within_mask(far, rv, inclusive)),
+            )
         }
     }
 
