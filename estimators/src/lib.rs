@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod binned;
+pub mod cpu;
 pub mod error;
 pub mod estimate;
 pub mod gaussian;

@@ -769,69 +769,11 @@ fn lane_max(a: &[f64; LANES]) -> f64 {
     max2(max2(b[0], b[2]), max2(b[1], b[3]))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Level {
-    Scalar,
-    #[cfg(target_arch = "x86_64")]
-    Avx2,
-    #[cfg(target_arch = "x86_64")]
-    Avx512,
-}
-
-fn level() -> Level {
-    use std::sync::OnceLock;
-    static LEVEL: OnceLock<Level> = OnceLock::new();
-    *LEVEL.get_or_init(|| {
-        #[cfg(target_arch = "x86_64")]
-        {
-            if std::env::var_os("IB_ESTIMATORS_NO_SIMD").is_some() {
-                return Level::Scalar;
-            }
-            if std::arch::is_x86_feature_detected!("avx512f")
-                && std::arch::is_x86_feature_detected!("avx512dq")
-                && std::arch::is_x86_feature_detected!("avx512vl")
-            {
-                return Level::Avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2") {
-                return Level::Avx2;
-            }
-        }
-        Level::Scalar
-    })
-}
-
 /// True when the AVX-512 kernels are in use.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 pub(super) fn avx512() -> bool {
-    level() == Level::Avx512
+    crate::cpu::level() == crate::cpu::Level::Avx512
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma,popcnt,bmi1,bmi2,lzcnt")]
-fn run_avx512<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma,popcnt,bmi1,bmi2,lzcnt")]
-fn run_avx2<R>(f: impl FnOnce() -> R) -> R {
-    f()
-}
-
-/// Runs `f` compiled for the best instruction set of this CPU (`f` and the `#[inline(always)]`
-/// kernels it calls are inlined into a function with those target features). Results do not
-/// depend on the choice (see the module notes). `IB_ESTIMATORS_NO_SIMD` forces the baseline.
-#[inline(always)]
-pub(super) fn with_simd<R>(f: impl FnOnce() -> R) -> R {
-    match level() {
-        // SAFETY: the CPU supports the features (checked at run time by `level`).
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx512 => unsafe { run_avx512(f) },
-        // SAFETY: as above.
-        #[cfg(target_arch = "x86_64")]
-        Level::Avx2 => unsafe { run_avx2(f) },
-        Level::Scalar => f(),
-    }
-}
+pub(super) use crate::cpu::with_simd;
