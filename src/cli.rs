@@ -1,10 +1,13 @@
-//! The command line (DESIGN §3).
+//! The command line (ARCHITECTURE.md §3): clap types only, and their mapping onto the requests
+//! the commands take.
 
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
-use crate::check::FailOn;
-use crate::estimate::{Method, NormArg, Quantity};
+use crate::estimate::vocabulary::{Method, NormArg, Quantity};
+use crate::estimate::EstimateRequest;
+use crate::gate::FailOn;
+use crate::records::AnalyzeInputs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -166,6 +169,18 @@ pub struct AnalyzeArgs {
     pub knn_rows: Option<usize>,
 }
 
+impl AnalyzeArgs {
+    /// The files to read, as given.
+    pub fn inputs(&self) -> AnalyzeInputs {
+        AnalyzeInputs {
+            input: self.input.clone(),
+            target: self.target.clone(),
+            views: self.views.clone(),
+            labels: self.labels.clone(),
+        }
+    }
+}
+
 const ANALYZE_HELP: &str = "\
 Export from PyTorch (three lines):
   import numpy as np
@@ -251,6 +266,26 @@ pub struct EstimateArgs {
     /// Print one JSON object on stdout instead of a line.
     #[arg(long)]
     pub json: bool,
+}
+
+impl EstimateArgs {
+    /// The estimate these flags ask for.
+    pub fn request(&self) -> EstimateRequest {
+        EstimateRequest {
+            quantity: self.quantity,
+            input: self.input.clone(),
+            method: self.method,
+            k: self.k,
+            bins: self.bins,
+            norm: self.norm,
+            x_cols: self.x_cols.clone(),
+            y_cols: self.y_cols.clone(),
+            ridge: self.ridge,
+            jitter: self.jitter,
+            seed: self.seed,
+            allow_degenerate: self.allow_degenerate,
+        }
+    }
 }
 
 const ESTIMATE_HELP: &str = "\

@@ -1,19 +1,24 @@
-//! Clean stop on SIGINT/SIGTERM: the first signal asks the training loop to stop at the next
-//! step (files written so far are complete; `run.json` is not written, so the directory never
-//! passes for a finished run); a second signal kills the process at once.
+//! Clean stop on SIGINT/SIGTERM (through `signal-hook`): the first signal asks the training loop
+//! to stop at the next step (files written so far are complete; `run.json` is not written, so
+//! the directory never passes for a finished run); a second signal ends the process at once
+//! with exit code 128 + the signal number.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-
-static REQUESTED: AtomicBool = AtomicBool::new(false);
+use std::sync::{Arc, OnceLock};
 
 /// The error a run stops with when a signal asked it to.
 #[derive(Debug, thiserror::Error)]
 #[error("interrupted by a signal")]
 pub struct Interrupted;
 
+fn flag() -> &'static Arc<AtomicBool> {
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| Arc::new(AtomicBool::new(false)))
+}
+
 /// Whether a stop was requested.
 pub fn requested() -> bool {
-    REQUESTED.load(Ordering::SeqCst)
+    flag().load(Ordering::SeqCst)
 }
 
 /// `Err(Interrupted)` once a stop was requested.
@@ -25,41 +30,22 @@ pub fn check() -> Result<(), Interrupted> {
     }
 }
 
-#[cfg(unix)]
-mod unix {
-    use super::REQUESTED;
-    use std::sync::atomic::Ordering;
-
-    const SIGINT: i32 = 2;
-    const SIGTERM: i32 = 15;
-    const SIG_DFL: usize = 0;
-
-    extern "C" {
-        // POSIX; async-signal-safe.
-        fn signal(signum: i32, handler: usize) -> usize;
-    }
-
-    extern "C" fn on_signal(signum: i32) {
-        REQUESTED.store(true, Ordering::SeqCst);
-        // A second signal takes the default action (terminate).
-        // SAFETY: signal() is async-signal-safe; SIG_DFL is a valid disposition.
-        unsafe {
-            signal(signum, SIG_DFL);
-        }
-    }
-
-    pub fn install() {
-        let handler = on_signal as extern "C" fn(i32) as usize;
-        // SAFETY: installing a handler that only stores to an atomic and resets its disposition.
-        unsafe {
-            signal(SIGINT, handler);
-            signal(SIGTERM, handler);
-        }
-    }
-}
-
-/// Install the handlers (Unix; elsewhere the default behaviour stays).
-pub fn install() {
+/// Install the handlers, once (Unix; elsewhere the default behaviour stays).
+pub fn install() -> std::io::Result<()> {
     #[cfg(unix)]
-    unix::install();
+    {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        use signal_hook::flag as hook;
+        static INSTALLED: OnceLock<()> = OnceLock::new();
+        if INSTALLED.get().is_none() {
+            for signal in [SIGINT, SIGTERM] {
+                // Registered first, so it sees the flag before this signal sets it: only a
+                // second signal finds it set and exits.
+                hook::register_conditional_shutdown(signal, 128 + signal, Arc::clone(flag()))?;
+                hook::register(signal, Arc::clone(flag()))?;
+            }
+            let _ = INSTALLED.set(());
+        }
+    }
+    Ok(())
 }

@@ -1,7 +1,9 @@
-//! The run directory of DESIGN §2 and atomic file writes.
+//! The run directory (ARCHITECTURE.md §2): creating it, writing its files atomically, reading
+//! its `run.json` back.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use ib_reports::record::RunRecord;
+use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +67,26 @@ pub fn create_run_dir(out: Option<&Path>, name: &str) -> Result<PathBuf> {
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("could not create output directory '{}'", dir.display()))?;
     Ok(dir)
+}
+
+/// Write `manifest.json` (keys in alphabetical order, see [`crate::records`]).
+pub fn write_manifest(out: &Path, manifest: &impl Serialize) -> Result<()> {
+    let value = crate::records::canonical(manifest)?;
+    atomic_write(
+        &out.join("manifest.json"),
+        &serde_json::to_vec_pretty(&value)?,
+    )
+}
+
+/// Write metrics.csv, the charts and report.html, then run.json last: a directory with run.json
+/// is complete.
+pub fn write_record(record: &RunRecord, out: &Path) -> Result<()> {
+    atomic_write(&out.join("metrics.csv"), &metrics_csv(record)?)?;
+    ib_reports::write_report(record, out)
+        .map_err(|e| anyhow!(e))
+        .with_context(|| format!("could not write the report into '{}'", out.display()))?;
+    atomic_write(&out.join("run.json"), &serde_json::to_vec_pretty(record)?)?;
+    Ok(())
 }
 
 /// `metrics.csv`, long format: `run,epoch,tensor,metric,scale,value` (scale empty where a metric

@@ -1,5 +1,6 @@
-//! `ib-analyze check`: judge the last epoch of every run in a run directory (or the `--run` ones)
-//! and fail when any verdict is at or above `--fail-on` (DESIGN §3).
+//! The CI gate behind `ib-analyze check`: judge the last epoch of every run of a record (or the
+//! `--run` ones), fail when any verdict is at or above `--fail-on` (ARCHITECTURE.md §3), and say
+//! so as lines, JSON, JUnit XML and GitHub workflow commands.
 
 use anyhow::{bail, Result};
 use ib_reports::record::{RunRecord, Verdict};
@@ -27,7 +28,7 @@ impl FailOn {
     }
 }
 
-/// The JSON of `check --json` (DESIGN §3).
+/// The JSON of `check --json` (ARCHITECTURE.md §3).
 #[derive(Debug, Serialize)]
 pub struct CheckReport {
     pub failed: bool,

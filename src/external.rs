@@ -1,5 +1,6 @@
-//! `ib-analyze analyze`: judge embeddings exported from elsewhere (PyTorch, JAX, ...), with the
-//! same metrics, information quantities, verdict and report as a training run.
+//! Embeddings exported from elsewhere (PyTorch, JAX, ...), as `ib-analyze analyze` reads them:
+//! the files are read and paired, then measured by the same [`crate::probe`] as a training
+//! run's snapshots, judged, and returned as a run record with one run and one epoch.
 //!
 //! INPUT is the online embedding V (N×d). Optional: `--views` (N'×K×d: K transformed views of each
 //! of N' inputs, giving H(V|X), I(X;V) and H(T) = ln K), `--target` (the target network's output:
@@ -7,29 +8,18 @@
 //! H(V|V')), `--labels` (N integers: leave-one-out kNN accuracy).
 
 use anyhow::{bail, Context, Result};
-use ib_reports::record::{
-    DatasetInfo, EpochRecord, MethodRun, RunRecord, Subsample, SCHEMA_VERSION,
-};
+use ib_reports::record::{DatasetInfo, MethodRun, RunRecord, SCHEMA_VERSION};
 use ndarray::{Array3, Axis};
-use serde_json::json;
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use crate::analysis::{knn_monitor, tensor_metrics, Embedding, Rows, Views};
+use crate::analysis::{Embedding, Views};
 use crate::config::RunConfig;
-use crate::info::{self, InfoInputs};
+use crate::info::InfoInputs;
 use crate::input::{self, InputError, InputSpec};
+use crate::probe::{self, Judged, Knn, Probe, RowOrder};
+pub use crate::records::AnalyzeInputs;
+use crate::records::{canonical, AnalyzeConfig};
+use crate::tool_version;
 use crate::verdict::judge_run;
-use crate::{output, pipeline, tool_version};
-
-/// What `analyze` was asked to read.
-#[derive(Debug, Clone)]
-pub struct AnalyzeInputs {
-    pub input: String,
-    pub target: Option<String>,
-    pub views: Option<String>,
-    pub labels: Option<String>,
-}
 
 fn spec(arg: &str, flag: &str) -> Result<InputSpec> {
     InputSpec::parse(arg).with_context(|| format!("{flag} {arg}"))
@@ -92,7 +82,6 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
         None => None,
     };
 
-    let record_tensor = tensor_metrics(rows, None)?;
     // The info inputs: views and target as given; a row-paired N×d target pairs with INPUT
     // (the views are then INPUT itself, K = 1).
     let (views_in, target_in, k): (Option<Views>, Option<Views>, Option<usize>) =
@@ -107,34 +96,35 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
         };
     let mut info_cfg = cfg.info.clone();
     info_cfg.seed ^= cfg.seed;
-    let (info_rows, lagrangian) = info::information(
-        &InfoInputs {
+    let knn = match &labels {
+        Some(y) => Knn::LeaveOneOut {
+            rows,
+            labels: y,
+            max_rows: cfg.knn.max_rows,
+            seed: info_cfg.seed,
+        },
+        None => Knn::None,
+    };
+    let epochs = vec![probe::probe(Probe {
+        epoch: 0,
+        loss: None,
+        lr: None,
+        judged: vec![Judged {
+            name: name.clone(),
+            rows,
+            bottleneck: None,
+        }],
+        info: Some(InfoInputs {
             tensor: &name,
             online: rows,
             views: views_in,
             target: target_in,
             k_transforms: k,
-        },
-        &info_cfg,
-    )
-    .context("information quantities")?;
-    let (knn_accuracy, knn_subsample) = match &labels {
-        Some(y) => {
-            let (acc, sub) = knn_leave_one_out(rows, y, cfg.knn.max_rows, info_cfg.seed);
-            (Some(acc), sub)
-        }
-        None => (None, None),
-    };
-    let epochs = vec![EpochRecord {
-        epoch: 0,
-        loss: None,
-        lr: None,
-        tensors: BTreeMap::from([(name.clone(), record_tensor)]),
-        info: info_rows,
-        lagrangian,
-        knn_accuracy,
-        knn_subsample,
-    }];
+        }),
+        info_cfg: &info_cfg,
+        order: RowOrder::AsComputed,
+        knn,
+    })?];
     let verdict = judge_run(&epochs, None, &cfg.verdict);
     Ok(RunRecord {
         schema_version: SCHEMA_VERSION,
@@ -149,17 +139,12 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             k_views: k,
             h_t: k.map(|k| (k as f64).ln()),
         },
-        config: json!({
-            "inputs": {
-                "input": inputs.input,
-                "target": inputs.target,
-                "views": inputs.views,
-                "labels": inputs.labels,
-            },
-            "info": cfg.info,
-            "verdict": cfg.verdict,
-            "seed": cfg.seed,
-        }),
+        config: canonical(&AnalyzeConfig {
+            inputs: inputs.clone(),
+            info: cfg.info.clone(),
+            verdict: cfg.verdict.clone(),
+            seed: cfg.seed,
+        })?,
         runs: vec![MethodRun {
             name: name.clone(),
             method: "external".into(),
@@ -231,81 +216,4 @@ fn read_target(s: &InputSpec, views: Option<&Array3<f64>>, n: usize, d: usize) -
         }
         (k, _) => bail!("'{file}': expected N×d or N×K×d, found a {k}-D array"),
     })
-}
-
-/// Leave-one-out kNN accuracy of `rows` with `labels`, on the first `max_rows` rows of the
-/// seeded content-hash order (the information estimates' selection rule) when there are more.
-fn knn_leave_one_out(
-    rows: Rows,
-    labels: &[i64],
-    max_rows: usize,
-    seed: u64,
-) -> (f64, Option<Subsample>) {
-    let n = rows.nrows();
-    let (x, y, sub) = if n > max_rows {
-        let mut sel = info::subsample_order(rows, seed);
-        sel.truncate(max_rows);
-        let y: Vec<i64> = sel.iter().map(|&i| labels[i]).collect();
-        let sub = Subsample {
-            rows: max_rows,
-            of: n,
-            seed,
-        };
-        (rows.select(&sel), y, Some(sub))
-    } else {
-        (
-            rows.select(&(0..n).collect::<Vec<_>>()),
-            labels.to_vec(),
-            None,
-        )
-    };
-    let acc = knn_monitor::knn_accuracy_leave_one_out(
-        x.view(),
-        &y,
-        knn_monitor::K,
-        knn_monitor::TEMPERATURE,
-    );
-    (acc, sub)
-}
-
-/// The JSON of `analyze --json` (DESIGN §3).
-pub fn to_json(record: &RunRecord) -> serde_json::Value {
-    let run = &record.runs[0];
-    let last = run.epochs.last();
-    let tensors: serde_json::Map<String, serde_json::Value> = run
-        .verdict
-        .tensors
-        .iter()
-        .map(|(name, tv)| {
-            let metrics = last.and_then(|e| e.tensors.get(name)).map(|t| &t.metrics);
-            (
-                name.clone(),
-                json!({ "verdict": tv.verdict, "metrics": metrics, "evidence": tv.evidence }),
-            )
-        })
-        .collect();
-    json!({
-        "verdict": run.verdict.verdict,
-        "summary": run.verdict.summary,
-        "input": record.dataset.name,
-        "n": record.dataset.n_probe,
-        "d": record.dataset.input_dim,
-        "tensors": tensors,
-        "knn_accuracy": last.and_then(|e| e.knn_accuracy),
-        "knn_subsample": last.and_then(|e| e.knn_subsample),
-        "info": last.map(|e| &e.info),
-        "lagrangian": last.map(|e| &e.lagrangian),
-        "units": "nats",
-    })
-}
-
-/// Write the run directory (manifest.json, run.json, metrics.csv, charts, report.html).
-pub fn write(record: &RunRecord, out: &Path) -> Result<PathBuf> {
-    let manifest = json!({ "tool": tool_version(), "source": "analyze", "config": record.config });
-    output::atomic_write(
-        &out.join("manifest.json"),
-        &serde_json::to_vec_pretty(&manifest)?,
-    )?;
-    pipeline::finish(record, out)?;
-    Ok(out.join("report.html"))
 }

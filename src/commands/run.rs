@@ -1,0 +1,75 @@
+//! `ib-analyze run`: train the configured methods, probe every snapshot, judge, write the run
+//! directory, print one line per run.
+
+use anyhow::{anyhow, bail, Context, Result};
+use std::process::ExitCode;
+
+use crate::cli::RunArgs;
+use crate::config::{DatasetKind, RunConfig};
+use crate::train::Method;
+use crate::{gate, interrupt, output, runner};
+
+/// The command.
+pub fn execute(args: &RunArgs) -> Result<ExitCode> {
+    let cfg = resolve_config(args)?;
+    let out = output::create_run_dir(args.out.as_deref(), &cfg.name)?;
+    interrupt::install().context("could not install the SIGINT/SIGTERM handlers")?;
+    let record = runner::run(&cfg, &out, !args.quiet).map_err(|e| {
+        if e.downcast_ref::<interrupt::Interrupted>().is_some() || interrupt::requested() {
+            anyhow::Error::new(interrupt::Interrupted).context(format!(
+                "stopped: '{}' is incomplete (it has no run.json); rerun with a new --out",
+                out.display()
+            ))
+        } else {
+            e
+        }
+    })?;
+    let report = gate::check(&record, &[], gate::FailOn::Complete)?;
+    print!("{}", gate::render_lines(&report));
+    println!("wrote {}", out.display());
+    println!("report: {}", out.join("report.html").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Default config, then `--config`, then `--quick`, then the explicit flags.
+pub fn resolve_config(args: &RunArgs) -> Result<RunConfig> {
+    let mut cfg = match &args.config {
+        Some(path) => RunConfig::from_file(path)?,
+        None => RunConfig::default_config(),
+    };
+    if args.quick {
+        cfg.epochs = 25;
+        cfg.dataset.n_probe = 256;
+        cfg.snapshot_every = 5;
+    }
+    if let Some(methods) = &args.methods {
+        cfg.methods = methods
+            .iter()
+            .map(|m| {
+                Method::parse(m.trim()).ok_or_else(|| {
+                    let known: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
+                    anyhow!(
+                        "--methods: unknown method '{m}' (known: {})",
+                        known.join(", ")
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+    }
+    if let Some(path) = &args.dataset {
+        cfg.dataset.kind = DatasetKind::File;
+        cfg.dataset.path = Some(path.clone());
+        cfg.dataset.labels = args.labels.clone();
+    }
+    if let Some(e) = args.epochs {
+        cfg.epochs = e;
+    }
+    if let Some(s) = args.seed {
+        cfg.seed = s;
+    }
+    if cfg.methods.is_empty() {
+        bail!("--methods: name at least one method");
+    }
+    cfg.validate()?;
+    Ok(cfg)
+}

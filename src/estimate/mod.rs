@@ -1,0 +1,264 @@
+//! `ib-analyze estimate`: one entropy, mutual-information or conditional-entropy estimate from
+//! columns of a file (ARCHITECTURE.md §3, §4), in nats.
+//!
+//! Degenerate data (ARCHITECTURE.md §4) follows one rule, documented in `estimate --help`:
+//! * a non-finite spec value (−∞ from ties or collapse, NaN from −∞ − (−∞)) is printed as such
+//!   (`"value": null`, `"nonfinite": "-inf"`) with the warnings, exit 0: it is the finding;
+//! * a *finite* value the estimator flags as degenerate (KSG on ties or all-equal rows, KSG-2
+//!   with a constant variable, Kozachenko–Leonenko with a constant column) is an artefact, not
+//!   information: the command refuses with exit 2 and names the cause, unless
+//!   `--allow-degenerate` asks for it, in which case it is printed with `"degenerate": true`;
+//! * other warnings (duplicate rows, one constant variable for KSG-1, singleton bins) accompany
+//!   a value that is still an estimate: printed with the warnings, exit 0.
+
+mod report;
+mod validate;
+pub mod vocabulary;
+
+use anyhow::{anyhow, bail, Context, Result};
+use ib_estimators::{
+    binned_conditional_entropy, binned_entropy, binned_mutual_information,
+    gaussian_conditional_entropy, gaussian_entropy, gaussian_mutual_information,
+    kl_conditional_entropy, kl_entropy, ksg_mutual_information, Binning, Correction, Estimate,
+    EstimatorError, KnnParams, KsgAlgorithm, Norm,
+};
+use ndarray::{Array2, Ix2};
+use rand::{rngs::StdRng, SeedableRng};
+use rand_distr::{Distribution, Normal};
+
+use crate::input::{self, ColRange, InputSpec};
+pub use report::EstimateReport;
+pub use vocabulary::{Method, NormArg, Quantity, DEFAULT_BINS, DEFAULT_K};
+
+/// One `estimate` request: the command line's flags, as the estimate needs them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EstimateRequest {
+    /// What to estimate.
+    pub quantity: Quantity,
+    /// INPUT[:KEY].
+    pub input: String,
+    /// The estimator.
+    pub method: Method,
+    /// Neighbour order [default: [`DEFAULT_K`]].
+    pub k: Option<usize>,
+    /// Bins per column [default: [`DEFAULT_BINS`]].
+    pub bins: Option<usize>,
+    /// Distance norm of kl [default: max].
+    pub norm: Option<NormArg>,
+    /// Columns of X, `A:B`.
+    pub x_cols: Option<String>,
+    /// Columns of Y, `A:B`.
+    pub y_cols: Option<String>,
+    /// Covariance ridge of gaussian.
+    pub ridge: Option<f64>,
+    /// Standard deviation of seeded noise added before estimating.
+    pub jitter: Option<f64>,
+    /// Seed of the jitter.
+    pub seed: Option<u64>,
+    /// Print a degenerate finite value (flagged) instead of refusing it.
+    pub allow_degenerate: bool,
+}
+
+/// The finished estimate with everything the output needs.
+#[derive(Debug, Clone)]
+pub struct EstimateOutput {
+    /// The estimate itself.
+    pub estimate: Estimate,
+    /// The `--json` object.
+    pub report: EstimateReport,
+    /// The human line.
+    pub line: String,
+}
+
+/// Reads INPUT as an N×d matrix; a 1-D array is taken as one column (N×1).
+fn read_input(spec: &InputSpec) -> Result<Array2<f64>> {
+    let file = spec.display_name();
+    let a = input::read_array(spec)?;
+    let a = if a.ndim() == 1 {
+        let n = a.len();
+        a.into_shape_with_order(ndarray::IxDyn(&[n, 1]))
+            .map_err(|e| anyhow!("'{file}': cannot use the 1-D array as a column: {e}"))?
+    } else {
+        a
+    };
+    let m = input::into_matrix(a, &file)?;
+    m.into_dimensionality::<Ix2>()
+        .map_err(|e| anyhow!("'{file}': {e}"))
+}
+
+/// Adds seeded N(0, σ²) noise to every value, in row-major order.
+fn add_jitter(m: &mut Array2<f64>, sigma: f64, seed: u64) -> Result<()> {
+    let normal = Normal::new(0.0, sigma).map_err(|e| anyhow!("--jitter {sigma}: {e}"))?;
+    let mut rng = StdRng::seed_from_u64(seed);
+    for v in m.iter_mut() {
+        *v += normal.sample(&mut rng);
+    }
+    Ok(())
+}
+
+/// Explains an estimator error in terms of the command line.
+fn explain(err: EstimatorError, args: &EstimateRequest, file: &str, n: usize) -> anyhow::Error {
+    match err {
+        EstimatorError::TooFewSamples { needed, .. } if args.method.is_knn() => {
+            let k = args.k.unwrap_or(DEFAULT_K);
+            anyhow!(
+                "--k {k}: '{file}' has {n} rows, but the k-th neighbour needs k < N (at least {needed} rows) \
+                 — lower --k or pass more rows"
+            )
+        }
+        EstimatorError::TooFewSamples { needed, .. } => anyhow!(
+            "'{file}' has {n} rows, but --method {} needs at least {needed} — pass more rows",
+            args.method.name()
+        ),
+        EstimatorError::InvalidParameter { name, reason } => anyhow!("--{name}: {reason}"),
+        other => anyhow!("'{file}': {other}"),
+    }
+}
+
+/// Runs the estimate the arguments describe.
+pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
+    validate::validate(args)?;
+    let x_range = args
+        .x_cols
+        .as_deref()
+        .map(|t| ColRange::parse("--x-cols", t))
+        .transpose()?;
+    let y_range = args
+        .y_cols
+        .as_deref()
+        .map(|t| ColRange::parse("--y-cols", t))
+        .transpose()?;
+    let spec = InputSpec::parse(&args.input)?;
+    let file = spec.display_name();
+    let mut m = read_input(&spec)?;
+    let ncols = m.ncols();
+    let xr = match x_range {
+        Some(r) => r.resolve("--x-cols", ncols, &file)?,
+        None => 0..ncols,
+    };
+    let yr = y_range
+        .map(|r| r.resolve("--y-cols", ncols, &file))
+        .transpose()?;
+    if let Some(sigma) = args.jitter {
+        add_jitter(&mut m, sigma, args.seed.unwrap_or(0))?;
+    }
+    let x = m.slice(ndarray::s![.., xr.clone()]);
+    let y = yr.clone().map(|r| m.slice(ndarray::s![.., r]));
+    let n = m.nrows();
+
+    let k = args.k.unwrap_or(DEFAULT_K);
+    let norm = match args.norm.unwrap_or(NormArg::Max) {
+        NormArg::Max => Norm::Max,
+        NormArg::Euclidean => Norm::Euclidean,
+    };
+    let knn = || -> Result<KnnParams> {
+        Ok(KnnParams::new(k)
+            .map_err(|e| explain(e, args, &file, n))?
+            .with_norm(norm))
+    };
+    let bins = args.bins.unwrap_or(DEFAULT_BINS);
+    let binning = || Binning::new(bins).map_err(|e| explain(e, args, &file, n));
+    let correction = if args.method == Method::BinnedMm {
+        Correction::MillerMadow
+    } else {
+        Correction::PlugIn
+    };
+    let ridge = args.ridge.unwrap_or(0.0);
+
+    let result = match (args.quantity, args.method, y) {
+        (Quantity::Entropy, Method::Kl, _) => kl_entropy(x, &knn()?),
+        (Quantity::Entropy, Method::Gaussian, _) => gaussian_entropy(x, ridge),
+        (Quantity::Entropy, _, _) => binned_entropy(x, &binning()?, correction),
+        (Quantity::Mi, Method::Ksg1, Some(y)) => {
+            ksg_mutual_information(x, y, &knn()?, KsgAlgorithm::One)
+        }
+        (Quantity::Mi, Method::Ksg2, Some(y)) => {
+            ksg_mutual_information(x, y, &knn()?, KsgAlgorithm::Two)
+        }
+        (Quantity::Mi, Method::Gaussian, Some(y)) => gaussian_mutual_information(x, y, ridge),
+        (Quantity::Mi, _, Some(y)) => binned_mutual_information(x, y, &binning()?, correction),
+        (Quantity::CondEntropy, Method::Kl, Some(y)) => kl_conditional_entropy(x, y, &knn()?),
+        (Quantity::CondEntropy, Method::Gaussian, Some(y)) => {
+            gaussian_conditional_entropy(x, y, ridge)
+        }
+        (Quantity::CondEntropy, _, Some(y)) => {
+            binned_conditional_entropy(x, y, &binning()?, correction)
+        }
+        (_, _, None) => unreachable!("validate() requires --y-cols for mi and cond-entropy"),
+    };
+    let est = result.map_err(|e| explain(e, args, &file, n))?;
+
+    let mut warnings = est.warning_messages();
+    if let Some(yr) = &yr {
+        if xr.start < yr.end && yr.start < xr.end {
+            warnings.push(format!(
+                "--x-cols {}:{} and --y-cols {}:{} overlap: X and Y share columns",
+                xr.start, xr.end, yr.start, yr.end
+            ));
+        }
+    }
+    if est.degenerate && est.nonfinite().is_none() && !args.allow_degenerate {
+        bail!(
+            "'{file}': the {} estimate of {} is degenerate: it would be a finite number ({:.6}) that \
+             measures the degeneracy, not information — {}. Fix: add tie-breaking noise with \
+             --jitter SIGMA [--seed N], drop constant columns with --x-cols/--y-cols, or pass \
+             --allow-degenerate to print the value flagged as degenerate",
+            args.method.name(),
+            args.quantity.symbol(),
+            est.value,
+            est.warning_messages().join("; ")
+        );
+    }
+
+    let dx = xr.len();
+    let dy = yr.as_ref().map(|r| r.len());
+    let norm_name = match args.method {
+        Method::Kl => Some(args.norm.unwrap_or(NormArg::Max).name()),
+        Method::Ksg1 | Method::Ksg2 => Some("max"),
+        _ => None,
+    };
+    let report = EstimateReport {
+        bins: args.method.is_binned().then_some(bins),
+        d: dx + dy.unwrap_or(0),
+        degenerate: est.degenerate,
+        dx,
+        dy,
+        input: file,
+        jitter: args.jitter,
+        k: args.method.is_knn().then_some(k),
+        method: args.method.name(),
+        n: est.n,
+        nonfinite: est.nonfinite(),
+        norm: norm_name,
+        quantity: args.quantity.name(),
+        ridge: (args.method == Method::Gaussian).then_some(ridge),
+        seed: args.jitter.map(|_| args.seed.unwrap_or(0)),
+        units: "nats",
+        value: est.value.is_finite().then_some(est.value),
+        warnings,
+        x_cols: format!("{}:{}", xr.start, xr.end),
+        y_cols: yr.as_ref().map(|r| format!("{}:{}", r.start, r.end)),
+    };
+    let line = report.line(args.quantity.symbol());
+    Ok(EstimateOutput {
+        estimate: est,
+        report,
+        line,
+    })
+}
+
+/// Prints the estimate: the JSON object, or the human line (stdout) and warnings (stderr).
+pub fn print(out: &EstimateOutput, as_json: bool) -> Result<()> {
+    if as_json {
+        println!(
+            "{}",
+            serde_json::to_string(&out.report).context("could not serialise the estimate")?
+        );
+    } else {
+        println!("{}", out.line);
+        for w in &out.report.warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! The typed records this crate writes besides the run record (which lives in
+//! [`ib_reports::record`], because the reports render it): `manifest.json` of `run` and
+//! `analyze`, the `config` that `analyze` stores in its run record, and the `analyze --json`
+//! summary (ARCHITECTURE.md §2, §3).
+//!
+//! Key order: these objects are serialised through [`canonical`], so their keys (and those of
+//! every record nested in them) come out in alphabetical order, whatever the order of the
+//! struct fields — the form every earlier version wrote.
+
+use ib_reports::record::{Evidence, InfoRow, LagrangianRow, RunRecord, Subsample, Verdict};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+use crate::config::VerdictConfig;
+use crate::info::InfoConfig;
+
+/// `value` as a JSON tree whose objects have sorted keys.
+pub fn canonical(value: &impl Serialize) -> serde_json::Result<Value> {
+    serde_json::to_value(value)
+}
+
+/// Versions of the tool and of the training library, as built.
+#[derive(Debug, Clone, Serialize)]
+pub struct Versions {
+    /// This crate's version.
+    #[serde(rename = "ib-analyze")]
+    pub ib_analyze: &'static str,
+    /// The candle-core version in the build (read from Cargo.lock by the build script).
+    #[serde(rename = "candle-core")]
+    pub candle_core: &'static str,
+}
+
+impl Versions {
+    /// The versions of this build.
+    pub fn of_this_build() -> Versions {
+        Versions {
+            ib_analyze: env!("CARGO_PKG_VERSION"),
+            candle_core: env!("IB_CANDLE_CORE_VERSION"),
+        }
+    }
+}
+
+/// The dataset of a training run, as `manifest.json` describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ManifestDataset {
+    /// Dataset name.
+    pub name: String,
+    /// Training rows.
+    pub n_train: usize,
+    /// Probe rows the snapshots are taken on.
+    pub n_probe: usize,
+    /// Length of one flattened sample.
+    pub input_dim: usize,
+    /// Shape of one sample (debug form, e.g. `Vector { dim: 64 }`).
+    pub sample_shape: String,
+    /// K probe transforms.
+    pub k_views: usize,
+    /// H(T) = ln K, nats.
+    pub h_t_nats: f64,
+    /// Fraction of probe views that are distinct (1 for an injective augmentation set).
+    pub distinct_view_fraction: f64,
+}
+
+/// `manifest.json` of `run`, written before training starts.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunManifest {
+    /// `ib-analyze <version>`.
+    pub tool: String,
+    /// `"running"`: written before training.
+    pub status: &'static str,
+    /// The resolved configuration.
+    pub config: Value,
+    /// The master seed.
+    pub seed: u64,
+    /// Methods trained, in order.
+    pub methods: Vec<&'static str>,
+    /// The data.
+    pub dataset: ManifestDataset,
+    /// Width of each judged tensor.
+    pub dims: BTreeMap<&'static str, usize>,
+    /// Versions of this build.
+    pub versions: Versions,
+}
+
+/// `manifest.json` of `analyze --out`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalyzeManifest {
+    /// `ib-analyze <version>`.
+    pub tool: String,
+    /// `"analyze"`.
+    pub source: &'static str,
+    /// The same object as the run record's `config`.
+    pub config: Value,
+}
+
+/// The files `analyze` reads, as given on the command line.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalyzeInputs {
+    /// INPUT[:KEY].
+    pub input: String,
+    /// `--target`.
+    pub target: Option<String>,
+    /// `--views`.
+    pub views: Option<String>,
+    /// `--labels`.
+    pub labels: Option<String>,
+}
+
+/// The `config` of an `analyze` run record: what was read and the settings that shaped the
+/// numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalyzeConfig {
+    /// The inputs.
+    pub inputs: AnalyzeInputs,
+    /// Settings of the information quantities.
+    pub info: InfoConfig,
+    /// Verdict thresholds.
+    pub verdict: VerdictConfig,
+    /// The master seed.
+    pub seed: u64,
+}
+
+/// One tensor of the `analyze --json` summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct TensorSummary<'a> {
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Its metrics at the last epoch.
+    pub metrics: Option<&'a BTreeMap<String, f64>>,
+    /// Every signal weighed.
+    pub evidence: &'a [Evidence],
+}
+
+/// The `analyze --json` object (ARCHITECTURE.md §3), built from the run record.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalyzeSummary<'a> {
+    /// The run's verdict.
+    pub verdict: Verdict,
+    /// One line of the deciding signals.
+    pub summary: &'a str,
+    /// The input's name.
+    pub input: &'a str,
+    /// Rows.
+    pub n: usize,
+    /// Columns.
+    pub d: usize,
+    /// Per tensor: verdict, metrics, evidence.
+    pub tensors: BTreeMap<&'a str, TensorSummary<'a>>,
+    /// kNN accuracy (with `--labels`).
+    pub knn_accuracy: Option<f64>,
+    /// The kNN subsample, when one was taken.
+    pub knn_subsample: Option<Subsample>,
+    /// Information rows.
+    pub info: Option<&'a [InfoRow]>,
+    /// Lagrangian rows.
+    pub lagrangian: Option<&'a [LagrangianRow]>,
+    /// Always `"nats"`.
+    pub units: &'static str,
+}
+
+impl<'a> AnalyzeSummary<'a> {
+    /// The summary of the first run of `record` at its last epoch.
+    pub fn of(record: &'a RunRecord) -> Option<AnalyzeSummary<'a>> {
+        let run = record.runs.first()?;
+        let last = run.epochs.last();
+        let tensors = run
+            .verdict
+            .tensors
+            .iter()
+            .map(|(name, tv)| {
+                let summary = TensorSummary {
+                    verdict: tv.verdict,
+                    metrics: last.and_then(|e| e.tensors.get(name)).map(|t| &t.metrics),
+                    evidence: &tv.evidence,
+                };
+                (name.as_str(), summary)
+            })
+            .collect();
+        Some(AnalyzeSummary {
+            verdict: run.verdict.verdict,
+            summary: &run.verdict.summary,
+            input: &record.dataset.name,
+            n: record.dataset.n_probe,
+            d: record.dataset.input_dim,
+            tensors,
+            knn_accuracy: last.and_then(|e| e.knn_accuracy),
+            knn_subsample: last.and_then(|e| e.knn_subsample),
+            info: last.map(|e| e.info.as_slice()),
+            lagrangian: last.map(|e| e.lagrangian.as_slice()),
+            units: "nats",
+        })
+    }
+}
