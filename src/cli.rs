@@ -327,3 +327,65 @@ or with --json exactly one object:
    \"units\": \"nats\", \"k\", \"n\", \"d\" (= dx + dy), \"dx\", \"dy\", \"norm\", \"bins\", \"ridge\",
    \"jitter\", \"seed\", \"input\", \"x_cols\", \"y_cols\", \"degenerate\", \"warnings\": [..]}
 Uses every core (set RAYON_NUM_THREADS to limit). Exit codes: 0 success, 2 bad input or usage.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RunConfig;
+
+    /// Every `key = value` default that `run --help` shows equals the embedded default config
+    /// (the help text and `default_config.toml` are written separately; this ties them).
+    #[test]
+    fn run_help_shows_the_embedded_defaults() {
+        let defaults = toml::Value::try_from(RunConfig::default_config()).unwrap();
+        let config_part = RUN_HELP
+            .split("Config (TOML")
+            .nth(1)
+            .and_then(|s| s.split("--quick:").next())
+            .expect("the help has a config section");
+        let mut section: Option<&str> = None;
+        let mut checked = 0;
+        for line in config_part.lines().skip(1) {
+            let text = line.trim();
+            if let Some(name) = text.strip_prefix('[') {
+                section = name.split(']').next();
+                continue;
+            }
+            // `key = value`, then an explanation: the value is an array up to `]`, a string
+            // up to its closing quote, or else one word.
+            let Some((key, rest)) = text.split_once(" = ") else {
+                continue;
+            };
+            let end = match rest.as_bytes()[0] {
+                b'[' => rest.find(']').map(|i| i + 1),
+                b'"' => rest[1..].find('"').map(|i| i + 2),
+                _ => rest.find(' '),
+            };
+            let value = &rest[..end.unwrap_or(rest.len())];
+            if matches!(key, "path" | "labels") {
+                continue; // examples of optional keys, not defaults
+            }
+            let shown: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+                .unwrap_or_else(|e| panic!("help line '{text}': {e}"))["v"]
+                .clone();
+            let table = match section {
+                Some(s) => &defaults[s],
+                None => &defaults,
+            };
+            let actual = table.get(key).unwrap_or_else(|| {
+                panic!("help shows {section:?}.{key}, the config has no such key")
+            });
+            let same = match (&shown, actual) {
+                (toml::Value::Float(a), toml::Value::Float(b)) => a == b,
+                (toml::Value::Integer(a), toml::Value::Float(b)) => *a as f64 == *b,
+                (a, b) => a == b,
+            };
+            assert!(
+                same,
+                "{section:?}.{key}: help shows {shown}, the default is {actual}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 30, "only {checked} defaults found in the help");
+    }
+}

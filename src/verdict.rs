@@ -1,4 +1,4 @@
-//! The verdict of DESIGN §6: healthy / dimensional collapse / complete collapse / diverged, per
+//! The verdict of ARCHITECTURE.md §6: healthy / dimensional collapse / complete collapse / diverged, per
 //! tensor and per run, with every signal weighed listed as evidence. No verdict rests on one signal:
 //!
 //! * **diverged**: the tensor (or the loss) holds NaN/inf.

@@ -1,6 +1,6 @@
 //! `ib-analyze analyze` on embeddings of the kinds a user exports: the verdict must hold beyond
 //! the built-in runs (hundreds of dimensions, batch-norm heads, shared offsets), the JSON shape of
-//! DESIGN §3, the run directory, and bad input.
+//! ARCHITECTURE.md §3, the run directory, and bad input.
 
 use assert_cmd::Command;
 use predicates::prelude::*;

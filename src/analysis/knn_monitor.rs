@@ -6,7 +6,7 @@
 use ndarray::{s, Array2, ArrayView2, Axis};
 
 /// Neighbours and temperature of the monitor (solo-learn uses k = 20, T = 0.07; lightly k = 200,
-/// T = 0.1; the tiny CPU recipe of collapse.md §5.2 k = 20, T = 0.1).
+/// T = 0.1; here k = 20, T = 0.1, suited to probe sets of a few hundred rows).
 pub const K: usize = 20;
 pub const TEMPERATURE: f64 = 0.1;
 

@@ -1,4 +1,4 @@
-//! Per-tensor metrics of a snapshot (DESIGN §4, spectral/std metrics), computed with
+//! Per-tensor metrics of a snapshot (ARCHITECTURE.md §4, spectral/std metrics), computed with
 //! `ib-estimators`' streaming [`Moments`] over f64 row blocks of the latents.
 
 pub mod knn_monitor;
