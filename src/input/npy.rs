@@ -413,18 +413,8 @@ pub(crate) mod test_util {
         shape: &[usize],
         data: &[u8],
     ) -> Vec<u8> {
-        let shape_txt = match shape {
-            [] => "()".to_string(),
-            [n] => format!("({n},)"),
-            _ => format!(
-                "({})",
-                shape
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        // A Python tuple literal, as NumPy prints shapes.
+        let shape_txt = super::super::fmt_shape(shape);
         let fo = if fortran { "True" } else { "False" };
         let mut header =
             format!("{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': {shape_txt}, }}");
