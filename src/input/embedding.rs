@@ -13,12 +13,12 @@ use std::io::{Read, Seek, SeekFrom};
 
 use ndarray::{Array2, Ix2};
 
+use super::checks::{check_data_size, check_finite_flags, check_matrix_shape};
+use super::dtype::{bf16_of, f16_of, u32_of, u64_of};
 use super::npy::{self, Header};
+use super::read::read_raw;
 use super::safetensors;
-use super::{
-    bf16_to_f64, check_data_size, check_finite_flags, check_matrix_shape, f16_to_f64, read_raw,
-    u16_of, u32_of, u64_of, DType, Format, InputError, InputSpec, RawArray,
-};
+use super::{DType, Format, InputError, InputSpec, RawArray};
 use crate::analysis::Embedding;
 
 /// Bytes read from disk per step of the streaming reader.
@@ -177,12 +177,12 @@ fn read_matrix_at(
         DType::F32 => Embedding::F32(
             read_values(f, n, d, |c: [u8; 4]| f32::from_bits(u32_of(c, be))).map_err(&io)?,
         ),
-        DType::F16 => Embedding::F32(
-            read_values(f, n, d, |c: [u8; 2]| f16_to_f64(u16_of(c, be)) as f32).map_err(&io)?,
-        ),
-        DType::BF16 => Embedding::F32(
-            read_values(f, n, d, |c: [u8; 2]| bf16_to_f64(u16_of(c, be)) as f32).map_err(&io)?,
-        ),
+        DType::F16 => {
+            Embedding::F32(read_values(f, n, d, |c: [u8; 2]| f16_of(c, be).to_f32()).map_err(&io)?)
+        }
+        DType::BF16 => {
+            Embedding::F32(read_values(f, n, d, |c: [u8; 2]| bf16_of(c, be).to_f32()).map_err(&io)?)
+        }
         DType::F64 => Embedding::F64(
             read_values(f, n, d, |c: [u8; 8]| f64::from_bits(u64_of(c, be))).map_err(&io)?,
         ),

@@ -9,7 +9,8 @@
 
 use std::borrow::Cow;
 
-use super::{check_data_size, DType, InputError, RawArray};
+use super::checks::check_data_size;
+use super::{DType, InputError, RawArray};
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 const FORMAT: &str = ".npy";
@@ -379,6 +380,26 @@ impl Lit<'_> {
 /// Fixture builders shared by the tests of the input modules.
 #[cfg(test)]
 pub(crate) mod test_util {
+    use std::path::Path;
+
+    use super::super::InputSpec;
+
+    /// Writes `bytes` to `dir/name` and returns the INPUT for it (`PATH` or `PATH:KEY`).
+    pub(crate) fn spec_for(dir: &Path, name: &str, bytes: &[u8], key: Option<&str>) -> InputSpec {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).expect("write fixture");
+        let s = match key {
+            Some(k) => format!("{}:{k}", p.display()),
+            None => p.display().to_string(),
+        };
+        InputSpec::parse(&s).expect("spec")
+    }
+
+    /// Little-endian f64 element bytes.
+    pub(crate) fn f64s(v: &[f64]) -> Vec<u8> {
+        v.iter().flat_map(|x| x.to_le_bytes()).collect()
+    }
+
     /// Builds a version-1.0 `.npy` file as NumPy writes it (header padded to 64 bytes).
     pub(crate) fn npy_bytes(descr: &str, fortran: bool, shape: &[usize], data: &[u8]) -> Vec<u8> {
         npy_bytes_v(1, descr, fortran, shape, data)
@@ -392,18 +413,8 @@ pub(crate) mod test_util {
         shape: &[usize],
         data: &[u8],
     ) -> Vec<u8> {
-        let shape_txt = match shape {
-            [] => "()".to_string(),
-            [n] => format!("({n},)"),
-            _ => format!(
-                "({})",
-                shape
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
+        // A Python tuple literal, as NumPy prints shapes.
+        let shape_txt = super::super::fmt_shape(shape);
         let fo = if fortran { "True" } else { "False" };
         let mut header =
             format!("{{'descr': '{descr}', 'fortran_order': {fo}, 'shape': {shape_txt}, }}");

@@ -5,7 +5,8 @@ use std::borrow::Cow;
 
 use ::safetensors::{Dtype, SafeTensors};
 
-use super::{check_data_size, DType, InputError, RawArray};
+use super::checks::check_data_size;
+use super::{DType, InputError, RawArray};
 
 const FORMAT: &str = ".safetensors";
 

@@ -1,0 +1,161 @@
+//! Shape, size and value checks shared by the readers, with the messages they give.
+//!
+//! Shapes are printed the way NumPy prints them, so a message can be compared with
+//! `arr.shape` in Python.
+
+use ndarray::{Array2, ArrayD, Ix2};
+
+use super::InputError;
+
+/// Formats a shape the way NumPy prints it: `(10,)`, `(3, 4)`, `()`.
+pub fn fmt_shape(shape: &[usize]) -> String {
+    match shape {
+        [] => "()".to_string(),
+        [n] => format!("({n},)"),
+        _ => {
+            let parts: Vec<String> = shape.iter().map(|d| d.to_string()).collect();
+            format!("({})", parts.join(", "))
+        }
+    }
+}
+
+/// Checks that `shape` × `itemsize` bytes are exactly the `available` bytes, without overflow.
+///
+/// Returns the number of elements.
+pub(super) fn check_data_size(
+    file: &str,
+    shape: &[usize],
+    itemsize: usize,
+    available: usize,
+) -> Result<usize, InputError> {
+    let count = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
+    let needed = count.and_then(|c| c.checked_mul(itemsize));
+    match (count, needed) {
+        (Some(c), Some(n)) if n == available => Ok(c),
+        _ => Err(InputError::SizeMismatch {
+            file: file.to_string(),
+            shape: fmt_shape(shape),
+            values: count.map_or_else(|| "more than 2^64".to_string(), |c| c.to_string()),
+            needed: needed.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string()),
+            bytes: available,
+        }),
+    }
+}
+
+/// Errors unless every value is finite; reports the count and the first position.
+pub fn check_finite(a: &ArrayD<f64>, file: &str) -> Result<(), InputError> {
+    check_finite_flags(a.iter().map(|v| v.is_finite()), a.shape(), file)
+}
+
+/// [`check_finite`] over the finiteness of the values in logical (C) order of `shape`.
+pub(super) fn check_finite_flags(
+    finite: impl Iterator<Item = bool>,
+    shape: &[usize],
+    file: &str,
+) -> Result<(), InputError> {
+    let mut first = None;
+    let mut count = 0usize;
+    let mut total = 0usize;
+    for (i, ok) in finite.enumerate() {
+        total += 1;
+        if !ok {
+            count += 1;
+            if first.is_none() {
+                first = Some(i);
+            }
+        }
+    }
+    let Some(flat) = first else { return Ok(()) };
+    // Flat C-order index → multi-index (the array iterates in logical order).
+    let mut idx = vec![0usize; shape.len()];
+    let mut rem = flat;
+    for (axis, &len) in shape.iter().enumerate().rev() {
+        if len > 0 {
+            idx[axis] = rem % len;
+            rem /= len;
+        }
+    }
+    let location = match idx.as_slice() {
+        [r, c] => format!("row {r}, column {c} (0-based)"),
+        [i] => format!("index {i} (0-based)"),
+        _ => {
+            let parts: Vec<String> = idx.iter().map(|i| i.to_string()).collect();
+            format!("index [{}] (0-based)", parts.join(", "))
+        }
+    };
+    Err(InputError::NonFinite {
+        file: file.to_string(),
+        count,
+        total,
+        location,
+    })
+}
+
+/// Errors when an axis has length zero.
+pub(super) fn check_nonempty(a: &ArrayD<f64>, file: &str) -> Result<(), InputError> {
+    check_nonempty_shape(a.shape(), file)
+}
+
+/// Errors when an axis of `shape` has length zero.
+fn check_nonempty_shape(shape: &[usize], file: &str) -> Result<(), InputError> {
+    if let Some(axis) = shape.iter().position(|&d| d == 0) {
+        let what = match axis {
+            0 => "zero rows",
+            _ if axis + 1 == shape.len() => "zero columns",
+            _ => "a zero-length axis",
+        };
+        return Err(InputError::EmptyArray {
+            file: file.to_string(),
+            shape: fmt_shape(shape),
+            what,
+        });
+    }
+    Ok(())
+}
+
+/// The error for an array of the wrong number of dimensions.
+pub(super) fn wrong_ndim(
+    file: &str,
+    expected: &'static str,
+    shape: &[usize],
+    hint: &str,
+) -> InputError {
+    InputError::WrongNdim {
+        file: file.to_string(),
+        expected,
+        shape: fmt_shape(shape),
+        hint: hint.to_string(),
+    }
+}
+
+/// Validates an n-D array as an N×d embedding matrix.
+pub fn into_matrix(a: ArrayD<f64>, file: &str) -> Result<Array2<f64>, InputError> {
+    check_matrix_shape(a.shape(), file)?;
+    check_finite(&a, file)?;
+    Ok(a.into_dimensionality::<Ix2>().expect("checked to be 2-D"))
+}
+
+/// Errors unless `shape` is 2-D (N×d) without an empty axis.
+pub(super) fn check_matrix_shape(shape: &[usize], file: &str) -> Result<(), InputError> {
+    let hint = match shape.len() {
+        2 => return check_nonempty_shape(shape, file),
+        0 => "pass an array of N rows, not a scalar",
+        1 => "reshape to (N, 1) or pass the 2-D export",
+        3 => "N×K×d views belong in --views; otherwise reshape to (N, d)",
+        4 => "flatten images to (N, C·H·W), e.g. arr.reshape(len(arr), -1)",
+        _ => "reshape to (N, d)",
+    };
+    Err(wrong_ndim(file, "a 2-D array (N×d)", shape, hint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fmt_shape_like_numpy() {
+        assert_eq!(fmt_shape(&[]), "()");
+        assert_eq!(fmt_shape(&[10]), "(10,)");
+        assert_eq!(fmt_shape(&[3, 4]), "(3, 4)");
+    }
+}
