@@ -11,6 +11,7 @@
 
 pub mod charts;
 pub mod error;
+pub mod format;
 mod fsutil;
 pub mod html;
 pub mod record;

@@ -1,4 +1,4 @@
-//! Information charts (DESIGN §5), all in nats at one explicit (estimator, space, scale):
+//! Information charts (ARCHITECTURE.md §5), all in nats at one explicit (estimator, space, scale):
 //! the information plane, the entropies and informations over epochs, and the bottleneck
 //! Lagrangian LB(β) measured vs the theorem's form.
 
@@ -7,7 +7,7 @@ use super::line::{
     ChartSpec, ColourBar, LegendEntry, LineStyleKind, PanelSpec, RefLine, Series, XAxis, REFERENCE,
 };
 use super::{ramp, run_colour, InfoKey, SIZE};
-use crate::html::view::fmt_num;
+use crate::format::fmt_num;
 use crate::record::{EpochRecord, MethodRun, RunRecord};
 use plotters::style::{RGBColor, BLACK};
 

@@ -11,6 +11,8 @@ mod line;
 mod spectra;
 
 use crate::error::ReportError;
+/// Re-exported from [`crate::format`], where number formatting lives.
+pub use crate::format::scale_text;
 use crate::fsutil;
 use crate::record::{InfoRow, LagrangianRow, MethodRun, RunRecord};
 use plotters::prelude::*;
@@ -267,15 +269,6 @@ impl InfoKey {
             self.space,
             scale_text(self.scale)
         )
-    }
-}
-
-/// A scale as shown in every chart title and table row (`none` for estimators without one).
-pub fn scale_text(scale: Option<f64>) -> String {
-    match scale {
-        // Shortest round-trip form: 0.3 stays "0.3".
-        Some(s) => s.to_string(),
-        None => "none".into(),
     }
 }
 
