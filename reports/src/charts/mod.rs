@@ -10,10 +10,10 @@ mod info;
 mod line;
 mod spectra;
 
+use crate::atomic;
 use crate::error::ReportError;
 /// Re-exported from [`crate::format`], where number formatting lives.
 pub use crate::format::scale_text;
-use crate::fsutil;
 use crate::record::{InfoRow, LagrangianRow, MethodRun, RunRecord};
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -146,7 +146,7 @@ pub fn render_svg(spec: &ChartSpec) -> Result<String, ReportError> {
 /// Render every chart as `<dir>/<name>.png` (each written atomically); returns the paths.
 pub fn write_pngs(record: &RunRecord, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     ensure_font()?;
-    fsutil::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
     chart_specs(record)
         .iter()
         .map(|spec| {
@@ -157,20 +157,29 @@ pub fn write_pngs(record: &RunRecord, dir: &Path) -> Result<Vec<PathBuf>, Report
         .collect()
 }
 
-/// Render one chart spec as a PNG file at `path` (atomically).
+/// Render one chart spec as a PNG file at `path` (atomically, [`atomic::write_with`]).
 pub fn write_png(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
     ensure_font()?;
-    let tmp = fsutil::temp_path_for(path);
-    let drawn = (|| {
-        let root = BitMapBackend::new(&tmp, spec.size).into_drawing_area();
-        line::draw(&root, spec).map_err(|e| ReportError::chart(spec.name, e))?;
-        root.present().map_err(|e| ReportError::chart(spec.name, e))
-    })();
-    if let Err(e) = drawn {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+    // A drawing error is returned as itself, not as the I/O error that aborts the write.
+    let mut chart_error = None;
+    let written = atomic::write_with(path, |tmp| {
+        draw_png(spec, tmp).map_err(|e| {
+            let message = e.to_string();
+            chart_error = Some(e);
+            std::io::Error::other(message)
+        })
+    });
+    match chart_error {
+        Some(e) => Err(e),
+        None => written.map_err(|e| ReportError::io(path, e)),
     }
-    fsutil::commit(&tmp, path)
+}
+
+/// Draw `spec` into a PNG file at `path` (the encoder picks the format from the extension).
+fn draw_png(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
+    let root = BitMapBackend::new(path, spec.size).into_drawing_area();
+    line::draw(&root, spec).map_err(|e| ReportError::chart(spec.name, e))?;
+    root.present().map_err(|e| ReportError::chart(spec.name, e))
 }
 
 /// The tensor the charts plot: [`DEFAULT_TENSOR`] when any run records it, otherwise the first
