@@ -9,9 +9,10 @@
 //! # Ok(()) }
 //! ```
 
+pub mod atomic;
 pub mod charts;
 pub mod error;
-mod fsutil;
+pub mod format;
 pub mod html;
 pub mod record;
 
@@ -43,20 +44,20 @@ impl ReportFiles {
 }
 
 /// Write `charts/<name>.svg`, `charts/<name>.png` and `report.html` into `out_dir` (created if
-/// missing). Every file is written atomically (temporary file in the same directory, then rename).
+/// missing). Every file is written atomically ([`atomic::write`]).
 pub fn write_report(record: &RunRecord, out_dir: &Path) -> Result<ReportFiles, ReportError> {
     let chart_dir = out_dir.join("charts");
-    fsutil::create_dir_all(&chart_dir)?;
+    std::fs::create_dir_all(&chart_dir).map_err(|e| ReportError::io(&chart_dir, e))?;
     let charts = render_svgs(record)?;
     let mut svgs = Vec::with_capacity(charts.len());
     for c in &charts {
         let path = chart_dir.join(format!("{}.svg", c.name));
-        fsutil::write_atomic(&path, c.svg.as_bytes())?;
+        atomic::write(&path, c.svg.as_bytes()).map_err(|e| ReportError::io(&path, e))?;
         svgs.push(path);
     }
     let pngs = write_pngs(record, &chart_dir)?;
     let page = render_html(record, &charts)?;
     let html = out_dir.join("report.html");
-    fsutil::write_atomic(&html, page.as_bytes())?;
+    atomic::write(&html, page.as_bytes()).map_err(|e| ReportError::io(&html, e))?;
     Ok(ReportFiles { html, svgs, pngs })
 }

@@ -1,7 +1,7 @@
 //! The run record: the serialisable contract between analysis and rendering.
 //!
 //! `run.json` is exactly a [`RunRecord`] serialised with serde_json. Everything a chart or the
-//! HTML page shows is stored here; `ib-reports` computes nothing of its own (DESIGN §1).
+//! HTML page shows is stored here; `ib-reports` computes nothing of its own (ARCHITECTURE.md §1).
 //! Non-finite numbers never enter the record: a tensor with NaN/inf is recorded with
 //! `finite = false` and no metrics, and its verdict is `diverged`.
 
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// Version of the run.json layout; bumped on any incompatible change.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The four verdict words of DESIGN §6, ordered by severity (`Healthy` < ... < `Diverged`).
+/// The four verdict words of ARCHITECTURE.md §6, ordered by severity (`Healthy` < ... < `Diverged`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Verdict {
@@ -91,7 +91,7 @@ pub struct EpochRecord {
     pub loss: Option<f64>,
     /// Learning rate at the end of the epoch.
     pub lr: Option<f64>,
-    /// Tensor name (DESIGN §2, e.g. `online.projector`) to its metrics.
+    /// Tensor name (ARCHITECTURE.md §2, e.g. `online.projector`) to its metrics.
     pub tensors: BTreeMap<String, TensorRecord>,
     /// Information quantities of this epoch's snapshot, one row per (quantity, estimator, space,
     /// scale). Empty when not computed.
@@ -119,7 +119,7 @@ pub struct Subsample {
     pub seed: u64,
 }
 
-/// One information quantity in nats, at an explicit scale (DESIGN §5).
+/// One information quantity in nats, at an explicit scale (ARCHITECTURE.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InfoRow {
     /// Tensor it was computed on (for I(V;V') and H(V|V'): the online one).
@@ -154,7 +154,7 @@ pub struct InfoRow {
 }
 
 /// LB_measured(β) = I(X;V) − β·I(V;V') and LB_theorem(β) = (1−β)H(V) + βH(V|V') − H(T),
-/// with the gap H(T) − H(V|X), all in nats at one scale (DESIGN §5).
+/// with the gap H(T) − H(V|X), all in nats at one scale (ARCHITECTURE.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LagrangianRow {
     pub tensor: String,

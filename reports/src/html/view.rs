@@ -2,7 +2,10 @@
 //! only. Strings here are raw (not HTML-escaped); escaping happens when the page is written.
 //! The view model derives `Serialize` so it can be snapshot-tested apart from the markup.
 
-use crate::charts::{chart_tensor, scale_text, Chart};
+use crate::charts::{chart_tensor, Chart};
+/// Re-exported from [`crate::format`], where number formatting lives.
+pub use crate::format::fmt_num;
+use crate::format::scale_text;
 use crate::record::{
     EpochRecord, InfoRow, LagrangianRow, MethodRun, RunRecord, TensorRecord, Verdict,
 };
@@ -46,7 +49,7 @@ pub struct ReportView {
     pub versions: Vec<KeyValue>,
 }
 
-/// The information rows of one run at its last epoch that has any (DESIGN §5), in nats.
+/// The information rows of one run at its last epoch that has any (ARCHITECTURE.md §5), in nats.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InfoTable {
     pub run: String,
@@ -157,25 +160,6 @@ pub struct KeyValue {
 /// CSS class of a verdict badge.
 pub fn verdict_class(v: Verdict) -> String {
     format!("v-{}", v.as_str())
-}
-
-/// A number with about four significant digits, fixed by rule so output is deterministic.
-pub fn fmt_num(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if v == 0.0 {
-        return "0".into();
-    }
-    let a = v.abs();
-    if !(1e-3..1e5).contains(&a) {
-        return format!("{v:.3e}");
-    }
-    let decimals = (3 - a.log10().floor() as i32).clamp(0, 6) as usize;
-    format!("{v:.decimals$}")
 }
 
 fn fmt_opt<T: ToString>(v: Option<T>) -> String {
@@ -403,21 +387,5 @@ impl LagrangianRowView {
             theorem: fmt_num(r.theorem),
             gap: fmt_num(r.gap),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fmt_num;
-
-    #[test]
-    fn numbers_have_fixed_precision() {
-        assert_eq!(fmt_num(0.125), "0.1250");
-        assert_eq!(fmt_num(64.0), "64.00");
-        assert_eq!(fmt_num(12345.0), "12345");
-        assert_eq!(fmt_num(1.5e-5), "1.500e-5");
-        assert_eq!(fmt_num(0.0), "0");
-        assert_eq!(fmt_num(f64::NAN), "NaN");
-        assert_eq!(fmt_num(-0.9876), "-0.9876");
     }
 }

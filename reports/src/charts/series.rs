@@ -1,0 +1,129 @@
+//! Per-run data of the charts, read from the record: `(x, y)` points of one quantity over epochs or
+//! over an index, the epoch span shared by every epoch axis, and the legend row of a run.
+//! Non-finite values are dropped here; nothing is computed beyond selecting and sorting.
+
+use super::plot::spec::{LegendEntry, LineStyleKind, Series};
+use super::plot::style::run_colour;
+use super::select::InfoKey;
+use crate::record::{EpochRecord, MethodRun, RunRecord, TensorRecord};
+use std::collections::BTreeSet;
+
+/// `(epoch, value)` of a tensor metric over a run, keeping only finite values of finite tensors.
+pub fn metric_series(run: &MethodRun, tensor: &str, metric: &str) -> Vec<(f64, f64)> {
+    run.epochs
+        .iter()
+        .filter_map(|e| {
+            let t = e.tensors.get(tensor)?;
+            if !t.finite {
+                return None;
+            }
+            let v = t.metric(metric)?;
+            v.is_finite().then_some((e.epoch as f64, v))
+        })
+        .collect()
+}
+
+/// `(epoch, loss)` over a run, skipping epochs without a finite loss.
+pub fn loss_series(run: &MethodRun) -> Vec<(f64, f64)> {
+    run.epochs
+        .iter()
+        .filter_map(|e| {
+            let l = e.loss?;
+            l.is_finite().then_some((e.epoch as f64, l))
+        })
+        .collect()
+}
+
+/// The finite value of `quantity` in `epoch` for the series `key`.
+pub(super) fn info_value(epoch: &EpochRecord, key: &InfoKey, quantity: &str) -> Option<f64> {
+    epoch
+        .info
+        .iter()
+        .find(|r| r.quantity == quantity && key.matches_info(r))
+        .and_then(|r| r.value)
+        .filter(|v| v.is_finite())
+}
+
+/// Epochs of `run` whose `tensor` is finite and has a non-empty `field`.
+pub(super) fn with_field<'a>(
+    run: &'a MethodRun,
+    tensor: &'a str,
+    field: fn(&TensorRecord) -> &Vec<f64>,
+) -> impl DoubleEndedIterator<Item = (&'a EpochRecord, &'a Vec<f64>)> + 'a {
+    run.epochs.iter().filter_map(move |e| {
+        let t = e.tensors.get(tensor)?;
+        let v = field(t);
+        (t.finite && !v.is_empty()).then_some((e, v))
+    })
+}
+
+/// `(index from 1, value)` of `values`.
+pub(super) fn indexed(values: impl IntoIterator<Item = f64>) -> Vec<(f64, f64)> {
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| ((i + 1) as f64, v))
+        .collect()
+}
+
+/// Distinct widths `d` of `tensor` across every run and epoch, ascending.
+pub(super) fn tensor_dims(record: &RunRecord, tensor: &str) -> BTreeSet<usize> {
+    record
+        .runs
+        .iter()
+        .flat_map(|r| r.epochs.iter())
+        .filter_map(|e| e.tensors.get(tensor).map(|t| t.d))
+        .collect()
+}
+
+/// The span of every recorded epoch, so the three charts share one x axis.
+pub(super) fn epoch_span(record: &RunRecord) -> Option<(f64, f64)> {
+    let mut epochs = record
+        .runs
+        .iter()
+        .flat_map(|r| r.epochs.iter().map(|e| e.epoch));
+    let first = epochs.next()?;
+    let (lo, hi) = epochs.fold((first, first), |(lo, hi), e| (lo.min(e), hi.max(e)));
+    Some((lo as f64, hi as f64))
+}
+
+/// The legend row of a run: its name, and why it shows nothing or where it diverged.
+pub(super) fn run_entry(
+    index: usize,
+    run: &MethodRun,
+    has_points: bool,
+    missing: &str,
+) -> LegendEntry {
+    let detail = match (run.diverged_at, has_points) {
+        (Some(e), _) => Some(format!("diverged at epoch {e}")),
+        (None, false) => Some(missing.to_string()),
+        (None, true) => None,
+    };
+    LegendEntry {
+        label: run.name.clone(),
+        detail,
+        colour: run_colour(index),
+        style: LineStyleKind::Solid,
+    }
+}
+
+/// One solid line per run of `points(run)`, with the run legend.
+pub(super) fn per_run(
+    record: &RunRecord,
+    missing: &str,
+    points: impl Fn(&MethodRun) -> Vec<(f64, f64)>,
+) -> (Vec<Series>, Vec<LegendEntry>) {
+    let mut series = Vec::new();
+    let mut legend = Vec::new();
+    for (i, run) in record.runs.iter().enumerate() {
+        let p = points(run);
+        legend.push(run_entry(i, run, !p.is_empty(), missing));
+        series.push(Series::line(
+            run.name.clone(),
+            run_colour(i),
+            LineStyleKind::Solid,
+            p,
+        ));
+    }
+    (series, legend)
+}
