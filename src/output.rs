@@ -4,36 +4,13 @@
 use anyhow::{anyhow, bail, Context, Result};
 use ib_reports::record::RunRecord;
 use serde::Serialize;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Write a file atomically: `fill` writes a temporary file beside `path`, which is then renamed
-/// over it. A crash leaves at most a `.tmp` file, never a truncated `path`.
-pub fn atomic_write_with(path: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("'{}' has no file name", path.display()))?;
-    let mut tmp_name = file_name.to_os_string();
-    tmp_name.push(".tmp");
-    let tmp = path.with_file_name(tmp_name);
-    let result = fill(&tmp).and_then(|()| {
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("could not move '{}' into place", tmp.display()))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.with_context(|| format!("could not write '{}'", path.display()))
-}
-
-/// Write bytes atomically (fsync before the rename).
+/// Write bytes atomically (`ib_reports::atomic`: a temporary file beside `path`, fsync'ed and
+/// renamed over it; a crash never leaves a truncated `path`).
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
-    atomic_write_with(path, |tmp| {
-        let mut f = std::fs::File::create(tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        Ok(())
-    })
+    ib_reports::atomic::write(path, bytes)?;
+    Ok(())
 }
 
 /// Create the output directory: `out` if given (it must not exist or be empty), else
@@ -139,21 +116,6 @@ pub fn read_record(path: &Path) -> Result<(PathBuf, RunRecord)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn atomic_write_leaves_no_temp_file_on_failure() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("a.json");
-        let err = atomic_write_with(&path, |tmp| {
-            std::fs::write(tmp, b"partial")?;
-            bail!("boom")
-        });
-        assert!(err.is_err());
-        assert!(!path.exists());
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
-        atomic_write(&path, b"{}").unwrap();
-        assert_eq!(std::fs::read(&path).unwrap(), b"{}");
-    }
 
     #[test]
     fn refuses_a_non_empty_output_directory() {

@@ -6,7 +6,6 @@ use candle_core::{Device, Tensor};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::output::atomic_write_with;
 use crate::train::Snapshot;
 
 /// File name of the snapshot of `epoch`.
@@ -30,8 +29,8 @@ pub fn write(dir: &Path, snap: &Snapshot) -> Result<PathBuf> {
         );
     }
     let path = dir.join(file_name(snap.epoch));
-    atomic_write_with(&path, |tmp| {
-        candle_core::safetensors::save(&map, tmp).map_err(anyhow::Error::from)
+    ib_reports::atomic::write_with(&path, |tmp| {
+        candle_core::safetensors::save(&map, tmp).map_err(std::io::Error::other)
     })?;
     Ok(path)
 }

@@ -6,9 +6,10 @@
 //! the complete new one, never a truncated file. On any failure the temporary file is removed and
 //! the final path is left as it was.
 //!
-//! The temporary file is named `.STEM.XXXXXX.tmp.EXT` (`XXXXXX` random, from the `tempfile` crate;
-//! `.STEM.XXXXXX.tmp` when the path has no extension). It keeps the final extension because some
-//! writers pick the format from it (plotters' PNG encoder does). On Unix it is created with the
+//! The temporary file is named `.NAME.XXXXXX.tmp` (`XXXXXX` random, from the `tempfile` crate), so
+//! that a file left behind by a killed process neither looks like a finished file nor matches its
+//! extension (`*.safetensors`, `*.json`). [`write_with_extension`] names it `.STEM.XXXXXX.tmp.EXT`
+//! instead, for writers that pick the format from the extension (plotters' PNG encoder does). On Unix it is created with the
 //! permissions `File::create` would give (0o666 less the umask), not `tempfile`'s private 0o600.
 //!
 //! ```
@@ -29,7 +30,7 @@ use tempfile::{NamedTempFile, TempPath};
 /// Write `bytes` to `path` atomically: a temporary file beside it, written, fsync'ed, then renamed
 /// over `path`. Errors name `path`; on error `path` is untouched and no temporary file remains.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = temp_file(path)?;
+    let mut tmp = temp_file(path, false)?;
     tmp.write_all(bytes)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| fill_error(path, tmp.path(), e))?;
@@ -37,11 +38,28 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Write `path` atomically through `fill`, which receives the path of an empty temporary file in
-/// the same directory (with the same extension) and writes the content there, e.g. a library
+/// the same directory and writes the content there, e.g. a library
 /// writer that only takes a path. The file is then fsync'ed and renamed over `path`. If `fill`
 /// fails, its error is returned (with both paths added) and the temporary file is removed.
 pub fn write_with(path: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io::Result<()> {
-    let tmp = temp_file(path)?.into_temp_path();
+    fill_and_persist(path, false, fill)
+}
+
+/// [`write_with`], with a temporary file that ends in `path`'s extension, for writers that pick
+/// the format from it.
+pub fn write_with_extension(
+    path: &Path,
+    fill: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    fill_and_persist(path, true, fill)
+}
+
+fn fill_and_persist(
+    path: &Path,
+    keep_extension: bool,
+    fill: impl FnOnce(&Path) -> io::Result<()>,
+) -> io::Result<()> {
+    let tmp = temp_file(path, keep_extension)?.into_temp_path();
     fill(&tmp)
         .and_then(|()| sync(&tmp))
         .map_err(|e| fill_error(path, &tmp, e))?;
@@ -49,7 +67,7 @@ pub fn write_with(path: &Path, fill: impl FnOnce(&Path) -> io::Result<()>) -> io
 }
 
 /// An empty hidden temporary file in `path`'s directory; removed when dropped.
-fn temp_file(path: &Path) -> io::Result<NamedTempFile> {
+fn temp_file(path: &Path, keep_extension: bool) -> io::Result<NamedTempFile> {
     let name = Path::new(path.file_name().ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -63,12 +81,16 @@ fn temp_file(path: &Path) -> io::Result<NamedTempFile> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let stem = name.file_stem().unwrap_or(name.as_os_str());
+    let ext = name.extension().filter(|_| keep_extension);
+    let stem = match ext {
+        Some(_) => name.file_stem().unwrap_or(name.as_os_str()),
+        None => name.as_os_str(),
+    };
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(stem);
     prefix.push(".");
     let mut suffix = std::ffi::OsString::from(".tmp");
-    if let Some(ext) = name.extension() {
+    if let Some(ext) = ext {
         suffix.push(".");
         suffix.push(ext);
     }
@@ -167,11 +189,30 @@ mod tests {
     }
 
     #[test]
-    fn the_temporary_file_is_hidden_beside_the_target_with_its_extension() {
+    fn the_temporary_file_is_hidden_beside_the_target() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("epoch-0005.safetensors");
+        let mut seen = PathBuf::new();
+        write_with(&path, |tmp| {
+            seen = tmp.to_path_buf();
+            std::fs::write(tmp, b"st")
+        })
+        .unwrap();
+        assert_eq!(seen.parent(), Some(dir.path()));
+        let name = seen.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with(".epoch-0005.safetensors.") && name.ends_with(".tmp"),
+            "{name}"
+        );
+        assert!(!seen.exists());
+    }
+
+    #[test]
+    fn with_extension_the_temporary_file_keeps_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("std_l2.png");
         let mut seen = PathBuf::new();
-        write_with(&path, |tmp| {
+        write_with_extension(&path, |tmp| {
             seen = tmp.to_path_buf();
             assert!(tmp.is_file(), "the temporary file exists and is empty");
             std::fs::write(tmp, b"png")

@@ -130,12 +130,12 @@ pub fn write_pngs(record: &RunRecord, dir: &Path) -> Result<Vec<PathBuf>, Report
         .collect()
 }
 
-/// Render one chart spec as a PNG file at `path` (atomically, [`atomic::write_with`]).
+/// Render one chart spec as a PNG file at `path` (atomically, [`atomic::write_with_extension`]).
 pub fn write_png(spec: &ChartSpec, path: &Path) -> Result<(), ReportError> {
     ensure_font()?;
     // A drawing error is returned as itself, not as the I/O error that aborts the write.
     let mut chart_error = None;
-    let written = atomic::write_with(path, |tmp| {
+    let written = atomic::write_with_extension(path, |tmp| {
         draw_png(spec, tmp).map_err(|e| {
             let message = e.to_string();
             chart_error = Some(e);
