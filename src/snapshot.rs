@@ -1,4 +1,4 @@
-//! Snapshot files: `snapshots/<run>/epoch-NNNN.safetensors` with the tensor names of DESIGN §2,
+//! Snapshot files: `snapshots/<run>/epoch-NNNN.safetensors` with the tensor names of ARCHITECTURE.md §2,
 //! f32 (labels i64), readable by Python's `safetensors`. Written atomically.
 
 use anyhow::{Context, Result};
