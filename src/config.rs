@@ -398,7 +398,7 @@ mod tests {
                     let t: toml::Table = toml::from_str(&format!("v = {}", &rest[..end])).ok()?;
                     t.get("v").cloned()
                 })
-                .last()
+                .next_back()
                 .unwrap_or_else(|| panic!("no TOML value in `{line}`"));
             out.push((table.clone(), key.to_string(), value));
         }

@@ -1,6 +1,6 @@
 //! The training core (candle, CPU): one generic loop for every method, seeded end to end.
 
-pub mod fused;
+pub mod kernels;
 pub mod layers;
 pub mod loss;
 pub mod method;

@@ -254,7 +254,7 @@ mod tests {
         let (x1, x2) = (x.narrow(0, 0, 16).unwrap(), x.narrow(0, 16, 16).unwrap());
         let stacked = net.forward_views(&x, 2).unwrap();
         let (f1, f2) = (net.forward(&x1).unwrap(), net.forward(&x2).unwrap());
-        let max_diff = crate::train::fused::tests::max_abs_diff;
+        let max_diff = crate::train::kernels::tests::max_abs_diff;
         let cat = |a: &Tensor, b: &Tensor| Tensor::cat(&[a, b], 0).unwrap();
         let p = stacked.predictor.as_ref().unwrap();
         let (p1, p2) = (
