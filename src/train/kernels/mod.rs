@@ -1,8 +1,8 @@
 //! Fused CPU kernels for the training step, as candle custom ops: a Linear layer that calls
-//! `gemm` directly ([`linear`]), batch-norm with batch statistics and an optional ReLU
-//! ([`batch_norm`]), both as one op ([`linear_bn`]), the negative-cosine loss ([`cosine`]), and
-//! in-place parameter updates: SGD with momentum ([`sgd`]) and the EMA of a target network
-//! ([`ema`]).
+//! `gemm` directly ([`linear`](mod@linear)), batch-norm with batch statistics and an optional
+//! ReLU ([`batch_norm`](mod@batch_norm)), both as one op ([`linear_bn`]), the negative-cosine
+//! loss ([`cosine`]), and in-place parameter updates: SGD with momentum ([`sgd`]) and the EMA of
+//! a target network ([`ema`]).
 //!
 //! Each op computes in f32 on contiguous CPU storage and writes its own backward pass, so one
 //! layer is one node of candle's graph instead of five to fifteen, and backward allocates one
