@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Training-speed comparison on the DESIGN §7 workload, one thread each: the candle benchmark
-# (examples/bench_train.rs) and the PyTorch reference (scripts/bench_train_torch.py), run
+# Training-speed comparison on the ARCHITECTURE.md §7 workload, one thread each: the candle
+# benchmark (benches/bench_train.rs) and the PyTorch reference (scripts/bench_train_torch.py), run
 # alternately ROUNDS times so machine noise hits both, then the ratio of the medians.
 # Not part of CI (needs PyTorch). Usage:
 #   PYTHON=/path/to/python-with-torch scripts/bench_train.sh [STEPS] [ROUNDS]
@@ -10,8 +10,13 @@ STEPS="${1:-300}"
 ROUNDS="${2:-3}"
 PYTHON="${PYTHON:-python3}"
 export RAYON_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
-cargo build --release --quiet --example bench_train
-BIN="${CARGO_TARGET_DIR:-target}/release/examples/bench_train"
+# The bench binary's path, built once (cargo prints it as the executable of the bench target).
+BIN="$(cargo bench --quiet --bench bench_train --no-run --message-format=json \
+  | "$PYTHON" -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "bench_train" and m.get("executable"):
+        print(m["executable"])')"
 OUT="$(mktemp)"
 trap 'rm -f "$OUT"' EXIT
 for round in $(seq "$ROUNDS"); do

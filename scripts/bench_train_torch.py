@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""PyTorch reference for the training benchmark (DESIGN §7), out of CI.
+"""PyTorch reference for the training benchmark (ARCHITECTURE.md §7), out of CI.
 
-The same workload as `cargo run --release --example bench_train`: synthetic content/style data
+The same workload as `cargo bench --bench bench_train`: synthetic content/style data
 4096 x 64 (content 8-d = 2*prototype(class of 10) + N(0, 0.5^2), style 24-d ~ N(0, 2^2), fixed
 random orthonormal mixing to 64-d), augmentation style += N(0, 1.5^2) and input noise
 N(0, 0.05^2); encoder 64-256-128 (Linear+BN+ReLU x2), projector 128-128(BN,ReLU)-64(BN),

@@ -2,15 +2,42 @@
 //!
 //! Every random draw of a run is seeded from [`RunConfig::seed`]; the same config gives the same
 //! numbers.
+//!
+//! This module is the bottom of the training side: `train` and `data` read it, it reads
+//! neither. The vocabulary they share (method names, encoder kinds, dataset kinds) lives here.
+//!
+//! The embedded `default_config.toml` is the one source of the default values: the `Default`
+//! impls read their values from it ([`default_value`]), and the `--quick` profile is
+//! [`RunConfig::apply_quick`].
+
+pub mod method;
 
 use anyhow::{bail, Context, Result};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use crate::train::Method;
+pub use method::Method;
 
 /// The default configuration, compiled in so that `ib-analyze run` works on a fresh checkout.
 pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
+
+/// The value of `key` (dotted: `table.key`) in the embedded default config. Panics when the key
+/// is missing or has another type: the tests read every default once.
+pub fn default_value<T: DeserializeOwned>(key: &str) -> T {
+    let mut value = toml::Value::Table(toml::from_str(DEFAULT_CONFIG).expect("default parses"));
+    for part in key.split('.') {
+        value = match value {
+            toml::Value::Table(mut t) => t
+                .remove(part)
+                .unwrap_or_else(|| panic!("the default config has no `{key}`")),
+            _ => panic!("the default config has no table above `{key}`"),
+        };
+    }
+    value
+        .try_into()
+        .unwrap_or_else(|e| panic!("the default `{key}` has the wrong type: {e}"))
+}
 
 /// Everything a run depends on. Unknown keys are rejected so that a typo is an error, not a default.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,7 +56,7 @@ pub struct RunConfig {
     pub model: ModelConfig,
     pub optim: OptimConfig,
     pub loss: LossConfig,
-    /// Information quantities on every snapshot (DESIGN §5); `[info]`, all keys optional.
+    /// Information quantities on every snapshot (ARCHITECTURE.md §5); `[info]`, all keys optional.
     #[serde(default)]
     pub info: crate::info::InfoConfig,
     pub verdict: VerdictConfig,
@@ -48,8 +75,11 @@ pub struct KnnConfig {
 }
 
 impl Default for KnnConfig {
+    /// The `[knn]` table of the embedded default config.
     fn default() -> Self {
-        KnnConfig { max_rows: 10_000 }
+        KnnConfig {
+            max_rows: default_value("knn.max_rows"),
+        }
     }
 }
 
@@ -57,7 +87,7 @@ impl Default for KnnConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum DatasetKind {
-    /// The synthetic content/style data of DESIGN §7 (generated from the seed).
+    /// The synthetic content/style data of ARCHITECTURE.md §7 (generated from the seed).
     Synthetic,
     /// scikit-learn's bundled 8×8 digits (1797 real images).
     Digits,
@@ -98,12 +128,12 @@ pub struct DatasetConfig {
     pub image_noise_std: f64,
 }
 
-/// Encoder, projector and predictor (DESIGN §7).
+/// Encoder, projector and predictor (ARCHITECTURE.md §7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelConfig {
     /// `mlp`, or `cnn` (images only).
-    pub encoder: crate::train::model::EncoderKind,
+    pub encoder: EncoderKind,
     /// Channels of the CNN's two convolutions.
     pub cnn_channels: [usize; 2],
     pub encoder_hidden: usize,
@@ -111,6 +141,16 @@ pub struct ModelConfig {
     pub projector_hidden: usize,
     pub projection_dim: usize,
     pub predictor_hidden: usize,
+}
+
+/// Which encoder to use (`model.encoder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EncoderKind {
+    /// Linear+BN+ReLU twice.
+    Mlp,
+    /// Two 3×3 convolutions (+BN+ReLU), then Linear+BN+ReLU; images only.
+    Cnn,
 }
 
 /// Momentum SGD with weight decay and a cosine learning-rate schedule (PyTorch semantics).
@@ -136,7 +176,7 @@ pub struct LossConfig {
     pub barlow_scale: f64,
 }
 
-/// Thresholds of the verdict (DESIGN §6). See `verdict.rs` for what each means and the README for
+/// Thresholds of the verdict (ARCHITECTURE.md §6). See `verdict.rs` for what each means and the README for
 /// the calibration behind the defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -157,6 +197,14 @@ impl RunConfig {
     /// The embedded default.
     pub fn default_config() -> Self {
         toml::from_str(DEFAULT_CONFIG).expect("the embedded default config parses")
+    }
+
+    /// The `--quick` profile: a short run that still shows the contrast (applied after
+    /// `--config`, before the explicit flags).
+    pub fn apply_quick(&mut self) {
+        self.epochs = 25;
+        self.dataset.n_probe = 256;
+        self.snapshot_every = 5;
     }
 
     /// Read a TOML file; keys it leaves out take the embedded default's values.
@@ -289,6 +337,141 @@ mod tests {
         assert_eq!(cfg.optim.lr, 0.05);
         assert_eq!(cfg.optim.batch_size, d.optim.batch_size);
         assert_eq!(cfg.methods, d.methods);
+    }
+
+    #[test]
+    fn rust_defaults_are_read_from_the_default_config() {
+        let d = RunConfig::default_config();
+        assert_eq!(KnnConfig::default(), d.knn);
+        // Each section of the default file is complete: parsing it needs no serde default.
+        let table: toml::Table = toml::from_str(DEFAULT_CONFIG).unwrap();
+        let knn: KnnConfig = table["knn"].clone().try_into().unwrap();
+        assert_eq!(knn, KnnConfig::default());
+        // A config without a `[knn]` table (as one written before the table existed) gets the
+        // same values.
+        let mut without = table.clone();
+        without.remove("knn");
+        let cfg: RunConfig = toml::Value::Table(without).try_into().unwrap();
+        assert_eq!(cfg, d);
+    }
+
+    #[test]
+    fn quick_profile_changes_only_epochs_probe_and_snapshot_interval() {
+        let d = RunConfig::default_config();
+        let mut q = d.clone();
+        q.apply_quick();
+        q.validate().unwrap();
+        assert_eq!(
+            (q.epochs, q.dataset.n_probe, q.snapshot_every),
+            (25, 256, 5)
+        );
+        let mut back = q.clone();
+        back.epochs = d.epochs;
+        back.dataset.n_probe = d.dataset.n_probe;
+        back.snapshot_every = d.snapshot_every;
+        assert_eq!(back, d);
+    }
+
+    /// `(table, key, value)` of every `key = value` line of `text`, a table starting at a
+    /// `[name]` line; the value is the longest prefix of the rest of the line that is TOML.
+    fn shown_values(text: &str) -> Vec<(String, String, toml::Value)> {
+        let mut table = String::new();
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+                table = name.to_string();
+                continue;
+            }
+            let Some((key, rest)) = line.split_once(" = ") else {
+                continue;
+            };
+            if key.contains(' ') {
+                continue;
+            }
+            let ends = rest
+                .char_indices()
+                .filter(|&(_, c)| c == ' ')
+                .map(|(i, _)| i)
+                .chain([rest.len()]);
+            let value = ends
+                .filter_map(|end| {
+                    let t: toml::Table = toml::from_str(&format!("v = {}", &rest[..end])).ok()?;
+                    t.get("v").cloned()
+                })
+                .next_back()
+                .unwrap_or_else(|| panic!("no TOML value in `{line}`"));
+            out.push((table.clone(), key.to_string(), value));
+        }
+        out
+    }
+
+    /// The value of `key` in `table` ("" = top level) of a config.
+    fn value_of(cfg: &RunConfig, table: &str, key: &str) -> Option<toml::Value> {
+        let all = toml::Value::try_from(cfg).unwrap();
+        let section = if table.is_empty() {
+            &all
+        } else {
+            all.get(table)?
+        };
+        section.get(key).cloned()
+    }
+
+    #[test]
+    fn the_defaults_shown_by_run_help_are_the_default_config() {
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        let help = cli
+            .find_subcommand_mut("run")
+            .expect("a run subcommand")
+            .render_long_help()
+            .to_string();
+        let (config, quick) = help
+            .split_once("--quick:")
+            .expect("the help describes --quick");
+        let config = config
+            .split_once("Config (TOML")
+            .expect("the help lists the config keys")
+            .1;
+        let d = RunConfig::default_config();
+        let shown = shown_values(config);
+        assert!(shown.len() > 30, "{shown:?}");
+        for (table, key, value) in &shown {
+            match value_of(&d, table, key) {
+                Some(v) => assert_eq!(&v, value, "[{table}] {key}"),
+                // Examples of keys that have no default.
+                None => assert!(
+                    ["path", "labels"].contains(&key.as_str()),
+                    "[{table}] {key}"
+                ),
+            }
+        }
+        // The --quick line: what it names is what `apply_quick` sets, and it names every
+        // value `apply_quick` changes.
+        let quick_line = quick.lines().next().unwrap().replace(',', "\n");
+        let mut q = d.clone();
+        q.apply_quick();
+        let named: Vec<_> = shown_values(&quick_line)
+            .into_iter()
+            .map(|(_, key, value)| (key, value))
+            .collect();
+        assert!(!named.is_empty());
+        let find = |cfg: &RunConfig, key: &str| {
+            ["", "dataset"]
+                .iter()
+                .find_map(|t| value_of(cfg, t, key))
+                .unwrap()
+        };
+        for (key, value) in &named {
+            assert_eq!(&find(&q, key), value, "--quick {key}");
+        }
+        for key in ["epochs", "snapshot_every", "n_probe"] {
+            if find(&q, key) != find(&d, key) {
+                assert!(
+                    named.iter().any(|(k, _)| k == key),
+                    "--quick help omits {key}"
+                );
+            }
+        }
     }
 
     #[test]

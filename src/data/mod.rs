@@ -11,14 +11,15 @@ pub mod images;
 pub mod rng;
 pub mod synthetic;
 
-use rng::AugRng;
-
+use ib_estimators::cpu::with_simd;
 use rand::Rng;
 
+use rng::AugRng;
+
 /// out_r = x_r + σ_n·n_r + Σ_s (σ_s·z_rs)·basis_s for each row r (D values), where z holds per
-/// row the S style draws then the D noise draws and basis is S×D. Compiled for AVX-512F or AVX2
-/// when the CPU has them: the same arithmetic in the same order (Rust never contracts into
-/// FMA), so bitwise the same result on every path.
+/// row the S style draws then the D noise draws and basis is S×D. Compiled for the CPU's widest
+/// vector instructions ([`with_simd`]): the same arithmetic in the same order (Rust never
+/// contracts into FMA), so bitwise the same result on every path.
 fn style_shift<'a>(
     (out, len): (&mut [f32], usize),
     rows: impl Iterator<Item = &'a [f32]>,
@@ -73,38 +74,10 @@ fn style_shift<'a>(
             }
         }
     }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f")]
-        fn v4<'a>(
-            out: (&mut [f32], usize),
-            rows: impl Iterator<Item = &'a [f32]>,
-            z: &[f32],
-            basis: &[f32],
-            stds: (f32, f32),
-        ) {
-            kernel(out, rows, z, basis, stds)
-        }
-        #[target_feature(enable = "avx2")]
-        fn v3<'a>(
-            out: (&mut [f32], usize),
-            rows: impl Iterator<Item = &'a [f32]>,
-            z: &[f32],
-            basis: &[f32],
-            stds: (f32, f32),
-        ) {
-            kernel(out, rows, z, basis, stds)
-        }
-        if std::is_x86_feature_detected!("avx512f") {
-            // SAFETY: the CPU has AVX-512F.
-            return unsafe { v4((out, len), rows, z, basis, stds) };
-        }
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU has AVX2.
-            return unsafe { v3((out, len), rows, z, basis, stds) };
-        }
-    }
-    kernel((out, len), rows, z, basis, stds)
+    with_simd(
+        #[inline(always)]
+        || kernel((out, len), rows, z, basis, stds),
+    )
 }
 
 /// The shape of one sample.

@@ -1,4 +1,4 @@
-//! The synthetic content/style data of DESIGN §7 (after the tiny CPU recipe of collapse.md §5.2).
+//! The synthetic content/style data of ARCHITECTURE.md §7.
 //!
 //! content c ∈ R⁸ = 2·prototype(y) + N(0, 0.5²) with 10 unit-norm class prototypes;
 //! style s ∈ R²⁴ ~ N(0, 2²); x = M [c; s] ∈ R⁶⁴ with a fixed random orthonormal M (64 × 32).

@@ -1,7 +1,7 @@
 //! Linear and batch-norm layers over candle `Var`s that we own, so that initialisation is seeded
 //! (candle's CPU RNG cannot be seeded) and parameter order is stable (sorted by name).
 //!
-//! On N×D inputs the layers run through the fused kernels of [`super::fused`] (one graph node
+//! On N×D inputs the layers run through the fused kernels of [`super::kernels`] (one graph node
 //! per layer, `gemm` called directly); 4-D (convolutional) batch-norm keeps candle's tensor ops.
 
 use candle_core::{Result, Tensor, Var};
@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use candle_core::Device;
 
-use super::fused;
+use super::kernels;
 
 /// glibc's malloc returns every freed block above 128 KiB to the kernel and maps it again on the
 /// next allocation; a training step allocates and frees dozens of such buffers, so about a third
@@ -61,7 +61,7 @@ impl Params {
                     var.set(&src.as_tensor().copy()?)?;
                 } else {
                     var.as_tensor()
-                        .inplace_op2(src.as_tensor(), &fused::EmaStep { tau: tau as f32 })?;
+                        .inplace_op2(src.as_tensor(), &kernels::EmaStep { tau: tau as f32 })?;
                 }
             }
         }
@@ -107,14 +107,14 @@ impl Linear {
     /// N×D input (fused kernel); other ranks multiply over the last dimension.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         if x.rank() == 2 {
-            return fused::linear(x, self.weight.as_tensor(), self.bias.as_tensor());
+            return kernels::linear(x, self.weight.as_tensor(), self.bias.as_tensor());
         }
         x.broadcast_matmul(&self.weight.as_tensor().t()?)?
             .broadcast_add(self.bias.as_tensor())
     }
 }
 
-/// Linear then batch-norm (+ ReLU) on N×D inputs, one fused op ([`fused::LinearBnOp`]). The
+/// Linear then batch-norm (+ ReLU) on N×D inputs, one fused op ([`kernels::LinearBnOp`]). The
 /// weight W is a parameter as in [`Linear`]; the bias and the batch-norm's γ, β are one 3×M
 /// parameter `[b; γ; β]`. Initialised as [`Linear`] then [`BatchNorm`] (the same draws in the
 /// same order; γ = 1, β = 0).
@@ -147,7 +147,7 @@ impl LinearBn {
 
     /// N×D input; with `groups` > 1 each block of N/groups rows is normalised on its own.
     pub fn forward(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
-        fused::linear_batch_norm(
+        kernels::linear_batch_norm(
             x,
             self.weight.as_tensor(),
             self.affine.as_tensor(),
@@ -232,7 +232,7 @@ impl BatchNorm {
     pub fn forward(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
         if x.rank() == 2 {
             let (g, b) = (self.gamma.as_tensor(), self.beta.as_tensor());
-            return fused::batch_norm(x, g, b, false, groups);
+            return kernels::batch_norm(x, g, b, false, groups);
         }
         self.forward_grouped(x, groups)
     }
@@ -241,7 +241,7 @@ impl BatchNorm {
     pub fn forward_relu(&self, x: &Tensor, groups: usize) -> Result<Tensor> {
         if x.rank() == 2 {
             let (g, b) = (self.gamma.as_tensor(), self.beta.as_tensor());
-            return fused::batch_norm(x, g, b, true, groups);
+            return kernels::batch_norm(x, g, b, true, groups);
         }
         self.forward_grouped(x, groups)?.relu()
     }

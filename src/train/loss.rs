@@ -4,7 +4,7 @@ use candle_core::{bail, Result, Tensor};
 
 /// Mean over rows of the negative cosine similarity −⟨p, z⟩ / (‖p‖ ‖z‖), with the norms clamped
 /// at 1e-12 as PyTorch's `F.normalize`. Range [−1, 1]; −1 when every pair is aligned.
-/// One fused op ([`super::fused::NegCosineOp`]).
+/// One fused op ([`super::kernels::NegCosineOp`]).
 pub fn negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
     if p.dims() != z.dims() || p.rank() != 2 {
         bail!(
@@ -13,7 +13,7 @@ pub fn negative_cosine(p: &Tensor, z: &Tensor) -> Result<Tensor> {
             z.dims()
         );
     }
-    super::fused::negative_cosine(p, z)
+    super::kernels::negative_cosine(p, z)
 }
 
 /// The symmetric loss of SimSiam and BYOL: ½ D(p₁, t₂) + ½ D(p₂, t₁), where tᵢ is the target
@@ -38,7 +38,7 @@ pub fn symmetric_negative_cosine_views(p: &Tensor, t: &Tensor) -> Result<Tensor>
             t.dims()
         );
     }
-    super::fused::symmetric_negative_cosine(p, t)
+    super::kernels::symmetric_negative_cosine(p, t)
 }
 
 /// Barlow Twins (Zbontar et al., ICML 2021): standardise each column of z₁, z₂ over the batch

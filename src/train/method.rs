@@ -1,26 +1,8 @@
-//! The self-supervised methods and their collapsing ablations. Each ablation differs from its
-//! parent by exactly one switch.
+//! What each method does when it trains: its loss, where its targets come from, and its heads.
+//! The method names themselves are configuration vocabulary ([`crate::config::Method`]); this
+//! module adds the training semantics to that type.
 
-use serde::{Deserialize, Serialize};
-
-/// A training method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Method {
-    /// SimSiam (Chen & He, CVPR 2021): predictor + stop-gradient on the target branch.
-    Simsiam,
-    /// SimSiam without stop-gradient: collapses (the paper's Fig. 2).
-    SimsiamNoStopgrad,
-    /// SimSiam without predictor: collapses (the paper's Table 1).
-    SimsiamNoPredictor,
-    /// BYOL (Grill et al., NeurIPS 2020): predictor + an EMA target network, τ from τ_base → 1
-    /// on a cosine schedule; BYOL's heads (no output batch-norm, predictor as wide as the projector).
-    Byol,
-    /// BYOL with τ = 0: the target is the online network under stop-gradient (Table 5a).
-    ByolNoEma,
-    /// Barlow Twins (Zbontar et al., ICML 2021): cross-correlation loss, no predictor, no target.
-    BarlowTwins,
-}
+pub use crate::config::Method;
 
 /// The loss a method minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,31 +23,7 @@ pub enum TargetKind {
 }
 
 impl Method {
-    pub const ALL: [Method; 6] = [
-        Method::Simsiam,
-        Method::SimsiamNoStopgrad,
-        Method::SimsiamNoPredictor,
-        Method::Byol,
-        Method::ByolNoEma,
-        Method::BarlowTwins,
-    ];
-
-    /// The name used on the command line, in configs, run names and snapshot folders.
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Simsiam => "simsiam",
-            Method::SimsiamNoStopgrad => "simsiam-no-stopgrad",
-            Method::SimsiamNoPredictor => "simsiam-no-predictor",
-            Method::Byol => "byol",
-            Method::ByolNoEma => "byol-no-ema",
-            Method::BarlowTwins => "barlow-twins",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Method> {
-        Method::ALL.into_iter().find(|m| m.name() == name)
-    }
-
+    /// The loss this method minimises.
     pub fn loss(self) -> LossKind {
         match self {
             Method::BarlowTwins => LossKind::Barlow,
@@ -73,6 +31,7 @@ impl Method {
         }
     }
 
+    /// Where the targets of its cosine loss come from.
     pub fn target(self) -> TargetKind {
         match self {
             Method::SimsiamNoStopgrad => TargetKind::Online {
@@ -93,11 +52,5 @@ impl Method {
     /// BYOL's heads: no batch-norm on the projector output, a predictor as wide as the projector.
     pub fn byol_heads(self) -> bool {
         matches!(self, Method::Byol | Method::ByolNoEma)
-    }
-}
-
-impl std::fmt::Display for Method {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
     }
 }

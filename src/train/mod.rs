@@ -1,6 +1,6 @@
 //! The training core (candle, CPU): one generic loop for every method, seeded end to end.
 
-pub mod fused;
+pub mod kernels;
 pub mod layers;
 pub mod loss;
 pub mod method;
@@ -29,7 +29,7 @@ const INIT_SALT: u64 = 0x1417_0000;
 const AUG_SALT: u64 = 0xa06_0000;
 const ORDER_SALT: u64 = 0x0dde_0000;
 
-/// The latents of one epoch on the probe set, named as in DESIGN §2.
+/// The latents of one epoch on the probe set, named as in ARCHITECTURE.md §2.
 pub struct Snapshot {
     pub epoch: usize,
     /// (name, tensor): `online.*` are N×d, `views.*` and `target.projector` are N×K×d.

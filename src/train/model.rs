@@ -1,4 +1,4 @@
-//! Encoders (MLP, small CNN), projector and predictor heads (DESIGN §7):
+//! Encoders (MLP, small CNN), projector and predictor heads (ARCHITECTURE.md §7):
 //! MLP encoder D-256-128 (Linear+BN+ReLU ×2); CNN encoder conv3×3(16)+BN+ReLU,
 //! conv3×3/2(32)+BN+ReLU, Linear→128+BN+ReLU; projector 128-128(BN,ReLU)-64(BN);
 //! predictor 64-16(BN,ReLU)-64 (SimSiam's d/4 bottleneck).
@@ -6,19 +6,11 @@
 use anyhow::bail;
 use candle_core::{Result, Tensor};
 use rand::rngs::StdRng;
-use serde::{Deserialize, Serialize};
 
 use super::layers::{BatchNorm, Conv2d, Linear, LinearBn, Params};
+pub use crate::config::EncoderKind;
 use crate::config::ModelConfig;
 use crate::data::SampleShape;
-
-/// Which encoder to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum EncoderKind {
-    Mlp,
-    Cnn,
-}
 
 /// Shape of a projector or predictor head: Linear-BN-ReLU-Linear, with an optional output BN.
 #[derive(Debug, Clone, Copy)]
@@ -262,7 +254,7 @@ mod tests {
         let (x1, x2) = (x.narrow(0, 0, 16).unwrap(), x.narrow(0, 16, 16).unwrap());
         let stacked = net.forward_views(&x, 2).unwrap();
         let (f1, f2) = (net.forward(&x1).unwrap(), net.forward(&x2).unwrap());
-        let max_diff = crate::train::fused::tests::max_abs_diff;
+        let max_diff = crate::train::kernels::tests::max_abs_diff;
         let cat = |a: &Tensor, b: &Tensor| Tensor::cat(&[a, b], 0).unwrap();
         let p = stacked.predictor.as_ref().unwrap();
         let (p1, p2) = (

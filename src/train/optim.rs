@@ -1,14 +1,14 @@
 //! SGD with momentum and weight decay, PyTorch's semantics (`torch.optim.SGD`, dampening 0,
 //! not Nesterov): g ← ∇ + λ·w; b ← μ·b + g (b = g at the first step); w ← w − η·b.
 //! candle-nn's SGD has neither momentum nor weight decay. The update runs in place on each
-//! weight's storage ([`super::fused::SgdStep`]), with the momentum buffers kept as plain vectors.
+//! weight's storage ([`super::kernels::SgdStep`]), with the momentum buffers kept as plain vectors.
 
 use candle_core::backprop::GradStore;
 use candle_core::Result;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use super::fused::SgdStep;
+use super::kernels::SgdStep;
 use super::layers::Params;
 
 pub struct MomentumSgd {

@@ -1,7 +1,7 @@
-//! Training-speed benchmark: the DESIGN §7 workload, through the product's own training code
-//! (`ib_analyze::train::{layers, model, loss, optim}` and `Dataset::augment`), one thread.
+//! Training-speed benchmark: the ARCHITECTURE.md §7 workload, through the product's own training
+//! code (`ib_analyze::train::{layers, model, loss, optim}` and `Dataset::augment`), one thread.
 //!
-//! `cargo run --release --example bench_train -- --steps 300` prints one JSON line:
+//! `cargo bench --bench bench_train -- --steps 300` prints one JSON line:
 //! `{"impl":"candle","steps_per_s":…,"ms_per_step":…,"threads":1,"steps":300,…}`.
 //!
 //! Workload: synthetic content/style data 4096 × 64 (style shift σ 1.5, input noise σ 0.05),
@@ -16,12 +16,12 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use std::time::Instant;
 
-use ib_analyze::config::RunConfig;
+use ib_analyze::config::{EncoderKind, RunConfig};
 use ib_analyze::data::rng::AugRng;
 use ib_analyze::data::synthetic;
 use ib_analyze::train::layers::Params;
 use ib_analyze::train::loss::symmetric_negative_cosine_views;
-use ib_analyze::train::model::{EncoderKind, HeadSpec, Network};
+use ib_analyze::train::model::{HeadSpec, Network};
 use ib_analyze::train::optim::MomentumSgd;
 
 const WARMUP: usize = 20;
@@ -35,6 +35,8 @@ fn main() -> Result<()> {
         match a.as_str() {
             "--steps" => steps = args.next().context("--steps N")?.parse()?,
             "--seed" => seed = args.next().context("--seed N")?.parse()?,
+            // `cargo bench` passes this to every bench binary.
+            "--bench" => {}
             other => bail!("unknown argument {other} (usage: bench_train [--steps N] [--seed N])"),
         }
     }
