@@ -330,62 +330,107 @@ Uses every core (set RAYON_NUM_THREADS to limit). Exit codes: 0 success, 2 bad i
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config::RunConfig;
 
-    /// Every `key = value` default that `run --help` shows equals the embedded default config
-    /// (the help text and `default_config.toml` are written separately; this ties them).
-    #[test]
-    fn run_help_shows_the_embedded_defaults() {
-        let defaults = toml::Value::try_from(RunConfig::default_config()).unwrap();
-        let config_part = RUN_HELP
-            .split("Config (TOML")
-            .nth(1)
-            .and_then(|s| s.split("--quick:").next())
-            .expect("the help has a config section");
-        let mut section: Option<&str> = None;
-        let mut checked = 0;
-        for line in config_part.lines().skip(1) {
-            let text = line.trim();
-            if let Some(name) = text.strip_prefix('[') {
-                section = name.split(']').next();
+    /// `(table, key, value)` of every `key = value` line of `text`, a table starting at a
+    /// `[name]` line; the value is the longest prefix of the rest of the line that is TOML.
+    fn shown_values(text: &str) -> Vec<(String, String, toml::Value)> {
+        let mut table = String::new();
+        let mut out = Vec::new();
+        for line in text.lines().map(str::trim) {
+            if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+                table = name.to_string();
                 continue;
             }
-            // `key = value`, then an explanation: the value is an array up to `]`, a string
-            // up to its closing quote, or else one word.
-            let Some((key, rest)) = text.split_once(" = ") else {
+            let Some((key, rest)) = line.split_once(" = ") else {
                 continue;
             };
-            let end = match rest.as_bytes()[0] {
-                b'[' => rest.find(']').map(|i| i + 1),
-                b'"' => rest[1..].find('"').map(|i| i + 2),
-                _ => rest.find(' '),
-            };
-            let value = &rest[..end.unwrap_or(rest.len())];
-            if matches!(key, "path" | "labels") {
-                continue; // examples of optional keys, not defaults
+            if key.contains(' ') {
+                continue;
             }
-            let shown: toml::Value = toml::from_str::<toml::Table>(&format!("v = {value}"))
-                .unwrap_or_else(|e| panic!("help line '{text}': {e}"))["v"]
-                .clone();
-            let table = match section {
-                Some(s) => &defaults[s],
-                None => &defaults,
-            };
-            let actual = table.get(key).unwrap_or_else(|| {
-                panic!("help shows {section:?}.{key}, the config has no such key")
-            });
-            let same = match (&shown, actual) {
-                (toml::Value::Float(a), toml::Value::Float(b)) => a == b,
-                (toml::Value::Integer(a), toml::Value::Float(b)) => *a as f64 == *b,
-                (a, b) => a == b,
-            };
-            assert!(
-                same,
-                "{section:?}.{key}: help shows {shown}, the default is {actual}"
-            );
-            checked += 1;
+            let ends = rest
+                .char_indices()
+                .filter(|&(_, c)| c == ' ')
+                .map(|(i, _)| i)
+                .chain([rest.len()]);
+            let value = ends
+                .filter_map(|end| {
+                    let t: toml::Table = toml::from_str(&format!("v = {}", &rest[..end])).ok()?;
+                    t.get("v").cloned()
+                })
+                .next_back()
+                .unwrap_or_else(|| panic!("no TOML value in `{line}`"));
+            out.push((table.clone(), key.to_string(), value));
         }
-        assert!(checked >= 30, "only {checked} defaults found in the help");
+        out
+    }
+
+    /// The value of `key` in `table` ("" = top level) of a config.
+    fn value_of(cfg: &RunConfig, table: &str, key: &str) -> Option<toml::Value> {
+        let all = toml::Value::try_from(cfg).unwrap();
+        let section = if table.is_empty() {
+            &all
+        } else {
+            all.get(table)?
+        };
+        section.get(key).cloned()
+    }
+
+    #[test]
+    fn the_defaults_shown_by_run_help_are_the_default_config() {
+        use clap::CommandFactory;
+        let mut cli = crate::cli::Cli::command();
+        let help = cli
+            .find_subcommand_mut("run")
+            .expect("a run subcommand")
+            .render_long_help()
+            .to_string();
+        let (config, quick) = help
+            .split_once("--quick:")
+            .expect("the help describes --quick");
+        let config = config
+            .split_once("Config (TOML")
+            .expect("the help lists the config keys")
+            .1;
+        let d = RunConfig::default_config();
+        let shown = shown_values(config);
+        assert!(shown.len() > 30, "{shown:?}");
+        for (table, key, value) in &shown {
+            match value_of(&d, table, key) {
+                Some(v) => assert_eq!(&v, value, "[{table}] {key}"),
+                // Examples of keys that have no default.
+                None => assert!(
+                    ["path", "labels"].contains(&key.as_str()),
+                    "[{table}] {key}"
+                ),
+            }
+        }
+        // The --quick line: what it names is what `apply_quick` sets, and it names every
+        // value `apply_quick` changes.
+        let quick_line = quick.lines().next().unwrap().replace(',', "\n");
+        let mut q = d.clone();
+        q.apply_quick();
+        let named: Vec<_> = shown_values(&quick_line)
+            .into_iter()
+            .map(|(_, key, value)| (key, value))
+            .collect();
+        assert!(!named.is_empty());
+        let find = |cfg: &RunConfig, key: &str| {
+            ["", "dataset"]
+                .iter()
+                .find_map(|t| value_of(cfg, t, key))
+                .unwrap()
+        };
+        for (key, value) in &named {
+            assert_eq!(&find(&q, key), value, "--quick {key}");
+        }
+        for key in ["epochs", "snapshot_every", "n_probe"] {
+            if find(&q, key) != find(&d, key) {
+                assert!(
+                    named.iter().any(|(k, _)| k == key),
+                    "--quick help omits {key}"
+                );
+            }
+        }
     }
 }

@@ -11,13 +11,13 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use crate::analysis::{to_array, to_array3};
-use crate::config::RunConfig;
+use crate::config::{Method, RunConfig};
 use crate::data::Dataset;
 use crate::info::InfoInputs;
 use crate::output;
 use crate::probe::{self, Judged, Knn, Probe, RowOrder};
 use crate::records::{canonical, ManifestDataset, RunManifest, Versions};
-use crate::train::{self, Method};
+use crate::train;
 use crate::verdict::judge_run;
 use crate::{snapshot, tool_version};
 

@@ -5,8 +5,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use std::process::ExitCode;
 
 use crate::cli::RunArgs;
-use crate::config::{DatasetKind, RunConfig};
-use crate::train::Method;
+use crate::config::{DatasetKind, Method, RunConfig};
 use crate::{gate, interrupt, output, runner};
 
 /// The command.
@@ -38,9 +37,7 @@ pub fn resolve_config(args: &RunArgs) -> Result<RunConfig> {
         None => RunConfig::default_config(),
     };
     if args.quick {
-        cfg.epochs = 25;
-        cfg.dataset.n_probe = 256;
-        cfg.snapshot_every = 5;
+        cfg.apply_quick();
     }
     if let Some(methods) = &args.methods {
         cfg.methods = methods

@@ -2,7 +2,7 @@
 //! The method names themselves are configuration vocabulary ([`crate::config::Method`]); this
 //! module adds the training semantics to that type.
 
-pub use crate::config::Method;
+use crate::config::Method;
 
 /// The loss a method minimises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ pub mod method;
 pub mod model;
 pub mod optim;
 
-pub use method::Method;
+use crate::config::Method;
 
 use anyhow::{Context, Result};
 use candle_core::{Device, Tensor};

@@ -8,7 +8,7 @@ use candle_core::{Result, Tensor};
 use rand::rngs::StdRng;
 
 use super::layers::{BatchNorm, Conv2d, Linear, LinearBn, Params};
-pub use crate::config::EncoderKind;
+use crate::config::EncoderKind;
 use crate::config::ModelConfig;
 use crate::data::SampleShape;
 
