@@ -18,8 +18,9 @@ use crate::pairs::hstack;
 ///
 /// Σ̂ is the unbiased sample covariance (N − 1 denominator); `ridge` = ε ≥ 0 is added to its
 /// diagonal and reported in the estimate. The log-determinant comes from a Cholesky
-/// factorisation ([`crate::linalg::ln_det_spd`]); a covariance that is not positive definite (collapse, constant columns,
-/// N ≤ d with ε = 0) gives −∞ with a [`Warning::SingularCovariance`], flagged degenerate.
+/// factorisation ([`crate::linalg::ln_det_spd`]); a covariance that is not positive definite
+/// (collapse, constant columns, N ≤ d with ε = 0) gives −∞ with a
+/// [`Warning::SingularCovariance`], flagged degenerate.
 ///
 /// Errors: N < 2, non-finite input, negative or non-finite ridge.
 pub fn gaussian_entropy(x: ArrayView2<f64>, ridge: f64) -> Result<Estimate, EstimatorError> {

@@ -55,7 +55,7 @@ const PAR_BUILD: usize = 1 << 15;
 const COUNT_LEAF: usize = 128;
 
 /// Most points in a leaf of the k-NN tree in d dimensions (measured on Gaussian data,
-/// N = 10⁵–10⁶, k = 3, `examples/bench_estimators`: larger leaves trade node visits for
+/// N = 10⁵–10⁶, k = 3, `benches/bench_estimators`: larger leaves trade node visits for
 /// vectorised scans, and pay more as the dimension grows).
 fn knn_leaf(d: usize) -> usize {
     match d {
