@@ -1,4 +1,5 @@
-//! Closed-form synthetic encoders (the identities of ARCHITECTURE.md §5) and properties of [`information`].
+//! Closed-form synthetic encoders (the identities of ARCHITECTURE.md §5) and properties of
+//! [`information`].
 
 use super::*;
 use ndarray::{Array2, Array3, Axis};
