@@ -1,7 +1,8 @@
 //! Gaussian proxy estimators: the entropy of the Gaussian with the sample covariance,
 //! `½ ln det(2πe Σ̂)`, and the mutual information and conditional entropy built from it.
 //! Exact for Gaussian data, an upper bound on the entropy of any distribution with that
-//! covariance; in nats.
+//! covariance (the Gaussian maximises entropy at fixed covariance: Cover & Thomas, "Elements of
+//! Information Theory", 2nd ed., Theorem 8.6.5); in nats.
 
 use ndarray::{ArrayView2, Axis};
 

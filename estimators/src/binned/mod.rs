@@ -40,7 +40,8 @@ pub enum Correction {
     /// Plain plug-in (maximum-likelihood) estimate.
     #[default]
     PlugIn,
-    /// Miller–Madow: `+ (K_occ − 1)/(2N)`.
+    /// Miller–Madow: `+ (K_occ − 1)/(2N)` (G. A. Miller, "Note on the bias of information
+    /// estimates", in Information Theory in Psychology, 1955).
     MillerMadow,
 }
 

@@ -87,7 +87,7 @@ struct MaxTree {
     nodes: Vec<Node>,
     /// Bounding box of node `i`: `lo` at `boxes[2·d·i..]`, `hi` right after.
     boxes: Vec<f64>,
-    /// The leaves' points, column-major blocks (see [`pack_blocks`]).
+    /// The leaves' points, column-major blocks (see [`pack_blocks`](super::simd::pack_blocks)).
     blocks: Vec<f64>,
 }
 
