@@ -4,7 +4,7 @@
 1. The Rust benchmark generates the data, times KL entropy (max-norm) and KSG-1 MI (k = 3),
    writes the arrays it measured to .npy and one JSON line per cell:
 
-     cargo run --release -p ib-estimators --example bench_estimators -- \
+     cargo bench -p ib-estimators --bench bench_estimators -- \
          --write-npy /tmp/bench-npy > /tmp/bench-rust.jsonl
 
 2. This script loads the very same .npy files into the Python libraries (pinned versions:
@@ -17,8 +17,8 @@
      /tmp/venv-bench/bin/python scripts/bench_estimators.py \
          --rust /tmp/bench-rust.jsonl --npy /tmp/bench-npy [--cells named|all] [--cap 150]
 
---cells named (default) runs only the cells with a published Python baseline
-(research/estimators.md §6); --cells all runs every cell the Rust side measured.
+--cells named (default) runs only the cells with a published Python baseline (NAMED
+below); --cells all runs every cell the Rust side measured.
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ CALLS = {
     ("ksg1", "infomeasure"): "infomeasure.mutual_information(x, y, approach='ksg', k=3, noise_level=0, base='e')",
 }
 
-# The cells with a published baseline (research/estimators.md §6): (measure, d, n) -> libs.
+# The cells with a published Python baseline: (measure, d, n) -> libs.
 NAMED = {
     ("ksg1", 1, 1_000_000): ["sklearn", "npeet"],
     ("kl", 4, 1_000_000): ["infomeasure"],

@@ -1,12 +1,14 @@
 //! Gaussian proxy estimators: the entropy of the Gaussian with the sample covariance,
 //! `½ ln det(2πe Σ̂)`, and the mutual information and conditional entropy built from it.
 //! Exact for Gaussian data, an upper bound on the entropy of any distribution with that
-//! covariance; in nats.
+//! covariance (the Gaussian maximises entropy at fixed covariance: Cover & Thomas, "Elements of
+//! Information Theory", 2nd ed., Theorem 8.6.5); in nats.
 
 use ndarray::{ArrayView2, Axis};
 
 use crate::error::{check_rows, EstimatorError};
 use crate::estimate::{Estimate, Warning};
+use crate::linalg::ln_det_spd;
 use crate::pairs::hstack;
 
 /// Gaussian entropy proxy of the rows of `x` (N×d), in nats:
@@ -17,8 +19,9 @@ use crate::pairs::hstack;
 ///
 /// Σ̂ is the unbiased sample covariance (N − 1 denominator); `ridge` = ε ≥ 0 is added to its
 /// diagonal and reported in the estimate. The log-determinant comes from a Cholesky
-/// factorisation; a covariance that is not positive definite (collapse, constant columns,
-/// N ≤ d with ε = 0) gives −∞ with a [`Warning::SingularCovariance`], flagged degenerate.
+/// factorisation ([`crate::linalg::ln_det_spd`]); a covariance that is not positive definite
+/// (collapse, constant columns, N ≤ d with ε = 0) gives −∞ with a
+/// [`Warning::SingularCovariance`], flagged degenerate.
 ///
 /// Errors: N < 2, non-finite input, negative or non-finite ridge.
 pub fn gaussian_entropy(x: ArrayView2<f64>, ridge: f64) -> Result<Estimate, EstimatorError> {
@@ -44,7 +47,7 @@ fn gaussian_entropy_named(
     for i in 0..d {
         cov[[i, i]] += ridge;
     }
-    let value = match ln_det_cholesky(cov) {
+    let value = match ln_det_spd(cov.view()) {
         Some(ld) => 0.5 * (d as f64 * (2.0 * std::f64::consts::PI * std::f64::consts::E).ln() + ld),
         None => f64::NEG_INFINITY,
     };
@@ -56,32 +59,6 @@ fn gaussian_entropy_named(
             .push(Warning::SingularCovariance { space, ridge });
     }
     Ok(est)
-}
-
-/// ln det of a symmetric positive-definite matrix, or None if a Cholesky pivot is ≤ 0.
-fn ln_det_cholesky(mut a: ndarray::Array2<f64>) -> Option<f64> {
-    let d = a.nrows();
-    let mut ln_det = 0.0;
-    for j in 0..d {
-        let mut diag = a[[j, j]];
-        for k in 0..j {
-            diag -= a[[j, k]] * a[[j, k]];
-        }
-        if diag.is_nan() || diag <= 0.0 {
-            return None;
-        }
-        let l = diag.sqrt();
-        a[[j, j]] = l;
-        ln_det += 2.0 * l.ln();
-        for i in j + 1..d {
-            let mut s = a[[i, j]];
-            for k in 0..j {
-                s -= a[[i, k]] * a[[j, k]];
-            }
-            a[[i, j]] = s / l;
-        }
-    }
-    Some(ln_det)
 }
 
 /// Gaussian mutual information `I = H(x) + H(y) − H(x, y)` (nats), each term from

@@ -279,7 +279,7 @@ impl Moments {
     }
 
     fn spectrum(&self, gram: &Array2<f64>) -> Vec<f64> {
-        let mut s = gram_singular_values(gram.clone());
+        let mut s = gram_singular_values(gram.view());
         s.truncate(self.n.min(self.d()));
         s
     }

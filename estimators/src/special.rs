@@ -55,7 +55,7 @@ pub fn ln_gamma_half_integer_plus_one(d: usize) -> f64 {
 /// Sum of a slice with numpy's pairwise algorithm (`np.sum` on a contiguous float64 array:
 /// blocks of 8 partial sums below 128 elements, recursive halving above), so that sums of the
 /// reference implementation are reproduced to the last bit where the terms agree.
-pub fn pairwise_sum(a: &[f64]) -> f64 {
+pub(crate) fn pairwise_sum(a: &[f64]) -> f64 {
     const BLOCK: usize = 128;
     let n = a.len();
     if n < 8 {
@@ -87,7 +87,7 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
 }
 
 /// Mean with [`pairwise_sum`], as `np.mean`.
-pub fn pairwise_mean(a: &[f64]) -> f64 {
+pub(crate) fn pairwise_mean(a: &[f64]) -> f64 {
     pairwise_sum(a) / a.len() as f64
 }
 

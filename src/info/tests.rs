@@ -1,7 +1,8 @@
-//! Closed-form synthetic encoders (collapse.md §3 table) and properties of [`information`].
+//! Closed-form synthetic encoders (the identities of ARCHITECTURE.md §5) and properties of
+//! [`information`].
 
 use super::*;
-use ndarray::{Array2, Array3};
+use ndarray::{Array2, Array3, Axis};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};

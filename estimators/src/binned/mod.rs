@@ -11,12 +11,22 @@
 //! I        = H(x) + H(y) − H(x, y)                   (same correction on every term)
 //! H(v|w)   = H(v, w) − H(w)
 //! ```
+//!
+//! For discretisations at an absolute scale ε and views of inputs: [`grid_labels`] (the
+//! ε-grid), [`linkage_labels`] (single-linkage merging at distance ε) and [`ViewCounts`]
+//! (weighted plug-in H(V), H(V|X), I(X;V), I(V;V'), H(V|V') of the labels).
 
 pub mod counts;
+pub mod grid;
+pub mod linkage;
+pub mod views;
 
 use ndarray::ArrayView2;
 
 pub use counts::{bin_indices, BinRange, Binning};
+pub use grid::grid_labels;
+pub use linkage::linkage_labels;
+pub use views::{ViewCounts, ViewEntropies};
 
 use crate::error::{check_matrix, EstimatorError};
 use crate::estimate::{Estimate, Warning};
@@ -30,7 +40,8 @@ pub enum Correction {
     /// Plain plug-in (maximum-likelihood) estimate.
     #[default]
     PlugIn,
-    /// Miller–Madow: `+ (K_occ − 1)/(2N)`.
+    /// Miller–Madow: `+ (K_occ − 1)/(2N)` (G. A. Miller, "Note on the bias of information
+    /// estimates", in Information Theory in Psychology, 1955).
     MillerMadow,
 }
 

@@ -47,6 +47,22 @@ pub fn ln_unit_ball_volume(d: usize, norm: Norm) -> f64 {
 /// assert!((h2.value - h.value - 2.0 * 2f64.ln()).abs() < 1e-12);
 /// assert_eq!((h.k, h.n, h.d), (Some(3), 500, 2));
 /// ```
+///
+/// Against the analytic truth: a seeded sample of N = 2000 standard normal values has
+/// H = ½ ln(2πe) = 1.4189 nats; the estimate is within 0.05 nats (about two standard errors at
+/// this N; this seed gives 1.4389).
+///
+/// ```
+/// use ndarray::Array2;
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use rand_distr::{Distribution, StandardNormal};
+/// use ib_estimators::knn::{kl_entropy, KnnParams};
+/// let mut rng = StdRng::seed_from_u64(42);
+/// let x = Array2::from_shape_simple_fn((2000, 1), || StandardNormal.sample(&mut rng));
+/// let h = kl_entropy(x.view(), &KnnParams::new(3).unwrap()).unwrap();
+/// let truth = 0.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E).ln();
+/// assert!((h.value - truth).abs() < 0.05, "{} vs {truth}", h.value);
+/// ```
 pub fn kl_entropy(x: ArrayView2<f64>, params: &KnnParams) -> Result<Estimate, EstimatorError> {
     let p = Points::new(x)?;
     kl_entropy_points(&p, params, "x")

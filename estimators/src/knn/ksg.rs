@@ -67,6 +67,27 @@ pub struct KsgDetails {
 /// x with tie-free y is not degenerate for algorithm 1: it returns exactly 0.
 ///
 /// Errors: row counts differ, empty or non-finite input, k = 0, k ≥ N.
+///
+/// Against the analytic truth: for jointly Gaussian x, y with correlation ρ,
+/// I = −½ ln(1 − ρ²) (0.5108 nats at ρ = 0.8). On a seeded sample of N = 2000 pairs the
+/// algorithm-1 estimate is within 0.04 nats (about two standard errors at this N; this seed
+/// gives 0.4993).
+///
+/// ```
+/// use ndarray::{Array2, Axis};
+/// use rand::{rngs::StdRng, SeedableRng};
+/// use rand_distr::{Distribution, StandardNormal};
+/// use ib_estimators::knn::{ksg_mutual_information, KnnParams, KsgAlgorithm};
+/// let rho: f64 = 0.8;
+/// let mut rng = StdRng::seed_from_u64(42);
+/// let z = Array2::from_shape_simple_fn((2000, 2), || StandardNormal.sample(&mut rng));
+/// let x = z.column(0).insert_axis(Axis(1)).to_owned();
+/// let y = (&z.column(0) * rho + &z.column(1) * (1.0 - rho * rho).sqrt()).insert_axis(Axis(1));
+/// let params = KnnParams::new(3).unwrap();
+/// let i = ksg_mutual_information(x.view(), y.view(), &params, KsgAlgorithm::One).unwrap();
+/// let truth = -0.5 * (1.0 - rho * rho).ln();
+/// assert!((i.value - truth).abs() < 0.04, "{} vs {truth}", i.value);
+/// ```
 pub fn ksg_mutual_information(
     x: ArrayView2<f64>,
     y: ArrayView2<f64>,

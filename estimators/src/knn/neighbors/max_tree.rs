@@ -55,7 +55,7 @@ const PAR_BUILD: usize = 1 << 15;
 const COUNT_LEAF: usize = 128;
 
 /// Most points in a leaf of the k-NN tree in d dimensions (measured on Gaussian data,
-/// N = 10⁵–10⁶, k = 3, `examples/bench_estimators`: larger leaves trade node visits for
+/// N = 10⁵–10⁶, k = 3, `benches/bench_estimators`: larger leaves trade node visits for
 /// vectorised scans, and pay more as the dimension grows).
 fn knn_leaf(d: usize) -> usize {
     match d {
@@ -87,7 +87,7 @@ struct MaxTree {
     nodes: Vec<Node>,
     /// Bounding box of node `i`: `lo` at `boxes[2·d·i..]`, `hi` right after.
     boxes: Vec<f64>,
-    /// The leaves' points, column-major blocks (see [`pack_blocks`]).
+    /// The leaves' points, column-major blocks (see [`pack_blocks`](super::simd::pack_blocks)).
     blocks: Vec<f64>,
 }
 

@@ -191,8 +191,9 @@ pub(super) fn sq_euclid_until(a: &[f64], b: &[f64], stop: f64) -> f64 {
     s
 }
 
+/// Squared Euclidean distance `Σ_c (a_c − b_c)²`, summed in column order.
 #[inline]
-pub(super) fn sq_euclid(a: &[f64], b: &[f64]) -> f64 {
+pub(crate) fn sq_euclid(a: &[f64], b: &[f64]) -> f64 {
     let mut s = 0.0;
     for (x, y) in a.iter().zip(b) {
         let t = x - y;

@@ -2,7 +2,7 @@
 //! `.npy` (default 1,000,000 × 128, 512 MB), against the file's size and the time to read it.
 //!
 //! ```sh
-//! cargo build --release && cargo run --release --example bench_analyze -- --dir /tmp
+//! cargo bench --bench bench_analyze -- --dir /tmp [--rows N] [--cols D]
 //! ```
 //!
 //! Writes `DIR/bench-embedding.npy` (rank-32 structure plus noise, seeded) and
@@ -75,20 +75,15 @@ fn main() -> Result<()> {
             "--rows" => n = args.next().context("--rows N")?.parse()?,
             "--cols" => d = args.next().context("--cols D")?.parse()?,
             "--dir" => dir = PathBuf::from(args.next().context("--dir DIR")?),
+            // Passed by `cargo bench` to every bench target.
+            "--bench" => {}
             other => bail!(
                 "unknown argument {other} (usage: bench_analyze [--rows N] [--cols D] [--dir DIR])"
             ),
         }
     }
-    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/ib-analyze");
-    let bin = std::env::var_os("CARGO_TARGET_DIR")
-        .map(|t| PathBuf::from(t).join("release/ib-analyze"))
-        .unwrap_or(bin);
-    ensure!(
-        bin.is_file(),
-        "{} not found: run `cargo build --release` first",
-        bin.display()
-    );
+    // Built by `cargo bench` with this benchmark, in the same profile.
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_ib-analyze"));
     let (emb, labels) = (
         dir.join("bench-embedding.npy"),
         dir.join("bench-labels.npy"),

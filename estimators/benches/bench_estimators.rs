@@ -1,12 +1,11 @@
 //! Speed benchmark of the kNN estimators (not a test): KL entropy (max-norm) of x and KSG-1
 //! I(x; y), k = 3, median of repetitions, one JSON line per cell on stdout.
 //!
-//! Data (seeded): x ~ N(0, I_d), y = 0.6·x + 0.8·noise, noise ~ N(0, I_d) (the workload of
-//! `shared/reference/estimators/bench_refs.py`; the Python tools get the very same arrays
-//! through `--write-npy DIR`, see `scripts/bench_estimators.py`).
+//! Data (seeded): x ~ N(0, I_d), y = 0.6·x + 0.8·noise, noise ~ N(0, I_d). The Python tools
+//! get the very same arrays through `--write-npy DIR` (see `scripts/bench_estimators.py`).
 //!
 //! ```text
-//! cargo run --release -p ib-estimators --example bench_estimators -- \
+//! cargo bench -p ib-estimators --bench bench_estimators -- \
 //!     [--ns 1000,10000,100000,1000000] [--ds 1,4,16] [--measures kl,ksg1] [--reps 3] \
 //!     [--cap 60] [--seed 12345] [--write-npy DIR]
 //! ```
@@ -77,9 +76,11 @@ fn opts() -> Opts {
             "--seed" => o.seed = val().parse().expect("--seed N"),
             "--write-npy" => o.write_npy = Some(PathBuf::from(val())),
             "-h" | "--help" => {
-                println!("see the header of estimators/examples/bench_estimators.rs");
+                println!("see the header of estimators/benches/bench_estimators.rs");
                 std::process::exit(0);
             }
+            // Passed by `cargo bench` to every bench target.
+            "--bench" => {}
             other => panic!("unknown argument {other}"),
         }
     }
