@@ -22,7 +22,7 @@ use ib_estimators::{
     kl_conditional_entropy, kl_entropy, ksg_mutual_information, Binning, Correction, Estimate,
     EstimatorError, KnnParams, KsgAlgorithm, Norm,
 };
-use ndarray::{Array2, Ix2};
+use ndarray::{Array2, ArrayView2, Ix2};
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
@@ -57,6 +57,23 @@ pub struct EstimateRequest {
     pub seed: Option<u64>,
     /// Print a degenerate finite value (flagged) instead of refusing it.
     pub allow_degenerate: bool,
+}
+
+impl EstimateRequest {
+    /// Neighbour order, with its default.
+    pub fn k(&self) -> usize {
+        self.k.unwrap_or(DEFAULT_K)
+    }
+
+    /// Bins per column, with its default.
+    pub fn bins(&self) -> usize {
+        self.bins.unwrap_or(DEFAULT_BINS)
+    }
+
+    /// Covariance ridge, with its default (none).
+    pub fn ridge(&self) -> f64 {
+        self.ridge.unwrap_or(0.0)
+    }
 }
 
 /// The finished estimate with everything the output needs.
@@ -100,7 +117,7 @@ fn add_jitter(m: &mut Array2<f64>, sigma: f64, seed: u64) -> Result<()> {
 fn explain(err: EstimatorError, args: &EstimateRequest, file: &str, n: usize) -> anyhow::Error {
     match err {
         EstimatorError::TooFewSamples { needed, .. } if args.method.is_knn() => {
-            let k = args.k.unwrap_or(DEFAULT_K);
+            let k = args.k();
             anyhow!(
                 "--k {k}: '{file}' has {n} rows, but the k-th neighbour needs k < N (at least {needed} rows) \
                  — lower --k or pass more rows"
@@ -146,47 +163,7 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
     let y = yr.clone().map(|r| m.slice(ndarray::s![.., r]));
     let n = m.nrows();
 
-    let k = args.k.unwrap_or(DEFAULT_K);
-    let norm = match args.norm.unwrap_or(NormArg::Max) {
-        NormArg::Max => Norm::Max,
-        NormArg::Euclidean => Norm::Euclidean,
-    };
-    let knn = || -> Result<KnnParams> {
-        Ok(KnnParams::new(k)
-            .map_err(|e| explain(e, args, &file, n))?
-            .with_norm(norm))
-    };
-    let bins = args.bins.unwrap_or(DEFAULT_BINS);
-    let binning = || Binning::new(bins).map_err(|e| explain(e, args, &file, n));
-    let correction = if args.method == Method::BinnedMm {
-        Correction::MillerMadow
-    } else {
-        Correction::PlugIn
-    };
-    let ridge = args.ridge.unwrap_or(0.0);
-
-    let result = match (args.quantity, args.method, y) {
-        (Quantity::Entropy, Method::Kl, _) => kl_entropy(x, &knn()?),
-        (Quantity::Entropy, Method::Gaussian, _) => gaussian_entropy(x, ridge),
-        (Quantity::Entropy, _, _) => binned_entropy(x, &binning()?, correction),
-        (Quantity::Mi, Method::Ksg1, Some(y)) => {
-            ksg_mutual_information(x, y, &knn()?, KsgAlgorithm::One)
-        }
-        (Quantity::Mi, Method::Ksg2, Some(y)) => {
-            ksg_mutual_information(x, y, &knn()?, KsgAlgorithm::Two)
-        }
-        (Quantity::Mi, Method::Gaussian, Some(y)) => gaussian_mutual_information(x, y, ridge),
-        (Quantity::Mi, _, Some(y)) => binned_mutual_information(x, y, &binning()?, correction),
-        (Quantity::CondEntropy, Method::Kl, Some(y)) => kl_conditional_entropy(x, y, &knn()?),
-        (Quantity::CondEntropy, Method::Gaussian, Some(y)) => {
-            gaussian_conditional_entropy(x, y, ridge)
-        }
-        (Quantity::CondEntropy, _, Some(y)) => {
-            binned_conditional_entropy(x, y, &binning()?, correction)
-        }
-        (_, _, None) => unreachable!("validate() requires --y-cols for mi and cond-entropy"),
-    };
-    let est = result.map_err(|e| explain(e, args, &file, n))?;
+    let est = compute(args, x, y, &file, n)?;
 
     let mut warnings = est.warning_messages();
     if let Some(yr) = &yr {
@@ -210,6 +187,7 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
         );
     }
 
+    let (k, bins, ridge) = (args.k(), args.bins(), args.ridge());
     let dx = xr.len();
     let dy = yr.as_ref().map(|r| r.len());
     let norm_name = match args.method {
@@ -245,6 +223,57 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
         report,
         line,
     })
+}
+
+/// Calls the estimator the request names on the X (and Y) columns.
+fn compute(
+    args: &EstimateRequest,
+    x: ArrayView2<f64>,
+    y: Option<ArrayView2<f64>>,
+    file: &str,
+    n: usize,
+) -> Result<Estimate> {
+    let k = args.k();
+    let norm = match args.norm.unwrap_or(NormArg::Max) {
+        NormArg::Max => Norm::Max,
+        NormArg::Euclidean => Norm::Euclidean,
+    };
+    let knn = || -> Result<KnnParams> {
+        Ok(KnnParams::new(k)
+            .map_err(|e| explain(e, args, file, n))?
+            .with_norm(norm))
+    };
+    let bins = args.bins();
+    let binning = || Binning::new(bins).map_err(|e| explain(e, args, file, n));
+    let correction = if args.method == Method::BinnedMm {
+        Correction::MillerMadow
+    } else {
+        Correction::PlugIn
+    };
+    let ridge = args.ridge();
+
+    let result = match (args.quantity, args.method, y) {
+        (Quantity::Entropy, Method::Kl, _) => kl_entropy(x, &knn()?),
+        (Quantity::Entropy, Method::Gaussian, _) => gaussian_entropy(x, ridge),
+        (Quantity::Entropy, _, _) => binned_entropy(x, &binning()?, correction),
+        (Quantity::Mi, Method::Ksg1, Some(y)) => {
+            ksg_mutual_information(x, y, &knn()?, KsgAlgorithm::One)
+        }
+        (Quantity::Mi, Method::Ksg2, Some(y)) => {
+            ksg_mutual_information(x, y, &knn()?, KsgAlgorithm::Two)
+        }
+        (Quantity::Mi, Method::Gaussian, Some(y)) => gaussian_mutual_information(x, y, ridge),
+        (Quantity::Mi, _, Some(y)) => binned_mutual_information(x, y, &binning()?, correction),
+        (Quantity::CondEntropy, Method::Kl, Some(y)) => kl_conditional_entropy(x, y, &knn()?),
+        (Quantity::CondEntropy, Method::Gaussian, Some(y)) => {
+            gaussian_conditional_entropy(x, y, ridge)
+        }
+        (Quantity::CondEntropy, _, Some(y)) => {
+            binned_conditional_entropy(x, y, &binning()?, correction)
+        }
+        (_, _, None) => unreachable!("validate() requires --y-cols for mi and cond-entropy"),
+    };
+    result.map_err(|e| explain(e, args, file, n))
 }
 
 /// Prints the estimate: the JSON object, or the human line (stdout) and warnings (stderr).
