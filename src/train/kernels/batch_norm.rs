@@ -2,7 +2,6 @@
 //! the per-column kernels, shared with [`super::linear_bn`], and the op of a plain batch-norm.
 
 use candle_core::{bail, CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
-use ib_estimators::cpu::with_simd;
 use std::sync::Mutex;
 
 use super::storage::{f32_slice, filled, tensor, with_f32};
@@ -263,6 +262,21 @@ fn bn_backward<const RELU: bool>(
     (dgamma, dbeta)
 }
 
+ib_estimators::multiversion!(fn bn_forward_simd<const RELU: bool>(
+    z: &[f32],
+    params: (&[f32], &[f32], &[f32]),
+    y: &mut [std::mem::MaybeUninit<f32>]
+) -> (Vec<f32>, Vec<f32>) = bn_forward);
+
+ib_estimators::multiversion!(fn bn_backward_simd<const RELU: bool>(
+    dx: &mut [std::mem::MaybeUninit<f32>],
+    g: &[f32],
+    z: &[f32],
+    params: (&[f32], &[f32], &[f32]),
+    stats: (&[f32], &[f32]),
+    dx_sum: &mut [f32]
+) -> (Vec<f32>, Vec<f32>) = bn_backward);
+
 /// Batch-norm forward (+ ReLU) of `z` in groups of `block` values (N/groups rows × C), each
 /// with its own statistics: y, and the groups' μ and 1/σ concatenated.
 pub(super) fn bn_forward_groups(
@@ -274,16 +288,11 @@ pub(super) fn bn_forward_groups(
     let (mut means, mut inv_stds) = (Vec::new(), Vec::new());
     let y = filled(z.len(), |y| {
         for (yg, zg) in y.chunks_exact_mut(block).zip(z.chunks_exact(block)) {
-            let (mean, inv_std) = with_simd(
-                #[inline(always)]
-                || {
-                    if relu {
-                        bn_forward::<true>(zg, params, yg)
-                    } else {
-                        bn_forward::<false>(zg, params, yg)
-                    }
-                },
-            );
+            let (mean, inv_std) = if relu {
+                bn_forward_simd::<true>(zg, params, yg)
+            } else {
+                bn_forward_simd::<false>(zg, params, yg)
+            };
             means.extend(mean);
             inv_stds.extend(inv_std);
         }
@@ -310,16 +319,11 @@ pub(super) fn bn_backward_groups(
             .zip(g.chunks_exact(block).zip(z.chunks_exact(block)));
         for (i, (dzg, (gg, zg))) in blocks.enumerate() {
             let st = (&mean[i * c..(i + 1) * c], &inv_std[i * c..(i + 1) * c]);
-            let (dgg, dbg) = with_simd(
-                #[inline(always)]
-                || {
-                    if relu {
-                        bn_backward::<true>(dzg, gg, zg, params, st, dz_sum)
-                    } else {
-                        bn_backward::<false>(dzg, gg, zg, params, st, dz_sum)
-                    }
-                },
-            );
+            let (dgg, dbg) = if relu {
+                bn_backward_simd::<true>(dzg, gg, zg, params, st, dz_sum)
+            } else {
+                bn_backward_simd::<false>(dzg, gg, zg, params, st, dz_sum)
+            };
             dgamma.iter_mut().zip(&dgg).for_each(|(a, b)| *a += b);
             dbeta.iter_mut().zip(&dbg).for_each(|(a, b)| *a += b);
         }

@@ -9,8 +9,8 @@
 //! buffer per gradient. Every op is checked against candle's own autograd on random inputs by
 //! the tests in `tests.rs`.
 //!
-//! The element-wise and per-column loops are `#[inline(always)]` kernels run through
-//! [`ib_estimators::cpu::with_simd`], which compiles them for the widest vector instructions
+//! The element-wise and per-column loops are `#[inline(always)]` kernels dispatched by
+//! [`ib_estimators::multiversion`], which compiles them for the widest vector instructions
 //! of the CPU. Rust never contracts a·b + c into a fused multiply-add, so every instruction set
 //! computes bitwise the same numbers: only the vector width changes.
 

@@ -1,7 +1,6 @@
 //! In-place SGD with momentum and weight decay (PyTorch's `torch.optim.SGD`).
 
 use candle_core::{bail, CpuStorage, InplaceOp2, Layout, Result};
-use ib_estimators::cpu::with_simd;
 use std::cell::RefCell;
 
 use super::storage::f32_slice;
@@ -41,15 +40,9 @@ impl InplaceOp2 for SgdStep<'_> {
             // First step: b = g.
             buf.clear();
             buf.resize(w.len(), 0.0);
-            with_simd(
-                #[inline(always)]
-                || sgd_kernel::<true>(w, g, &mut buf, hyper),
-            );
+            sgd_simd::<true>(w, g, &mut buf, hyper);
         } else {
-            with_simd(
-                #[inline(always)]
-                || sgd_kernel::<false>(w, g, &mut buf, hyper),
-            );
+            sgd_simd::<false>(w, g, &mut buf, hyper);
         }
         Ok(())
     }
@@ -71,3 +64,10 @@ fn sgd_kernel<const FIRST: bool>(
         *wv -= *b * lr;
     }
 }
+
+ib_estimators::multiversion!(fn sgd_simd<const FIRST: bool>(
+    w: &mut [f32],
+    g: &[f32],
+    buf: &mut [f32],
+    hyper: (f32, f32, f32)
+) = sgd_kernel);
