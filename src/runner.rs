@@ -148,18 +148,20 @@ fn train_one(
                 arrays.push((*name, to_array(t)?));
             }
         }
+        // Each judged tensor is converted to f64 once; the information and kNN inputs reuse it.
+        let array = |name: &str| arrays.iter().find(|(n, _)| *n == name).map(|(_, a)| a);
         let info_arrays = match (
-            get("online.projector"),
+            array("online.projector"),
             get("views.projector"),
             get("target.projector"),
         ) {
             (Some(online), Some(views), Some(target)) => {
-                Some((to_array(online)?, to_array3(views)?, to_array3(target)?))
+                Some((online, to_array3(views)?, to_array3(target)?))
             }
             _ => None,
         };
-        let bank = match (&snap.train_backbone, get("online.backbone")) {
-            (Some(bank), Some(probe)) => Some((to_array(bank)?, to_array(probe)?)),
+        let bank = match (&snap.train_backbone, array("online.backbone")) {
+            (Some(bank), Some(probe)) => Some((to_array(bank)?, probe)),
             _ => None,
         };
         let mut info_cfg = cfg.info.clone();
