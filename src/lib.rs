@@ -9,6 +9,7 @@ pub mod config;
 pub mod data;
 pub mod estimate;
 pub mod external;
+pub mod files;
 pub mod gate;
 pub mod info;
 pub mod input;

@@ -17,11 +17,15 @@ fn main() -> ExitCode {
                 .downcast_ref::<ib_analyze::interrupt::Interrupted>()
                 .is_some() =>
         {
-            eprintln!("{err:#}");
+            eprintln!("{}", ib_analyze::files::shown_message(&format!("{err:#}")));
             ExitCode::from(130)
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            // Messages quote file names and fields: control characters are printed as escapes.
+            eprintln!(
+                "error: {}",
+                ib_analyze::files::shown_message(&format!("{err:#}"))
+            );
             ExitCode::from(2)
         }
     }
