@@ -15,12 +15,16 @@ use rand_distr::{Distribution, Normal};
 
 use super::{images, Augment, Dataset, Probe, SampleShape};
 use crate::config::DatasetConfig;
+use crate::files::shown;
 use crate::input::{self, InputSpec};
 
 /// Load `path` (PATH or PATH:KEY) as a training set, split off the probe with a seeded shuffle.
 pub fn dataset(path: &str, cfg: &DatasetConfig, seed: u64) -> Result<Dataset> {
+    // Paths are quoted with control characters escaped (they come from the command line or
+    // the config).
+    let shown_path = shown(path);
     let spec =
-        InputSpec::parse(path).with_context(|| format!("dataset.path / --dataset {path}"))?;
+        InputSpec::parse(path).with_context(|| format!("dataset.path / --dataset {shown_path}"))?;
     let data = input::read_dataset(&spec, false)?;
     let n = data.len();
     let shape = match data.sample_shape().as_slice() {
@@ -30,16 +34,17 @@ pub fn dataset(path: &str, cfg: &DatasetConfig, seed: u64) -> Result<Dataset> {
             height: *h,
             width: *w,
         },
-        other => bail!("'{path}': unsupported sample shape {other:?}"),
+        other => bail!("'{shown_path}': unsupported sample shape {other:?}"),
     };
     let labels = match cfg.labels.as_deref() {
         Some(l) => {
-            let lspec =
-                InputSpec::parse(l).with_context(|| format!("dataset.labels / --labels {l}"))?;
+            let lspec = InputSpec::parse(l)
+                .with_context(|| format!("dataset.labels / --labels {}", shown(l)))?;
             let labels = input::read_labels(&lspec)?;
             if labels.len() != n {
                 bail!(
-                    "'{l}' holds {} labels but '{path}' has {n} rows: labels must be paired with the rows",
+                    "'{}' holds {} labels but '{shown_path}' has {n} rows: labels must be paired with the rows",
+                    shown(l),
                     labels.len()
                 );
             }
@@ -50,7 +55,9 @@ pub fn dataset(path: &str, cfg: &DatasetConfig, seed: u64) -> Result<Dataset> {
     // The probe takes at most a quarter of the rows, so that the default works on small files.
     let n_probe = cfg.n_probe.min(n / 4);
     if n_probe < 2 {
-        bail!("'{path}' has {n} rows: at least 8 are needed (a quarter goes to the probe set)");
+        bail!(
+            "'{shown_path}' has {n} rows: at least 8 are needed (a quarter goes to the probe set)"
+        );
     }
     let mut x: Vec<f32> = data.into_matrix().iter().map(|&v| v as f32).collect();
     let len = shape.len();

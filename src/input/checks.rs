@@ -19,19 +19,28 @@ pub fn fmt_shape(shape: &[usize]) -> String {
     }
 }
 
-/// Checks that `shape` × `itemsize` bytes are exactly the `available` bytes, without overflow.
+/// Checks that `shape` × `itemsize` bytes are exactly the `available` bytes, without overflow:
+/// fewer is [`InputError::SizeMismatch`] (truncated), more is [`InputError::TrailingBytes`].
 ///
 /// Returns the number of elements.
 pub(super) fn check_data_size(
     file: &str,
     shape: &[usize],
     itemsize: usize,
-    available: usize,
+    available: u64,
 ) -> Result<usize, InputError> {
     let count = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    let needed = count.and_then(|c| c.checked_mul(itemsize));
+    let needed = count
+        .and_then(|c| c.checked_mul(itemsize))
+        .and_then(|n| u64::try_from(n).ok());
     match (count, needed) {
         (Some(c), Some(n)) if n == available => Ok(c),
+        (Some(_), Some(n)) if n < available => Err(InputError::TrailingBytes {
+            file: file.to_string(),
+            shape: fmt_shape(shape),
+            needed: n,
+            extra: available - n,
+        }),
         _ => Err(InputError::SizeMismatch {
             file: file.to_string(),
             shape: fmt_shape(shape),
@@ -40,6 +49,72 @@ pub(super) fn check_data_size(
             bytes: available,
         }),
     }
+}
+
+/// Bytes of memory the process can use: the physical memory (`MemTotal` of /proc/meminfo),
+/// or the cgroup's limit when that is lower; `u64::MAX` where neither can be read. Read once.
+///
+/// A reader refuses to hold more than this for one input ([`check_fits`]): what a header
+/// declares is checked against it before anything of that size is allocated.
+pub(super) fn memory_limit() -> u64 {
+    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        let total = read("/proc/meminfo").and_then(|t| {
+            let line = t.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            kib.checked_mul(1024)
+        });
+        let cgroup = [
+            "/sys/fs/cgroup/memory.max",
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+        ]
+        .iter()
+        .filter_map(|p| read(p)?.trim().parse::<u64>().ok())
+        .min();
+        match (total, cgroup) {
+            (Some(t), Some(c)) => t.min(c),
+            (Some(t), None) => t,
+            (None, Some(c)) => c,
+            (None, None) => u64::MAX,
+        }
+    })
+}
+
+/// Errors with [`InputError::TooLarge`] unless `bytes` (None: beyond 2^64) fit in memory
+/// ([`memory_limit`]); `what` says what would be held.
+pub(super) fn check_fits(file: &str, what: &str, bytes: Option<u64>) -> Result<(), InputError> {
+    let limit = memory_limit();
+    match bytes {
+        Some(b) if b <= limit => Ok(()),
+        _ => Err(InputError::TooLarge {
+            file: file.to_string(),
+            what: what.to_string(),
+            needed: bytes.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string()),
+            limit,
+        }),
+    }
+}
+
+/// Bytes of `count` values of `size` bytes each (None on overflow).
+pub(super) fn bytes_of(count: usize, size: usize) -> Option<u64> {
+    count.checked_mul(size).and_then(|b| u64::try_from(b).ok())
+}
+
+/// An empty vector with room for `count` values, after checking that they fit in memory
+/// ([`check_fits`]); an allocation the system refuses is the same error, not an abort.
+pub(super) fn vec_for<T>(file: &str, what: &str, count: usize) -> Result<Vec<T>, InputError> {
+    let bytes = bytes_of(count, std::mem::size_of::<T>());
+    check_fits(file, what, bytes)?;
+    let mut v = Vec::new();
+    v.try_reserve_exact(count)
+        .map_err(|_| InputError::TooLarge {
+            file: file.to_string(),
+            what: what.to_string(),
+            needed: bytes.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string()),
+            limit: memory_limit(),
+        })?;
+    Ok(v)
 }
 
 /// Errors unless every value is finite; reports the count and the first position.

@@ -6,6 +6,7 @@
 
 use ndarray::Array2;
 
+use super::checks::{check_fits, memory_limit};
 use super::InputError;
 
 const FORMAT: &str = ".csv";
@@ -25,6 +26,23 @@ fn shorten(s: &str) -> String {
 /// Parses an in-memory CSV into an N×d matrix (NaN/inf parse and are reported later by the
 /// finiteness check, with their position).
 pub fn parse(bytes: &[u8], file: &str) -> Result<Array2<f64>, InputError> {
+    let ([nrows, ncols], data) = parse_le_bytes(bytes, file)?;
+    let (chunks, _) = data.as_chunks::<8>();
+    let values: Vec<f64> = chunks.iter().map(|c| f64::from_le_bytes(*c)).collect();
+    Array2::from_shape_vec((nrows, ncols), values).map_err(|e| InputError::Malformed {
+        file: file.to_string(),
+        format: FORMAT,
+        detail: format!("{nrows} rows × {ncols} columns: {e}"),
+    })
+}
+
+/// [`parse`] as the shape `[N, d]` and the values as little-endian f64 bytes, row by row
+/// (the element bytes of a C-order `<f8` array). The values are held once; before their
+/// buffer grows, the file's bytes and the grown buffer must fit in memory ([`check_fits`]).
+pub(super) fn parse_le_bytes(
+    bytes: &[u8],
+    file: &str,
+) -> Result<([usize; 2], Vec<u8>), InputError> {
     if bytes.is_empty() {
         return Err(InputError::Empty {
             file: file.to_string(),
@@ -44,7 +62,7 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Array2<f64>, InputError> {
         .byte_headers()
         .map_err(|e| malformed(format!("header row: {e}")))?
         .len();
-    let mut values: Vec<f64> = Vec::new();
+    let mut values: Vec<u8> = Vec::new();
     let mut nrows = 0usize;
     let mut record = ::csv::ByteRecord::new();
     loop {
@@ -64,6 +82,21 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Array2<f64>, InputError> {
                 expected: ncols,
             });
         }
+        let row_bytes = 8 * ncols;
+        if values.capacity() - values.len() < row_bytes {
+            // Double, as a vector does, but check the memory first and never abort.
+            let grow = values.len().max(row_bytes).max(1 << 16);
+            let total = (bytes.len() as u64)
+                .checked_add(values.len() as u64)
+                .and_then(|b| b.checked_add(grow as u64));
+            check_fits(file, "the CSV's values as f64", total)?;
+            values.try_reserve(grow).map_err(|_| InputError::TooLarge {
+                file: file.to_string(),
+                what: "the CSV's values as f64".to_string(),
+                needed: total.map_or_else(|| "more than 2^64".to_string(), |t| t.to_string()),
+                limit: memory_limit(),
+            })?;
+        }
         for (j, field) in record.iter().enumerate() {
             let text = String::from_utf8_lossy(field);
             let v = text.parse::<f64>().map_err(|_| InputError::CsvNotNumber {
@@ -73,11 +106,10 @@ pub fn parse(bytes: &[u8], file: &str) -> Result<Array2<f64>, InputError> {
                 line,
                 value: shorten(&text),
             })?;
-            values.push(v);
+            values.extend_from_slice(&v.to_le_bytes());
         }
     }
-    Array2::from_shape_vec((nrows, ncols), values)
-        .map_err(|e| malformed(format!("{nrows} rows × {ncols} columns: {e}")))
+    Ok(([nrows, ncols], values))
 }
 
 #[cfg(test)]

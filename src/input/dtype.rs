@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use half::{bf16, f16};
 use ndarray::{ArrayD, IxDyn, ShapeBuilder};
 
-use super::checks::fmt_shape;
+use super::checks::{bytes_of, check_fits, fmt_shape, vec_for};
 use super::InputError;
 
 /// Element type of an array stored in a file.
@@ -89,48 +89,95 @@ impl RawArray<'_> {
         self.data.is_empty()
     }
 
+    /// Errors unless the element bytes and `copies` arrays of the values as `out_size`-byte
+    /// numbers fit in memory together ([`check_fits`]), before a conversion allocates them.
+    fn check_conversion(
+        &self,
+        file: &str,
+        out_size: usize,
+        copies: usize,
+        type_name: &str,
+    ) -> Result<(), InputError> {
+        let out = bytes_of(self.len(), out_size).and_then(|b| b.checked_mul(copies as u64));
+        let total = out.and_then(|o| o.checked_add(self.data.len() as u64));
+        check_fits(
+            file,
+            &format!(
+                "the array of shape {} as {type_name}",
+                fmt_shape(&self.shape)
+            ),
+            total,
+        )
+    }
+
+    /// How many arrays a conversion holds at once: two for Fortran order (the values in
+    /// stored order and their C-order copy), else one.
+    fn copies(&self) -> usize {
+        if self.fortran_order && self.shape.len() > 1 {
+            2
+        } else {
+            1
+        }
+    }
+
     /// Converts every element to f64 (exactly for all types but 64-bit integers beyond 2^53),
     /// in the stored element order.
-    fn values_f64(&self) -> Vec<f64> {
+    fn values_f64(&self, file: &str) -> Result<Vec<f64>, InputError> {
         let be = self.big_endian;
         let d: &[u8] = &self.data;
-        match self.dtype {
-            DType::Bool | DType::U8 => d.iter().map(|&b| f64::from(b)).collect(),
-            DType::I8 => d.iter().map(|&b| f64::from(b as i8)).collect(),
-            DType::U16 => map_chunks(d, |c: [u8; 2]| f64::from(u16_of(c, be))),
-            DType::I16 => map_chunks(d, |c: [u8; 2]| f64::from(u16_of(c, be) as i16)),
-            DType::F16 => map_chunks(d, |c: [u8; 2]| f16_of(c, be).to_f64()),
-            DType::BF16 => map_chunks(d, |c: [u8; 2]| bf16_of(c, be).to_f64()),
-            DType::U32 => map_chunks(d, |c: [u8; 4]| f64::from(u32_of(c, be))),
-            DType::I32 => map_chunks(d, |c: [u8; 4]| f64::from(u32_of(c, be) as i32)),
-            DType::F32 => map_chunks(d, |c: [u8; 4]| f64::from(f32::from_bits(u32_of(c, be)))),
-            DType::U64 => map_chunks(d, |c: [u8; 8]| u64_of(c, be) as f64),
-            DType::I64 => map_chunks(d, |c: [u8; 8]| u64_of(c, be) as i64 as f64),
-            DType::F64 => map_chunks(d, |c: [u8; 8]| f64::from_bits(u64_of(c, be))),
-        }
+        let what = "the values as f64";
+        Ok(match self.dtype {
+            DType::Bool | DType::U8 => map_chunks(d, file, what, |c: [u8; 1]| f64::from(c[0]))?,
+            DType::I8 => map_chunks(d, file, what, |c: [u8; 1]| f64::from(c[0] as i8))?,
+            DType::U16 => map_chunks(d, file, what, |c: [u8; 2]| f64::from(u16_of(c, be)))?,
+            DType::I16 => map_chunks(d, file, what, |c: [u8; 2]| f64::from(u16_of(c, be) as i16))?,
+            DType::F16 => map_chunks(d, file, what, |c: [u8; 2]| f16_of(c, be).to_f64())?,
+            DType::BF16 => map_chunks(d, file, what, |c: [u8; 2]| bf16_of(c, be).to_f64())?,
+            DType::U32 => map_chunks(d, file, what, |c: [u8; 4]| f64::from(u32_of(c, be)))?,
+            DType::I32 => map_chunks(d, file, what, |c: [u8; 4]| f64::from(u32_of(c, be) as i32))?,
+            DType::F32 => map_chunks(d, file, what, |c: [u8; 4]| {
+                f64::from(f32::from_bits(u32_of(c, be)))
+            })?,
+            DType::U64 => map_chunks(d, file, what, |c: [u8; 8]| u64_of(c, be) as f64)?,
+            DType::I64 => map_chunks(d, file, what, |c: [u8; 8]| u64_of(c, be) as i64 as f64)?,
+            DType::F64 => map_chunks(d, file, what, |c: [u8; 8]| f64::from_bits(u64_of(c, be)))?,
+        })
     }
 
     /// Converts to an n-D f64 array in standard (C) layout.
     pub fn to_f64(&self, file: &str) -> Result<ArrayD<f64>, InputError> {
-        self.shaped(self.values_f64(), file)
+        self.check_conversion(file, 8, self.copies(), "f64")?;
+        self.shaped(self.values_f64(file)?, file)
     }
 
-    /// The values as f32 when that is exact (f32, f16, bf16), in the stored element order.
-    fn values_f32(&self) -> Option<Vec<f32>> {
-        let be = self.big_endian;
-        let d: &[u8] = &self.data;
-        Some(match self.dtype {
-            DType::F16 => map_chunks(d, |c: [u8; 2]| f16_of(c, be).to_f32()),
-            DType::BF16 => map_chunks(d, |c: [u8; 2]| bf16_of(c, be).to_f32()),
-            DType::F32 => map_chunks(d, |c: [u8; 4]| f32::from_bits(u32_of(c, be))),
+    /// The values as f32 when that is exact (f32, f16, bf16), in the stored element order,
+    /// after the memory check.
+    fn values_f32(&self, file: &str) -> Option<Result<Vec<f32>, InputError>> {
+        type Convert = fn(&[u8], bool, &str) -> Result<Vec<f32>, InputError>;
+        const WHAT: &str = "the values as f32";
+        let convert: Convert = match self.dtype {
+            DType::F16 => {
+                |d, be, file| map_chunks(d, file, WHAT, |c: [u8; 2]| f16_of(c, be).to_f32())
+            }
+            DType::BF16 => {
+                |d, be, file| map_chunks(d, file, WHAT, |c: [u8; 2]| bf16_of(c, be).to_f32())
+            }
+            DType::F32 => {
+                |d, be, file| map_chunks(d, file, WHAT, |c: [u8; 4]| f32::from_bits(u32_of(c, be)))
+            }
             _ => return None,
-        })
+        };
+        Some(
+            self.check_conversion(file, 4, self.copies(), "f32")
+                .and_then(|()| convert(&self.data, self.big_endian, file)),
+        )
     }
 
     /// Converts to an n-D f32 array in standard (C) layout when that is exact (f32, f16,
     /// bf16); None for other element types.
     pub fn to_f32(&self, file: &str) -> Option<Result<ArrayD<f32>, InputError>> {
-        self.values_f32().map(|v| self.shaped(v, file))
+        let values = self.values_f32(file)?;
+        Some(values.and_then(|v| self.shaped(v, file)))
     }
 
     /// Values in the stored element order shaped as the array, in standard (C) layout.
@@ -156,39 +203,54 @@ impl RawArray<'_> {
         }
     }
 
-    /// Converts to integer labels in C order; floats must be finite and integral.
+    /// Converts to integer labels (i64) in C order; floats must be finite and integral.
+    ///
+    /// A label outside the i64 range (a u64 above 2^63 − 1, a float of magnitude 2^63 or
+    /// more) is [`InputError::LabelOutOfRange`]; NaN, ±inf and fractions are
+    /// [`InputError::NotInteger`].
     pub fn to_labels(&self, file: &str) -> Result<Vec<i64>, InputError> {
+        self.check_conversion(file, 8, self.copies(), "i64 labels")?;
         let not_int = |index: usize, value: String| InputError::NotInteger {
             file: file.to_string(),
             index,
             value,
         };
+        let out_of_range = |index: usize, value: String| InputError::LabelOutOfRange {
+            file: file.to_string(),
+            index,
+            value,
+        };
         let be = self.big_endian;
+        let what = "the labels";
         let labels: Vec<i64> = match self.dtype {
             DType::U64 => {
-                let raw = map_chunks(&self.data, |c: [u8; 8]| u64_of(c, be));
-                let mut out = Vec::with_capacity(raw.len());
-                for (i, v) in raw.into_iter().enumerate() {
-                    out.push(i64::try_from(v).map_err(|_| not_int(i, v.to_string()))?);
+                let raw = map_chunks(&self.data, file, what, |c: [u8; 8]| u64_of(c, be))?;
+                if let Some(i) = raw.iter().position(|&v| i64::try_from(v).is_err()) {
+                    return Err(out_of_range(i, raw[i].to_string()));
                 }
-                out
+                raw.into_iter().map(|v| v as i64).collect()
             }
-            DType::I64 => map_chunks(&self.data, |c: [u8; 8]| u64_of(c, be) as i64),
+            DType::I64 => map_chunks(&self.data, file, what, |c: [u8; 8]| u64_of(c, be) as i64)?,
             dt if dt.is_float() => {
-                let vals = self.values_f64();
-                let mut out = Vec::with_capacity(vals.len());
+                let vals = self.values_f64(file)?;
                 // 2^63 as f64; values in [-2^63, 2^63) convert exactly.
                 const LIM: f64 = 9_223_372_036_854_775_808.0;
-                for (i, v) in vals.into_iter().enumerate() {
-                    if !v.is_finite() || v.fract() != 0.0 || !(-LIM..LIM).contains(&v) {
+                for (i, &v) in vals.iter().enumerate() {
+                    if !v.is_finite() || v.fract() != 0.0 {
                         return Err(not_int(i, format!("{v}")));
                     }
-                    out.push(v as i64);
+                    if !(-LIM..LIM).contains(&v) {
+                        return Err(out_of_range(i, format!("{v}")));
+                    }
                 }
-                out
+                vals.into_iter().map(|v| v as i64).collect()
             }
             // Every remaining integer type fits in f64 exactly.
-            _ => self.values_f64().into_iter().map(|v| v as i64).collect(),
+            _ => self
+                .values_f64(file)?
+                .into_iter()
+                .map(|v| v as i64)
+                .collect(),
         };
         if self.fortran_order && self.shape.len() > 1 {
             let arr = ArrayD::from_shape_vec(IxDyn(&self.shape).f(), labels).map_err(|e| {
@@ -205,9 +267,18 @@ impl RawArray<'_> {
     }
 }
 
-fn map_chunks<const N: usize, T>(d: &[u8], f: impl Fn([u8; N]) -> T) -> Vec<T> {
+/// The `N`-byte elements of `d` converted by `f`, in a vector allocated after the memory
+/// check ([`vec_for`]; `what` names it in the message).
+fn map_chunks<const N: usize, T>(
+    d: &[u8],
+    file: &str,
+    what: &str,
+    f: impl Fn([u8; N]) -> T,
+) -> Result<Vec<T>, InputError> {
     let (chunks, _rest) = d.as_chunks::<N>();
-    chunks.iter().map(|c| f(*c)).collect()
+    let mut out = vec_for(file, what, chunks.len())?;
+    out.extend(chunks.iter().map(|c| f(*c)));
+    Ok(out)
 }
 
 pub(super) fn u16_of(c: [u8; 2], be: bool) -> u16 {

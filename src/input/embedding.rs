@@ -1,22 +1,26 @@
 //! An N×d embedding in its stored precision, for `analyze`: f32, f16 and bf16 files are held as
 //! f32 (exact), every other element type as f64.
 //!
-//! A C-order floating-point `.npy`, or a floating-point tensor of a `.safetensors`, is streamed
-//! from disk straight into the array, a megabyte at a time, so reading a 1,000,000 × 128 f32
-//! file (512 MB) peaks at about the array's own 512 MB instead of the file's bytes plus an f64
-//! copy (1.5 GB). Anything else — `.npz`, `.csv`, Fortran order, integer types, and every
-//! malformed file — goes through the in-memory readers, which give the same values and the
-//! canonical error messages.
+//! A C-order floating-point `.npy`, a floating-point tensor of a `.safetensors`, or a C-order
+//! floating-point member of an `.npz` (decompressed on the fly) is streamed from disk straight
+//! into the array, a megabyte at a time, so reading a 1,000,000 × 128 f32 file (512 MB) peaks
+//! at about the array's own 512 MB instead of the file's bytes plus an f64 copy (1.5 GB).
+//! Anything else — `.csv`, Fortran order, integer types — goes through the in-memory readers,
+//! which give the same values. What a header declares is checked against the file (or the
+//! archive's declared member size) and against memory before the array is allocated.
 
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 
 use ndarray::{Array2, Ix2};
 
-use super::checks::{check_data_size, check_finite_flags, check_matrix_shape};
+use super::checks::{
+    bytes_of, check_data_size, check_finite_flags, check_fits, check_matrix_shape, fmt_shape,
+    memory_limit, vec_for,
+};
 use super::dtype::{bf16_of, f16_of, u32_of, u64_of};
-use super::npy::{self, Header};
-use super::read::read_raw;
+use super::npy;
+use super::npz;
+use super::read::{open_input, read_raw};
 use super::safetensors;
 use super::{DType, Format, InputError, InputSpec, RawArray};
 use crate::analysis::Embedding;
@@ -24,14 +28,16 @@ use crate::analysis::Embedding;
 /// Bytes read from disk per step of the streaming reader.
 const STREAM_CHUNK: usize = 1 << 20;
 
-/// Bytes read to find a `.npy` header (real headers are well under 1 KB).
-const HEADER_PREFIX: u64 = 1 << 16;
+/// Values reserved up front when the count comes from a declaration that the data have not
+/// confirmed yet (an archive member); beyond this the array grows as the data arrive.
+const UNCONFIRMED_VALUES: usize = 1 << 24;
 
 /// Reads the N×d embedding named by `spec` (2-D, non-empty, finite).
 pub fn read_embedding(spec: &InputSpec) -> Result<Embedding, InputError> {
     let file = spec.display_name();
     let streamed = match spec.format {
         Format::Npy if spec.key.is_none() => stream_npy(spec, &file)?,
+        Format::Npz => stream_npz(spec)?,
         Format::Safetensors => stream_safetensors(spec, &file)?,
         _ => None,
     };
@@ -44,14 +50,18 @@ pub fn read_embedding(spec: &InputSpec) -> Result<Embedding, InputError> {
 /// The in-memory path: f32 when exact, f64 otherwise.
 fn from_raw(raw: &RawArray<'_>, file: &str) -> Result<Embedding, InputError> {
     check_matrix_shape(&raw.shape, file)?;
-    let as_matrix = "checked to be 2-D";
+    fn matrix<T>(a: ndarray::ArrayD<T>, file: &str) -> Result<Array2<T>, InputError> {
+        let shape = fmt_shape(a.shape());
+        a.into_dimensionality::<Ix2>()
+            .map_err(|e| InputError::Malformed {
+                file: file.to_string(),
+                format: "array",
+                detail: format!("shape {shape}: {e}"),
+            })
+    }
     let embedding = match raw.to_f32(file) {
-        Some(a) => Embedding::F32(a?.into_dimensionality::<Ix2>().expect(as_matrix)),
-        None => Embedding::F64(
-            raw.to_f64(file)?
-                .into_dimensionality::<Ix2>()
-                .expect(as_matrix),
-        ),
+        Some(a) => Embedding::F32(matrix(a?, file)?),
+        None => Embedding::F64(matrix(raw.to_f64(file)?, file)?),
     };
     check_finite(&embedding, file)?;
     Ok(embedding)
@@ -65,47 +75,84 @@ fn check_finite(e: &Embedding, file: &str) -> Result<(), InputError> {
     }
 }
 
-/// Opens `path` for streaming; None when it cannot be opened (the in-memory path reports why).
-fn open(path: &std::path::Path) -> Option<(File, u64)> {
-    let f = File::open(path).ok()?;
-    let len = f.metadata().ok()?.len();
-    Some((f, len))
-}
-
 fn io_error(file: &str) -> impl Fn(std::io::Error) -> InputError + '_ {
-    move |source| InputError::Io {
+    move |error| InputError::Io {
         file: file.to_string(),
-        source,
+        error,
     }
 }
 
-/// The `.npy` streaming path; `Ok(None)` when the file is not a well-formed, C-order, 2-D
-/// floating-point `.npy` (the in-memory path then reads it or reports what is wrong).
+/// True when the streaming readers take an array of this layout: C order, 2-D, floating point.
+fn streamable(dtype: DType, fortran_order: bool, shape: &[usize]) -> bool {
+    dtype.is_float() && !fortran_order && shape.len() == 2
+}
+
+/// The `.npy` streaming path. The header is read and checked against the file's size and
+/// the shape against a matrix here (the same errors as the in-memory reader);
+/// `Ok(None)` when the array is not a C-order 2-D floating-point one (the in-memory path then
+/// reads it).
 fn stream_npy(spec: &InputSpec, file: &str) -> Result<Option<Embedding>, InputError> {
-    let Some((mut f, len)) = open(&spec.path) else {
-        return Ok(None);
-    };
-    let mut prefix = Vec::new();
-    (&mut f)
-        .take(HEADER_PREFIX.min(len))
-        .read_to_end(&mut prefix)
-        .map_err(io_error(file))?;
-    let Ok((header, offset)) = npy::parse_header(&prefix, file) else {
-        return Ok(None);
-    };
-    let Header {
-        dtype,
-        big_endian,
-        fortran_order,
-        shape,
-    } = header;
-    let Ok(available) = usize::try_from(len - offset as u64) else {
-        return Ok(None);
-    };
-    if fortran_order || check_data_size(file, &shape, dtype.size(), available).is_err() {
+    let (mut f, len) = open_input(&spec.path, file)?;
+    if len == 0 {
+        return Err(InputError::Empty {
+            file: file.to_string(),
+        });
+    }
+    let (header, offset) = npy::read_header(&mut f, len, file)?;
+    check_data_size(
+        file,
+        &header.shape,
+        header.dtype.size(),
+        len.saturating_sub(offset as u64),
+    )?;
+    check_matrix_shape(&header.shape, file)?;
+    if !streamable(header.dtype, header.fortran_order, &header.shape) {
         return Ok(None);
     }
-    read_matrix_at(&mut f, offset as u64, dtype, big_endian, &shape, file)
+    f.seek(SeekFrom::Start(offset as u64))
+        .map_err(io_error(file))?;
+    let (n, d) = (header.shape[0], header.shape[1]);
+    read_matrix(
+        &mut f,
+        header.dtype,
+        header.big_endian,
+        (n, d),
+        true,
+        file,
+        &io_error(file),
+    )
+    .map(Some)
+}
+
+/// The `.npz` streaming path: the selected member's header is read and checked against the
+/// member's declared size ([`npz::stream_member`]), its shape against a matrix, and a C-order
+/// 2-D floating-point member is decompressed straight into the array. `Ok(None)` for other
+/// members (the in-memory path then decompresses the member and reads it).
+fn stream_npz(spec: &InputSpec) -> Result<Option<Embedding>, InputError> {
+    let file = spec.path.display().to_string();
+    let mut archive = npz::open_file(&spec.path, &file)?;
+    npz::stream_member(&mut archive, spec.key.as_deref(), &file, |m| {
+        let h = m.header.clone();
+        check_matrix_shape(&h.shape, &m.label)?;
+        if !streamable(h.dtype, h.fortran_order, &h.shape) {
+            return Ok(None);
+        }
+        let label = m.label.clone();
+        let member = m.member.clone();
+        let on_error = |e| npz::read_error(&file, &member, e);
+        // The count is the archive's declaration, not yet confirmed by the data.
+        let dim = (h.shape[0], h.shape[1]);
+        let e = read_matrix(
+            &mut *m.reader,
+            h.dtype,
+            h.big_endian,
+            dim,
+            false,
+            &label,
+            &on_error,
+        )?;
+        Ok(Some(e))
+    })
 }
 
 /// The `.safetensors` streaming path: the JSON header is read and validated by the
@@ -113,9 +160,7 @@ fn stream_npy(spec: &InputSpec, file: &str) -> Result<Option<Embedding>, InputEr
 /// tensors cover the rest of the file exactly), then only the selected tensor's bytes are read.
 /// `Ok(None)` for anything else (the in-memory path reads it or reports what is wrong).
 fn stream_safetensors(spec: &InputSpec, file: &str) -> Result<Option<Embedding>, InputError> {
-    let Some((mut f, len)) = open(&spec.path) else {
-        return Ok(None);
-    };
+    let (mut f, len) = open_input(&spec.path, file)?;
     let mut n_bytes = [0u8; 8];
     if len < 8 || f.read_exact(&mut n_bytes).is_err() {
         return Ok(None);
@@ -152,63 +197,131 @@ fn stream_safetensors(spec: &InputSpec, file: &str) -> Result<Option<Embedding>,
     let Ok(dtype) = safetensors::dtype(info.dtype, file) else {
         return Ok(None);
     };
-    let offset = 8 + n + info.data_offsets.0 as u64;
-    read_matrix_at(&mut f, offset, dtype, false, &info.shape, file)
-}
-
-/// Reads a C-order 2-D floating-point array of `shape` stored at `offset` of `f` (whose size
-/// the caller has checked); `Ok(None)` for other element types and numbers of dimensions.
-fn read_matrix_at(
-    f: &mut File,
-    offset: u64,
-    dtype: DType,
-    be: bool,
-    shape: &[usize],
-    file: &str,
-) -> Result<Option<Embedding>, InputError> {
-    if !dtype.is_float() || shape.len() != 2 {
+    if !streamable(dtype, false, &info.shape) {
         return Ok(None);
     }
-    check_matrix_shape(shape, file)?;
-    let (n, d) = (shape[0], shape[1]);
-    let io = io_error(file);
-    f.seek(SeekFrom::Start(offset)).map_err(&io)?;
-    let embedding = match dtype {
-        DType::F32 => Embedding::F32(
-            read_values(f, n, d, |c: [u8; 4]| f32::from_bits(u32_of(c, be))).map_err(&io)?,
-        ),
-        DType::F16 => {
-            Embedding::F32(read_values(f, n, d, |c: [u8; 2]| f16_of(c, be).to_f32()).map_err(&io)?)
-        }
-        DType::BF16 => {
-            Embedding::F32(read_values(f, n, d, |c: [u8; 2]| bf16_of(c, be).to_f32()).map_err(&io)?)
-        }
-        DType::F64 => Embedding::F64(
-            read_values(f, n, d, |c: [u8; 8]| f64::from_bits(u64_of(c, be))).map_err(&io)?,
-        ),
-        _ => return Ok(None),
-    };
-    check_finite(&embedding, file)?;
-    Ok(Some(embedding))
+    check_matrix_shape(&info.shape, file)?;
+    let offset = 8 + n + info.data_offsets.0 as u64;
+    f.seek(SeekFrom::Start(offset)).map_err(io_error(file))?;
+    let dim = (info.shape[0], info.shape[1]);
+    read_matrix(&mut f, dtype, false, dim, true, file, &io_error(file)).map(Some)
 }
 
-/// Reads n·d elements of `N` bytes each, converting with `convert`, into an n×d array.
+/// Reads a C-order n×d floating-point array from `r` (positioned at its first element),
+/// held as f32 for f32/f16/bf16 and as f64 for f64, and checks that every value is finite.
+///
+/// `confirmed`: the caller has checked that the source holds exactly these bytes (a file's
+/// size), so the array is allocated at once; otherwise (an archive's declaration) it grows
+/// with the data. Either way it must fit in memory first ([`check_fits`]). `on_error` maps a
+/// failed read.
+fn read_matrix(
+    r: &mut dyn Read,
+    dtype: DType,
+    be: bool,
+    (n, d): (usize, usize),
+    confirmed: bool,
+    file: &str,
+    on_error: &dyn Fn(std::io::Error) -> InputError,
+) -> Result<Embedding, InputError> {
+    let embedding = match dtype {
+        DType::F32 => Embedding::F32(read_values(
+            r,
+            n,
+            d,
+            confirmed,
+            file,
+            on_error,
+            |c: [u8; 4]| f32::from_bits(u32_of(c, be)),
+        )?),
+        DType::F16 => Embedding::F32(read_values(
+            r,
+            n,
+            d,
+            confirmed,
+            file,
+            on_error,
+            |c: [u8; 2]| f16_of(c, be).to_f32(),
+        )?),
+        DType::BF16 => Embedding::F32(read_values(
+            r,
+            n,
+            d,
+            confirmed,
+            file,
+            on_error,
+            |c: [u8; 2]| bf16_of(c, be).to_f32(),
+        )?),
+        DType::F64 => Embedding::F64(read_values(
+            r,
+            n,
+            d,
+            confirmed,
+            file,
+            on_error,
+            |c: [u8; 8]| f64::from_bits(u64_of(c, be)),
+        )?),
+        other => {
+            return Err(InputError::Malformed {
+                file: file.to_string(),
+                format: "array",
+                detail: format!("{other:?} is not a floating-point type"),
+            })
+        }
+    };
+    check_finite(&embedding, file)?;
+    Ok(embedding)
+}
+
+/// Reads n·d elements of `N` bytes each, converting with `convert`, into an n×d array (see
+/// [`read_matrix`] for `confirmed`).
 fn read_values<const N: usize, T>(
-    f: &mut File,
+    r: &mut dyn Read,
     n: usize,
     d: usize,
+    confirmed: bool,
+    file: &str,
+    on_error: &dyn Fn(std::io::Error) -> InputError,
     convert: impl Fn([u8; N]) -> T,
-) -> std::io::Result<Array2<T>> {
-    let total = n * d;
-    let mut values = Vec::with_capacity(total);
+) -> Result<Array2<T>, InputError> {
+    let type_name = if std::mem::size_of::<T>() == 4 {
+        "f32"
+    } else {
+        "f64"
+    };
+    let what = format!("the array of shape {} as {type_name}", fmt_shape(&[n, d]));
+    let too_large = |bytes: Option<u64>| InputError::TooLarge {
+        file: file.to_string(),
+        what: what.clone(),
+        needed: bytes.map_or_else(|| "more than 2^64".to_string(), |b| b.to_string()),
+        limit: memory_limit(),
+    };
+    let total = n.checked_mul(d).ok_or_else(|| too_large(None))?;
+    check_fits(file, &what, bytes_of(total, std::mem::size_of::<T>()))?;
+    let first = if confirmed {
+        total
+    } else {
+        total.min(UNCONFIRMED_VALUES)
+    };
+    let mut values: Vec<T> = vec_for(file, &what, first)?;
     let mut buf = vec![0u8; STREAM_CHUNK];
     while values.len() < total {
-        let want = ((total - values.len()) * N).min(STREAM_CHUNK);
-        f.read_exact(&mut buf[..want])?;
-        let (chunks, _) = buf[..want].as_chunks::<N>();
+        let count = (total - values.len()).min(STREAM_CHUNK / N);
+        r.read_exact(&mut buf[..count * N]).map_err(on_error)?;
+        if values.capacity() - values.len() < count {
+            // Double, up to the declared total.
+            let more = values.len().max(count).min(total - values.len());
+            values
+                .try_reserve_exact(more)
+                .map_err(|_| too_large(bytes_of(total, std::mem::size_of::<T>())))?;
+        }
+        let (chunks, _) = buf[..count * N].as_chunks::<N>();
         values.extend(chunks.iter().map(|&c| convert(c)));
     }
-    Ok(Array2::from_shape_vec((n, d), values).expect("n·d values"))
+    Array2::from_shape_vec((n, d), values).map_err(|e| InputError::Malformed {
+        file: file.to_string(),
+        format: "array",
+        detail: format!("shape {}: {e}", fmt_shape(&[n, d])),
+    })
 }
 
 #[cfg(test)]

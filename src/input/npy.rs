@@ -8,6 +8,7 @@
 //! allocation.
 
 use std::borrow::Cow;
+use std::io::Read;
 
 use super::checks::check_data_size;
 use super::{DType, InputError, RawArray};
@@ -21,7 +22,7 @@ const MAX_DEPTH: usize = 16;
 pub fn parse<'a>(bytes: &'a [u8], file: &str) -> Result<RawArray<'a>, InputError> {
     let (header, header_end) = parse_header(bytes, file)?;
     let data = &bytes[header_end..];
-    check_data_size(file, &header.shape, header.dtype.size(), data.len())?;
+    check_data_size(file, &header.shape, header.dtype.size(), data.len() as u64)?;
     Ok(RawArray {
         shape: header.shape,
         dtype: header.dtype,
@@ -84,6 +85,53 @@ pub fn parse_header(bytes: &[u8], file: &str) -> Result<(Header, usize), InputEr
     let header = std::str::from_utf8(header)
         .map_err(|_| bad("header is not ASCII/UTF-8 text".to_string()))?;
     Ok((Header::parse(header, file)?, header_end))
+}
+
+/// The offset of the element data as the fixed-size start of a `.npy` (magic, version,
+/// header length: 10 or 12 bytes) declares it; None when `start` does not tell (too short,
+/// bad magic, unknown version: [`parse_header`] then says why).
+fn declared_header_end(start: &[u8]) -> Option<u64> {
+    if !start.starts_with(MAGIC) {
+        return None;
+    }
+    match start.get(6)? {
+        1 => {
+            let n = u16::from_le_bytes([*start.get(8)?, *start.get(9)?]);
+            Some(10 + u64::from(n))
+        }
+        2 | 3 => {
+            let n = u32::from_le_bytes(start.get(8..12)?.try_into().ok()?);
+            Some(12 + u64::from(n))
+        }
+        _ => None,
+    }
+}
+
+/// Reads and parses the header of a `.npy` of `len` bytes from the start of `r`, reading
+/// no further than the header says (and never more than `len` bytes); returns the header and
+/// the offset of the element data, with the same errors as [`parse_header`] on the whole file.
+pub(super) fn read_header(
+    r: &mut impl Read,
+    len: u64,
+    file: &str,
+) -> Result<(Header, usize), InputError> {
+    let io = |error| InputError::Io {
+        file: file.to_string(),
+        error,
+    };
+    let mut prefix = Vec::new();
+    r.by_ref()
+        .take(len.min(12))
+        .read_to_end(&mut prefix)
+        .map_err(io)?;
+    let end = declared_header_end(&prefix).map_or(prefix.len() as u64, |e| e.min(len));
+    if end > prefix.len() as u64 {
+        r.by_ref()
+            .take(end - prefix.len() as u64)
+            .read_to_end(&mut prefix)
+            .map_err(io)?;
+    }
+    parse_header(&prefix, file)
 }
 
 /// The start of a version 1.0 `.npy` file up to its element data, for C-order arrays: magic,
@@ -601,10 +649,17 @@ mod tests {
             ),
             "{e}"
         );
-        // Trailing bytes are rejected too.
+        // Trailing bytes are rejected too, and called that (not "truncated").
         let mut long = ok.clone();
         long.push(0);
-        assert!(msg(&long).contains("holds 33 bytes"));
+        let e = msg(&long);
+        assert!(
+            e.contains("'t.npy': 1 trailing byte after the 32 bytes of data the header declares (shape (2, 2))"),
+            "{e}"
+        );
+        assert!(!e.contains("truncated"), "{e}");
+        long.extend([0; 9]);
+        assert!(msg(&long).contains("10 trailing bytes after the 32 bytes"));
 
         // Overflowing shape, before any allocation.
         let huge = npy_bytes("<f8", false, &[usize::MAX / 2, 4], &[0u8; 8]);

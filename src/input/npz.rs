@@ -1,11 +1,28 @@
 //! NumPy `.npz` archives: a zip of `.npy` members, stored or deflated (`np.savez`,
 //! `np.savez_compressed`). The KEY is the member name without `.npy`.
+//!
+//! An archive on disk is read through the zip's central directory, never whole: the selected
+//! member is either decompressed into memory (up to its declared uncompressed size, checked
+//! against memory first) or streamed ([`stream_member`]): its `.npy` header is read, the shape
+//! it declares must account for exactly the member's declared size, and the element data are
+//! decompressed straight into the caller's array. No more bytes are decompressed than the
+//! archive declares (a zip bomb ends in an error after at most one byte more), and a member
+//! that holds fewer bytes, or fails its CRC, is an error.
 
-use std::io::{Cursor, Read};
+use std::fs::File;
+use std::io::{BufReader, Cursor, Read, Seek, SeekFrom};
+use std::path::Path;
 
+use super::checks::{check_data_size, check_fits};
+use super::npy::{self, Header};
+use super::read::open_input;
 use super::InputError;
 
 const FORMAT: &str = ".npz";
+
+/// Bytes reserved up front for a member decompressed into memory; beyond this the buffer
+/// grows with the data actually decompressed (the declared size is not trusted).
+const INITIAL_MEMBER_BYTES: u64 = 1 << 26;
 
 fn malformed(file: &str, detail: impl Into<String>) -> InputError {
     InputError::Malformed {
@@ -15,24 +32,51 @@ fn malformed(file: &str, detail: impl Into<String>) -> InputError {
     }
 }
 
-fn open<'b>(bytes: &'b [u8], file: &str) -> Result<zip::ZipArchive<Cursor<&'b [u8]>>, InputError> {
-    if bytes.is_empty() {
+/// Opens the archive held by `reader` (`len` bytes, starting with the bytes `start`).
+fn open_archive<R: Read + Seek>(
+    reader: R,
+    len: u64,
+    start: &[u8],
+    file: &str,
+) -> Result<zip::ZipArchive<R>, InputError> {
+    if len == 0 {
         return Err(InputError::Empty {
             file: file.to_string(),
         });
     }
-    if bytes.starts_with(b"\x93NUMPY") {
+    if start.starts_with(b"\x93NUMPY") {
         return Err(malformed(
             file,
             "this is a single .npy array, not a zip archive — rename it to .npy",
         ));
     }
-    zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| malformed(file, format!("zip: {e}")))
+    zip::ZipArchive::new(reader).map_err(|e| malformed(file, format!("zip: {e}")))
+}
+
+/// An archive held in memory.
+fn open<'b>(bytes: &'b [u8], file: &str) -> Result<zip::ZipArchive<Cursor<&'b [u8]>>, InputError> {
+    open_archive(Cursor::new(bytes), bytes.len() as u64, bytes, file)
+}
+
+/// The archive at `path` (a regular file: see [`open_input`]), read from disk as needed.
+pub(super) fn open_file(
+    path: &Path,
+    file: &str,
+) -> Result<zip::ZipArchive<BufReader<File>>, InputError> {
+    let (mut f, len) = open_input(path, file)?;
+    let io = |error| InputError::Io {
+        file: file.to_string(),
+        error,
+    };
+    let mut start = Vec::with_capacity(6);
+    (&mut f).take(6).read_to_end(&mut start).map_err(io)?;
+    f.seek(SeekFrom::Start(0)).map_err(io)?;
+    open_archive(BufReader::new(f), len, &start, file)
 }
 
 /// Member names of the archive, in archive order (directories skipped).
-fn member_names(
-    archive: &zip::ZipArchive<Cursor<&[u8]>>,
+fn member_names<R: Read + Seek>(
+    archive: &zip::ZipArchive<R>,
     file: &str,
 ) -> Result<Vec<String>, InputError> {
     let mut names = Vec::with_capacity(archive.len());
@@ -61,18 +105,14 @@ pub fn array_names(bytes: &[u8], file: &str) -> Result<Vec<String>, InputError> 
     Ok(names)
 }
 
-/// Extracts the `.npy` bytes of the member selected by `key` from an in-memory `.npz`.
-///
-/// Without a key the archive must hold exactly one array. Returns `(array name, npy bytes)`.
-/// The member is read up to its declared uncompressed size; a member that decompresses to
-/// more or fewer bytes, or fails its CRC, is an error.
-pub fn read_member(
-    bytes: &[u8],
+/// The member selected by `key` (an array name, or a whole member name); without a key the
+/// archive must hold exactly one array.
+fn select<R: Read + Seek>(
+    archive: &zip::ZipArchive<R>,
     key: Option<&str>,
     file: &str,
-) -> Result<(String, Vec<u8>), InputError> {
-    let mut archive = open(bytes, file)?;
-    let members = member_names(&archive, file)?;
+) -> Result<String, InputError> {
+    let members = member_names(archive, file)?;
     let mut available: Vec<String> = members.iter().map(|m| array_name(m).to_string()).collect();
     available.sort();
     let member = match key {
@@ -99,16 +139,46 @@ pub fn read_member(
                 })
             }
         },
-    }
-    .clone();
+    };
+    Ok(member.clone())
+}
+
+/// Extracts the `.npy` bytes of the member selected by `key` from an in-memory `.npz`.
+///
+/// Without a key the archive must hold exactly one array. Returns `(array name, npy bytes)`.
+/// The member is read up to its declared uncompressed size; a member that decompresses to
+/// more or fewer bytes, or fails its CRC, is an error.
+pub fn read_member(
+    bytes: &[u8],
+    key: Option<&str>,
+    file: &str,
+) -> Result<(String, Vec<u8>), InputError> {
+    read_member_from(&mut open(bytes, file)?, key, file)
+}
+
+/// [`read_member`] from an opened archive. The declared uncompressed size must fit in memory
+/// ([`check_fits`]) before anything is decompressed.
+pub(super) fn read_member_from<R: Read + Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    key: Option<&str>,
+    file: &str,
+) -> Result<(String, Vec<u8>), InputError> {
+    let member = select(archive, key, file)?;
     let name = array_name(&member).to_string();
     let mut entry = archive
         .by_name(&member)
         .map_err(|e| malformed(file, format!("member '{member}': {e}")))?;
     let declared = entry.size();
-    // Capacity from the declared size, capped: the declaration is not trusted.
-    let cap = usize::try_from(declared.min(1 << 26)).unwrap_or(0);
-    let mut buf = Vec::with_capacity(cap);
+    check_fits(
+        &format!("{file}:{name}"),
+        &format!("member '{member}' decompressed"),
+        Some(declared),
+    )?;
+    let mut buf = Vec::new();
+    // Room for the declared size, capped: the declaration is not trusted, the buffer grows
+    // with the bytes actually decompressed.
+    buf.try_reserve_exact(usize::try_from(declared.min(INITIAL_MEMBER_BYTES)).unwrap_or(0))
+        .map_err(|_| malformed(file, format!("member '{member}': out of memory")))?;
     (&mut entry)
         .take(declared.saturating_add(1))
         .read_to_end(&mut buf)
@@ -118,11 +188,87 @@ pub fn read_member(
             file,
             format!(
                 "member '{member}' declares {declared} bytes but holds {}",
-                buf.len()
+                if buf.len() as u64 > declared {
+                    "more".to_string()
+                } else {
+                    buf.len().to_string()
+                }
             ),
         ));
     }
     Ok((name, buf))
+}
+
+/// A member's `.npy` element data, for [`stream_member`]'s callback.
+pub(super) struct MemberData<'r> {
+    /// The decompressing reader, positioned at the first element byte.
+    pub reader: &'r mut dyn Read,
+    /// The member's `.npy` header (its shape accounts for exactly the member's data).
+    pub header: Header,
+    /// `PATH:NAME`, for messages.
+    pub label: String,
+    /// The member's name in the archive.
+    pub member: String,
+}
+
+/// The error for a failed read of the element data of `member` (a short member, a bad CRC…).
+pub(super) fn read_error(file: &str, member: &str, e: std::io::Error) -> InputError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        malformed(
+            file,
+            format!("member '{member}' ends before the data its .npy header declares"),
+        )
+    } else {
+        malformed(file, format!("member '{member}': {e}"))
+    }
+}
+
+/// Streams the member selected by `key`: reads its `.npy` header, checks that the shape it
+/// declares accounts for exactly the member's declared uncompressed size
+/// ([`InputError::SizeMismatch`], [`InputError::TrailingBytes`]), then calls `f` with the
+/// reader at the element data. When `f` reads the data (returns `Some`), the member must end
+/// there: one more byte is an error, and reaching its end checks the CRC. `f` returns `None`
+/// to decline (the caller then reads the member another way).
+pub(super) fn stream_member<R: Read + Seek, T>(
+    archive: &mut zip::ZipArchive<R>,
+    key: Option<&str>,
+    file: &str,
+    f: impl FnOnce(&mut MemberData<'_>) -> Result<Option<T>, InputError>,
+) -> Result<Option<T>, InputError> {
+    let member = select(archive, key, file)?;
+    let label = format!("{file}:{}", array_name(&member));
+    let mut entry = archive
+        .by_name(&member)
+        .map_err(|e| malformed(file, format!("member '{member}': {e}")))?;
+    let declared = entry.size();
+    let (header, offset) = npy::read_header(&mut entry, declared, &label)?;
+    check_data_size(
+        &label,
+        &header.shape,
+        header.dtype.size(),
+        declared.saturating_sub(offset as u64),
+    )?;
+    let mut data = MemberData {
+        reader: &mut entry,
+        header,
+        label,
+        member,
+    };
+    let Some(out) = f(&mut data)? else {
+        return Ok(None);
+    };
+    let mut one = [0u8; 1];
+    match data.reader.read(&mut one) {
+        Ok(0) => Ok(Some(out)),
+        Ok(_) => Err(malformed(
+            file,
+            format!(
+                "member '{}' holds more than the {declared} bytes it declares",
+                data.member
+            ),
+        )),
+        Err(e) => Err(read_error(file, &data.member, e)),
+    }
 }
 
 #[cfg(test)]

@@ -3,32 +3,66 @@
 //! check the number of dimensions, empty axes and finiteness.
 
 use std::borrow::Cow;
+use std::fs::File;
+use std::io::Read;
 use std::path::Path;
 
 use ndarray::{Array2, Array3, ArrayD, Ix3};
 
-use super::checks::{check_finite, check_nonempty, into_matrix, wrong_ndim};
+use super::checks::{check_finite, check_nonempty, into_matrix, vec_for, wrong_ndim};
 use super::dtype::{DType, RawArray};
 use super::{csv, npy, npz, safetensors};
 use super::{fmt_shape, Format, InputError, InputSpec};
 
-/// Reads a whole file, mapping "not found" and "empty" to their own errors.
+/// Opens the input file `path` (named `file` in messages) with its size in bytes.
+///
+/// Only a regular file (or a symlink to one) is opened: a device such as `/dev/zero`, a FIFO,
+/// a socket or a directory is refused from its metadata, before it is opened (opening a FIFO
+/// would block), with [`InputError::NotRegular`]. Every read of the file is then bounded by
+/// the size returned here.
+pub(super) fn open_input(path: &Path, file: &str) -> Result<(File, u64), InputError> {
+    crate::files::open_regular(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => InputError::NotFound {
+            file: file.to_string(),
+        },
+        std::io::ErrorKind::InvalidInput => InputError::NotRegular {
+            file: file.to_string(),
+            detail: error.to_string(),
+        },
+        _ => InputError::Io {
+            file: file.to_string(),
+            error,
+        },
+    })
+}
+
+/// Reads a whole regular file ([`open_input`]), no more bytes than its size, after checking
+/// that they fit in memory; "empty" is its own error.
 fn read_file(path: &Path, file: &str) -> Result<Vec<u8>, InputError> {
-    let bytes = std::fs::read(path).map_err(|source| {
-        if source.kind() == std::io::ErrorKind::NotFound {
-            InputError::NotFound {
-                file: file.to_string(),
-            }
-        } else {
-            InputError::Io {
-                file: file.to_string(),
-                source,
-            }
-        }
-    })?;
-    if bytes.is_empty() {
+    let (f, len) = open_input(path, file)?;
+    if len == 0 {
         return Err(InputError::Empty {
             file: file.to_string(),
+        });
+    }
+    let count = usize::try_from(len).unwrap_or(usize::MAX);
+    let mut bytes: Vec<u8> = vec_for(file, "the file", count)?;
+    f.take(len)
+        .read_to_end(&mut bytes)
+        .map_err(|error| InputError::Io {
+            file: file.to_string(),
+            error,
+        })?;
+    if bytes.len() as u64 != len {
+        return Err(InputError::Io {
+            file: file.to_string(),
+            error: std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "the file shrank while it was read ({} of {len} bytes)",
+                    bytes.len()
+                ),
+            ),
         });
     }
     Ok(bytes)
@@ -75,9 +109,7 @@ pub(super) fn with_raw<T>(
         }
         Format::Npz => {
             let (name, member) = npz::read_member(bytes, key, file)?;
-            let label = format!("{file}:{name}");
-            let raw = npy::parse(&member, &label)?;
-            f(&raw, &label)
+            with_member(&name, &member, file, f)
         }
         Format::Safetensors => {
             let raw = safetensors::parse(bytes, key, file)?;
@@ -85,17 +117,29 @@ pub(super) fn with_raw<T>(
         }
         Format::Csv => {
             no_key(".csv")?;
-            let m = csv::parse(bytes, file)?;
+            let (shape, data) = csv::parse_le_bytes(bytes, file)?;
             let raw = RawArray {
-                shape: vec![m.nrows(), m.ncols()],
+                shape: shape.to_vec(),
                 dtype: DType::F64,
                 big_endian: false,
                 fortran_order: false,
-                data: Cow::Owned(m.iter().flat_map(|v| v.to_le_bytes()).collect()),
+                data: Cow::Owned(data),
             };
             f(&raw, file)
         }
     }
+}
+
+/// Runs `f` on the `.npy` bytes `member` of the array `name` of the archive `file`.
+fn with_member<T>(
+    name: &str,
+    member: &[u8],
+    file: &str,
+    f: impl FnOnce(&RawArray<'_>, &str) -> Result<T, InputError>,
+) -> Result<T, InputError> {
+    let label = format!("{file}:{name}");
+    let raw = npy::parse(member, &label)?;
+    f(&raw, &label)
 }
 
 /// Reads the array named by `spec` and runs `f` on it.
@@ -104,6 +148,12 @@ pub(super) fn read_raw<T>(
     f: impl FnOnce(&RawArray<'_>, &str) -> Result<T, InputError>,
 ) -> Result<T, InputError> {
     let file = spec.path.display().to_string();
+    if spec.format == Format::Npz {
+        // Only the selected member is decompressed, not the whole archive read.
+        let mut archive = npz::open_file(&spec.path, &file)?;
+        let (name, member) = npz::read_member_from(&mut archive, spec.key.as_deref(), &file)?;
+        return with_member(&name, &member, &file, f);
+    }
     let bytes = read_file(&spec.path, &file)?;
     with_raw(&bytes, spec.format, spec.key.as_deref(), &file, f)
 }

@@ -171,7 +171,7 @@ pub fn parse<'a>(
     let dt = dtype(view.dtype(), file)?;
     let shape = view.shape().to_vec();
     let data = view.data();
-    check_data_size(file, &shape, dt.size(), data.len())?;
+    check_data_size(file, &shape, dt.size(), data.len() as u64)?;
     Ok(RawArray {
         shape,
         dtype: dt,

@@ -77,8 +77,9 @@ impl InputSpec {
     ///    that part is the path and the rest is the key (which must be non-empty);
     /// 3. otherwise the whole argument is the path.
     ///
-    /// The format comes from the path's extension; an unknown one is an error. The file's
-    /// existence is checked when it is read, not here.
+    /// The format comes from the path's extension; an unknown one is an error. A path that
+    /// exists but is not a regular file (a device, a FIFO, a directory) is refused here, from
+    /// its metadata; the file's existence is checked when it is read.
     pub fn parse(arg: &str) -> Result<InputSpec, InputError> {
         if arg.is_empty() {
             return Err(InputError::BadSpec {
@@ -106,6 +107,16 @@ impl InputSpec {
                 _ => (whole.to_path_buf(), None),
             }
         };
+        // A device, FIFO or directory is named as such, whatever its extension (its metadata
+        // only: nothing is opened here).
+        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
+            if let Err(e) = crate::files::open_regular(&path) {
+                return Err(InputError::NotRegular {
+                    file: path.display().to_string(),
+                    detail: e.to_string(),
+                });
+            }
+        }
         let Some(format) = Format::from_path(&path) else {
             let ext = match path.extension() {
                 Some(e) => format!("'.{}'", e.to_string_lossy()),
