@@ -128,3 +128,62 @@ fn a_large_f32_export_is_analysed_within_twice_its_file_size() {
     assert_eq!(v["verdict"], "healthy");
     assert!(out_dir.join("report.html").is_file() && out_dir.join("run.json").is_file());
 }
+
+/// Runs `ib-analyze ARGS` (stdout to /dev/null) and returns its peak resident memory in
+/// bytes, from the child's own rusage (not the maximum over every child of this process,
+/// which the other tests' children share).
+// The child is reaped by `wait4` (which std's `wait` does not offer), not by `Child::wait`.
+#[allow(clippy::zombie_processes)]
+fn peak_rss_of(args: &[&str]) -> u64 {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ib-analyze"))
+        .args(args)
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child and writes its status and usage into our locals; the
+    // `Child` handle is not waited on again.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{args:?}: status {status}"
+    );
+    usage.ru_maxrss as u64 * 1024
+}
+
+#[test]
+fn a_compressed_npz_member_is_streamed_into_the_array() {
+    // n × d f32 zeros, deflated: a few hundred kB on disk, n·d·4 bytes as an array. Read
+    // whole and then converted, the member's bytes and the array were both held (2×).
+    let (n, d) = (300_000usize, 256usize);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zeros.npz");
+    {
+        let mut zip = zip::ZipWriter::new(BufWriter::new(std::fs::File::create(&path).unwrap()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        zip.start_file("emb.npy", opts).unwrap();
+        zip.write_all(&common::npy_header("<f4", &format!("({n}, {d})")))
+            .unwrap();
+        let row = vec![0u8; d * 4];
+        for _ in 0..n {
+            zip.write_all(&row).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+    let data = (n * d * 4) as u64;
+    let size = std::fs::metadata(&path).unwrap().len();
+    assert!(size < data / 100, "{size} B on disk");
+    let keyed = format!("{}:emb", path.display());
+    let peak = peak_rss_of(&["analyze", &keyed, "--json"]);
+    eprintln!("peak RSS {peak} B for {data} B of f32 data in a {size} B .npz");
+    assert!(
+        peak <= data + data / 2,
+        "peak RSS {peak} B > 1.5 × the f32 data ({data} B)"
+    );
+}
