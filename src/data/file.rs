@@ -67,9 +67,17 @@ pub fn dataset(path: &str, cfg: &DatasetConfig, seed: u64) -> Result<Dataset> {
             standardise_columns(&mut x, dim);
             let sigma = cfg.vector_noise_std as f32;
             let normal = Normal::new(0.0f32, sigma).context("dataset.vector_noise_std")?;
-            let offsets: Vec<f32> = (0..cfg.k_views * dim)
-                .map(|_| normal.sample(&mut rng))
-                .collect();
+            // K offsets of `dim` values: refused, not aborted, when they cannot be held.
+            let count = cfg.k_views.checked_mul(dim);
+            let mut offsets: Vec<f32> = Vec::new();
+            if count.is_none_or(|c| offsets.try_reserve_exact(c).is_err()) {
+                bail!(
+                    "dataset.k_views = {} probe offsets of {dim} values each cannot be held in \
+                     memory: use a smaller dataset.k_views",
+                    cfg.k_views
+                );
+            }
+            offsets.extend((0..count.unwrap_or(0)).map(|_| normal.sample(&mut rng)));
             (Augment::Noise { noise_std: sigma }, Probe::Offsets(offsets))
         }
         SampleShape::Image { height, width, .. } => {

@@ -207,7 +207,13 @@ pub(super) fn wrong_ndim(
 pub fn into_matrix(a: ArrayD<f64>, file: &str) -> Result<Array2<f64>, InputError> {
     check_matrix_shape(a.shape(), file)?;
     check_finite(&a, file)?;
-    Ok(a.into_dimensionality::<Ix2>().expect("checked to be 2-D"))
+    let shape = fmt_shape(a.shape());
+    a.into_dimensionality::<Ix2>()
+        .map_err(|e| InputError::Malformed {
+            file: file.to_string(),
+            format: "array",
+            detail: format!("shape {shape}: {e}"),
+        })
 }
 
 /// Errors unless `shape` is 2-D (N×d) without an empty axis.
@@ -226,6 +232,48 @@ pub(super) fn check_matrix_shape(shape: &[usize], file: &str) -> Result<(), Inpu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_beyond_memory_are_errors_not_aborts() {
+        let e = vec_for::<u64>("x.npy", "the array", usize::MAX / 4).unwrap_err();
+        assert!(matches!(e, InputError::TooLarge { .. }), "{e:?}");
+        let text = e.to_string();
+        assert!(
+            text.contains("'x.npy': the array needs") && text.contains("bytes of memory"),
+            "{text}"
+        );
+        let e = check_fits("y.npz:emb", "member", None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("needs more than 2^64 bytes"), "{e}");
+        assert!(check_fits("z", "w", Some(1 << 20)).is_ok());
+        assert!(memory_limit() > 1 << 20);
+        let v: Vec<f32> = vec_for("x", "the array", 1000).unwrap();
+        assert!(v.capacity() >= 1000 && v.is_empty());
+    }
+
+    #[test]
+    fn data_sizes() {
+        assert_eq!(check_data_size("f", &[2, 3], 4, 24).unwrap(), 6);
+        let e = check_data_size("f", &[2, 3], 4, 20)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("(24 bytes) but the file holds 20 bytes") && e.contains("truncated"),
+            "{e}"
+        );
+        let e = check_data_size("f", &[2, 3], 4, 30)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("6 trailing bytes after the 24 bytes") && !e.contains("truncated"),
+            "{e}"
+        );
+        let e = check_data_size("f", &[usize::MAX, 3], 4, 30)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("more than 2^64 values"), "{e}");
+    }
 
     #[test]
     fn fmt_shape_like_numpy() {

@@ -45,12 +45,15 @@ impl Dataset {
             Dataset::Images(a) => {
                 let n = a.shape()[0];
                 let d: usize = a.shape()[1..].iter().product();
-                let (v, _offset) = a
-                    .as_standard_layout()
-                    .into_owned()
-                    .into_raw_vec_and_offset();
+                // Readers return standard layout: reshaped in place, without a copy.
+                let a = if a.is_standard_layout() {
+                    a
+                } else {
+                    a.as_standard_layout().into_owned()
+                };
                 // Same number of elements in standard layout: cannot fail.
-                Array2::from_shape_vec((n, d), v).unwrap_or_else(|_| Array2::zeros((0, 0)))
+                a.into_shape_with_order((n, d))
+                    .unwrap_or_else(|_| Array2::zeros((0, 0)))
             }
         }
     }

@@ -476,4 +476,196 @@ mod tests {
             assert!(read_embedding(&spec("a")).is_err(), "cut {cut}");
         }
     }
+
+    fn npz_file(dir: &tempfile::TempDir, name: &str, members: &[(&str, &[u8])]) -> InputSpec {
+        use zip::write::SimpleFileOptions;
+        let path = dir.path().join(name);
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        for (i, (member, data)) in members.iter().enumerate() {
+            let method = if i % 2 == 0 {
+                zip::CompressionMethod::Deflated
+            } else {
+                zip::CompressionMethod::Stored
+            };
+            let opts = SimpleFileOptions::default().compression_method(method);
+            w.start_file(*member, opts).unwrap();
+            w.write_all(data).unwrap();
+        }
+        w.finish().unwrap();
+        InputSpec::parse(path.to_str().unwrap()).unwrap()
+    }
+
+    fn keyed(spec: &InputSpec, key: &str) -> InputSpec {
+        InputSpec::parse(&format!("{}:{key}", spec.path.display())).unwrap()
+    }
+
+    #[test]
+    fn npz_members_are_streamed_like_the_in_memory_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        // More than one streaming chunk, and more than the values reserved before the data
+        // confirm the declaration would not matter: growth is checked as well.
+        let (n, d) = (3 * (STREAM_CHUNK / 4) / 8 + 5, 8);
+        let vals: Vec<f32> = (0..n * d).map(|i| (i as f32).cos() * 2.0).collect();
+        let le: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let be: Vec<u8> = vals.iter().flat_map(|v| v.to_be_bytes()).collect();
+        let shape = format!("({n}, {d})");
+        let f64s: Vec<u8> = (0..12)
+            .flat_map(|i| (i as f64 / 7.0).to_le_bytes())
+            .collect();
+        let f16s: Vec<u8> = [0x3c00u16, 0xc000, 0x3800, 0x0001]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        let ints: Vec<u8> = (0..6i32).flat_map(|i| i.to_le_bytes()).collect();
+        let f32s: Vec<u8> = (0..6).flat_map(|i| (i as f32).to_le_bytes()).collect();
+        let members: Vec<(&str, Vec<u8>)> = vec![
+            ("le.npy", npy("<f4", false, &shape, &le)),
+            ("be.npy", npy(">f4", false, &shape, &be)),
+            ("d.npy", npy("<f8", false, "(4, 3)", &f64s)),
+            ("h.npy", npy(">f2", false, "(2, 2)", &f16s)),
+            ("i.npy", npy("<i4", false, "(3, 2)", &ints)),
+            ("f.npy", npy("<f4", true, "(2, 3)", &f32s)),
+        ];
+        let refs: Vec<(&str, &[u8])> = members.iter().map(|(m, b)| (*m, b.as_slice())).collect();
+        let archive = npz_file(&dir, "a.npz", &refs);
+        for (key, streams) in [
+            ("le", true),
+            ("be", true),
+            ("d", true),
+            ("h", true),
+            ("i", false),
+            ("f", false),
+        ] {
+            let spec = keyed(&archive, key);
+            let streamed = stream_npz(&spec).unwrap();
+            assert_eq!(streamed.is_some(), streams, "{key}");
+            let in_memory = read_raw(&spec, from_raw).unwrap();
+            assert_eq!(
+                values(&read_embedding(&spec).unwrap()),
+                values(&in_memory),
+                "{key}"
+            );
+            if let Some(e) = streamed {
+                assert_eq!(values(&e), values(&in_memory), "{key}");
+            }
+        }
+        let e = read_embedding(&keyed(&archive, "le")).unwrap();
+        assert_eq!(values(&e).0[9], f64::from(vals[9]));
+        assert!(values(&e).2);
+        let e = read_embedding(&keyed(&archive, "h")).unwrap();
+        assert_eq!(values(&e).0, vec![1.0, -2.0, 0.5, 2f64.powi(-24)]);
+        let e = read_embedding(&keyed(&archive, "f")).unwrap();
+        assert_eq!(values(&e).0, vec![0.0, 2.0, 4.0, 1.0, 3.0, 5.0]);
+    }
+
+    #[test]
+    fn npz_members_that_disagree_with_their_headers_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..6).flat_map(|i| (i as f32).to_le_bytes()).collect();
+        let mut long = npy("<f4", false, "(2, 3)", &data);
+        long.extend([0u8; 3]);
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            (
+                "trunc",
+                npy("<f4", false, "(3, 3)", &data),
+                "header declares shape (3, 3) = 9 values (36 bytes) but the file holds 24 bytes",
+            ),
+            (
+                "long",
+                long,
+                "3 trailing bytes after the 24 bytes of data the header declares",
+            ),
+            (
+                "huge",
+                npy("<f4", false, "(4294967296, 4294967296)", &data),
+                "more than 2^64",
+            ),
+            (
+                "oned",
+                npy("<f4", false, "(6,)", &data),
+                "expected a 2-D array",
+            ),
+            ("magic", b"not an npy file".to_vec(), "bad magic"),
+            (
+                "cut",
+                npy("<f4", false, "(2, 3)", &data)[..20].to_vec(),
+                "header declares",
+            ),
+        ];
+        for (key, bytes, expect) in cases {
+            let spec = npz_file(&dir, &format!("{key}.npz"), &[("emb.npy", &bytes)]);
+            let err = read_embedding(&spec).unwrap_err().to_string();
+            assert!(
+                err.contains(&format!("{key}.npz:emb'")) && err.contains(expect),
+                "{key}: {err}"
+            );
+            // The in-memory reader agrees (it reads any number of dimensions).
+            if key != "oned" {
+                let err = crate::input::read_array(&spec)
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string();
+                assert!(err.contains(expect), "{key}: {err}");
+            }
+        }
+        let mut nan = data.clone();
+        nan[16..20].copy_from_slice(&f32::NAN.to_le_bytes());
+        let spec = npz_file(
+            &dir,
+            "nan.npz",
+            &[("e.npy", &npy("<f4", false, "(2, 3)", &nan))],
+        );
+        let err = read_embedding(&spec).unwrap_err().to_string();
+        assert!(
+            err.contains("nan.npz:e'") && err.contains("row 1, column 1"),
+            "{err}"
+        );
+    }
+
+    /// Offsets of the uncompressed-size fields (local header, central directory) of the only
+    /// member of a zip written without zip64.
+    fn size_fields(zip: &[u8]) -> [usize; 2] {
+        let central = zip.windows(4).position(|w| w == b"PK\x01\x02").unwrap();
+        [22, central + 24]
+    }
+
+    #[test]
+    fn npz_members_are_read_no_further_than_they_declare() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: Vec<u8> = (0..6).flat_map(|i| (i as f32).to_le_bytes()).collect();
+        let member = npy("<f4", false, "(2, 3)", &data);
+        // 64 kB more than declared (a bomb), and 4 bytes fewer.
+        let mut bomb = member.clone();
+        bomb.extend(vec![0u8; 1 << 16]);
+        for (name, content, declared) in [
+            ("bomb.npz", &bomb, member.len() as u32),
+            ("short.npz", &member, member.len() as u32 + 4),
+        ] {
+            let spec = npz_file(&dir, name, &[("emb.npy", content)]);
+            let mut bytes = std::fs::read(&spec.path).unwrap();
+            for at in size_fields(&bytes) {
+                bytes[at..at + 4].copy_from_slice(&declared.to_le_bytes());
+            }
+            std::fs::write(&spec.path, &bytes).unwrap();
+            for err in [
+                read_embedding(&spec).unwrap_err().to_string(),
+                crate::input::read_array(&spec)
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string(),
+                crate::input::fuzz_entry(&bytes, Format::Npz)
+                    .map(|_| ())
+                    .unwrap_err()
+                    .to_string(),
+            ] {
+                assert!(err.contains("emb"), "{name}: {err}");
+                if name == "bomb.npz" {
+                    assert!(
+                        err.contains("declared") || err.contains("more than"),
+                        "{err}"
+                    );
+                }
+            }
+        }
+    }
 }

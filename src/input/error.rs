@@ -334,3 +334,63 @@ pub enum InputError {
         value: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_is_escaped_in_every_message() {
+        let f = "a\nb\x1b[2J.npz".to_string();
+        let errors = [
+            InputError::NotFound { file: f.clone() },
+            InputError::MissingKey {
+                file: f.clone(),
+                key: "k\0".into(),
+                available: vec!["x\ry".into(), "z\t".into()],
+            },
+            InputError::KeyRequired {
+                file: f.clone(),
+                available: vec!["\u{202e}gpj".into(), "b".into()],
+            },
+            InputError::KeyNotAllowed {
+                file: f.clone(),
+                format: ".npy",
+                key: "\x07".into(),
+            },
+            InputError::Malformed {
+                file: f.clone(),
+                format: ".npz",
+                detail: "member 'q\nr.npy': bad".into(),
+            },
+            InputError::UnsupportedDtype {
+                file: f.clone(),
+                dtype: "'<f\n4'".into(),
+                why: "x",
+            },
+            InputError::CsvNotNumber {
+                file: f.clone(),
+                row: 1,
+                column: 1,
+                line: 2,
+                value: "\x1b]0;title\x07".into(),
+            },
+            InputError::BadColumnRange {
+                flag: "--x-cols".into(),
+                text: "1\n:2".into(),
+                problem: "p".into(),
+            },
+        ];
+        for e in errors {
+            let text = e.to_string();
+            assert!(!text.chars().any(char::is_control), "{text:?}");
+            assert!(text.contains('\\'), "{text:?}");
+        }
+        let e = InputError::Io {
+            file: "x.npy".into(),
+            error: std::io::Error::other("disk on fire"),
+        };
+        assert!(std::error::Error::source(&e).is_none());
+        assert_eq!(e.to_string(), "'x.npy': cannot read the file: disk on fire");
+    }
+}

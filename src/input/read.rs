@@ -383,14 +383,43 @@ mod tests {
         let e = read_labels(&s).expect_err("non-integral").to_string();
         assert!(e.contains("found 2.5 at index 1"), "{e}");
 
-        let lab: Vec<u8> = [u64::MAX].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let lab: Vec<u8> = [1, i64::MAX as u64, u64::MAX]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         let s = spec_for(
             dir.path(),
             "lu.npy",
-            &npy_bytes("<u8", false, &[1], &lab),
+            &npy_bytes("<u8", false, &[3], &lab),
             None,
         );
-        assert!(read_labels(&s).is_err());
+        let e = read_labels(&s).expect_err("u64 beyond i64").to_string();
+        assert!(
+            e.contains("label 18446744073709551615 at index 2 is out of range"),
+            "{e}"
+        );
+        assert!(!e.contains("integer class ids, found"), "{e}");
+        let lab = f64s(&[1.0, 1e19]);
+        let s = spec_for(
+            dir.path(),
+            "lbig.npy",
+            &npy_bytes("<f8", false, &[2], &lab),
+            None,
+        );
+        let e = read_labels(&s).expect_err("float beyond i64").to_string();
+        assert!(
+            e.contains("label 10000000000000000000 at index 1 is out of range"),
+            "{e}"
+        );
+        let lab = f64s(&[f64::NAN]);
+        let s = spec_for(
+            dir.path(),
+            "lnan.npy",
+            &npy_bytes("<f8", false, &[1], &lab),
+            None,
+        );
+        let e = read_labels(&s).expect_err("nan").to_string();
+        assert!(e.contains("found NaN at index 0"), "{e}");
 
         let s = spec_for(
             dir.path(),
@@ -424,6 +453,62 @@ mod tests {
             let s = spec_for(dir.path(), name, &[], None);
             let e = read_matrix(&s).expect_err("empty").to_string();
             assert!(e.contains("the file is empty"), "{name}: {e}");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn non_regular_files_are_refused_without_opening_them() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fifo = dir.path().join("f.npy");
+        let c = std::ffi::CString::new(fifo.to_str().expect("utf-8")).expect("path");
+        // SAFETY: a NUL-terminated path; mkfifo only reads it.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let d = dir.path().join("d.csv");
+        std::fs::create_dir(&d).expect("dir");
+        for (path, kind) in [(&fifo, "a FIFO"), (&d, "a directory")] {
+            // Past InputSpec::parse (which refuses them too), straight to the readers.
+            for format in [Format::Npy, Format::Npz, Format::Safetensors, Format::Csv] {
+                let spec = InputSpec {
+                    path: path.clone(),
+                    key: None,
+                    format,
+                };
+                let e = read_array(&spec).expect_err("refused");
+                assert!(matches!(e, InputError::NotRegular { .. }), "{e:?}");
+                let e = e.to_string();
+                assert!(e.contains(kind) && e.contains("not a regular file"), "{e}");
+                let e = crate::input::read_embedding(&spec)
+                    .expect_err("refused")
+                    .to_string();
+                assert!(e.contains(kind), "{e}");
+            }
+            let e = InputSpec::parse(path.to_str().expect("utf-8"))
+                .expect_err("refused at parse")
+                .to_string();
+            assert!(e.contains(kind), "{e}");
+        }
+        let e = InputSpec::parse("/dev/null")
+            .expect_err("device")
+            .to_string();
+        assert!(e.contains("'/dev/null' is a character device"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_os_error_is_in_the_message_not_a_source() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("loop.npy");
+        std::os::unix::fs::symlink(&p, &p).expect("symlink");
+        let s = InputSpec::parse(p.to_str().expect("utf-8")).expect("spec");
+        for e in [
+            read_matrix(&s).expect_err("loop"),
+            crate::input::read_embedding(&s).expect_err("loop"),
+        ] {
+            assert!(matches!(e, InputError::Io { .. }), "{e:?}");
+            assert!(std::error::Error::source(&e).is_none());
+            let chain = format!("{:#}", anyhow::Error::from(e));
+            assert_eq!(chain.matches("os error").count(), 1, "{chain}");
         }
     }
 
