@@ -5,7 +5,7 @@ mod common;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use std::io::{BufWriter, Write};
+use std::io::{BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 /// Writes an n×d `.npy` of rank-8 structure plus noise, as f32 (`<f4`) or f64 (`<f8`) holding
@@ -100,15 +100,6 @@ fn f32_and_f64_files_of_the_same_values_give_the_same_numbers() {
     );
 }
 
-/// Peak resident memory of the finished children of this process, in bytes.
-fn children_peak_rss() -> u64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage writes into the struct we pass and reads nothing else.
-    let rc = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    assert_eq!(rc, 0);
-    usage.ru_maxrss as u64 * 1024
-}
-
 #[test]
 fn a_large_f32_export_is_analysed_within_twice_its_file_size() {
     let dir = tempfile::tempdir().unwrap();
@@ -117,8 +108,14 @@ fn a_large_f32_export_is_analysed_within_twice_its_file_size() {
     write_embedding(&path, n, d, false);
     let size = std::fs::metadata(&path).unwrap().len();
     let out_dir = dir.path().join("out");
-    let v = analyze_json(&[path.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
-    let peak = children_peak_rss();
+    let (peak, stdout) = run_measured(&[
+        "analyze",
+        path.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--json",
+    ]);
+    let v: Value = serde_json::from_slice(&stdout).unwrap();
     assert!(
         peak <= 2 * size,
         "peak RSS {peak} B > 2 × file size {size} B"
@@ -129,17 +126,17 @@ fn a_large_f32_export_is_analysed_within_twice_its_file_size() {
     assert!(out_dir.join("report.html").is_file() && out_dir.join("run.json").is_file());
 }
 
-/// Runs `ib-analyze ARGS` (stdout to /dev/null) and returns its peak resident memory in
-/// bytes, from the child's own rusage (not the maximum over every child of this process,
-/// which the other tests' children share).
+/// Runs `ib-analyze ARGS`, which must succeed; returns its peak resident memory in bytes,
+/// from the child's own rusage (not the maximum over every finished child of this process,
+/// which the tests running beside it share), and its stdout.
 // The child is reaped by `wait4` (which std's `wait` does not offer), not by `Child::wait`.
 #[allow(clippy::zombie_processes)]
-fn peak_rss_of(args: &[&str]) -> u64 {
+fn run_measured(args: &[&str]) -> (u64, Vec<u8>) {
+    let out = tempfile::tempfile().unwrap();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_ib-analyze"))
         .args(args)
         .env("RAYON_NUM_THREADS", "1")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
+        .stdout(out.try_clone().unwrap())
         .spawn()
         .unwrap();
     let mut status = 0;
@@ -152,7 +149,11 @@ fn peak_rss_of(args: &[&str]) -> u64 {
         libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         "{args:?}: status {status}"
     );
-    usage.ru_maxrss as u64 * 1024
+    let mut stdout = Vec::new();
+    let mut out = out;
+    out.seek(std::io::SeekFrom::Start(0)).unwrap();
+    out.read_to_end(&mut stdout).unwrap();
+    (usage.ru_maxrss as u64 * 1024, stdout)
 }
 
 #[test]
@@ -180,7 +181,9 @@ fn a_compressed_npz_member_is_streamed_into_the_array() {
     let size = std::fs::metadata(&path).unwrap().len();
     assert!(size < data / 100, "{size} B on disk");
     let keyed = format!("{}:emb", path.display());
-    let peak = peak_rss_of(&["analyze", &keyed, "--json"]);
+    let (peak, stdout) = run_measured(&["analyze", &keyed, "--json"]);
+    let v: Value = serde_json::from_slice(&stdout).unwrap();
+    assert_eq!(v["n"], n);
     eprintln!("peak RSS {peak} B for {data} B of f32 data in a {size} B .npz");
     assert!(
         peak <= data + data / 2,
