@@ -12,7 +12,8 @@
 //! Entry points:
 //! * [`read_matrix`]: an N×d embedding as [`Array2<f64>`](ndarray::Array2);
 //! * [`read_embedding`]: an N×d embedding in its stored precision (f32 or f64), streamed from
-//!   disk for `.npy` and `.safetensors` (for `analyze` on large exports);
+//!   disk for `.npy`, `.npz` members (decompressed on the fly) and `.safetensors` (for
+//!   `analyze` on large exports);
 //! * [`read_views`]: N×K×d views (K augmented views of each of N inputs) as
 //!   [`Array3<f64>`](ndarray::Array3);
 //! * [`read_labels`]: 1-D integer class ids as `Vec<i64>`;
@@ -28,6 +29,12 @@
 //! Error policy: every reader validates sizes before allocating, never panics on malformed
 //! input and returns an [`InputError`] whose message names the file (`PATH` or `PATH:KEY`)
 //! and says how to fix it.
+//!
+//! Files are untrusted: only regular files are opened (a device, FIFO, socket or directory is
+//! refused from its metadata, before it is opened); no read goes past the file's size (or an
+//! `.npz` member's declared size); what a header declares must account for exactly the bytes
+//! present and fit in memory before it is allocated; messages quote names, keys and fields
+//! with control characters escaped ([`crate::files::shown`]).
 //!
 //! One concept a file: `spec` (the INPUT argument and column ranges), `error`
 //! ([`InputError`]), `dtype` (element types, byte order and the raw array [`RawArray`]), one
