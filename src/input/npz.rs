@@ -3,7 +3,7 @@
 //!
 //! An archive on disk is read through the zip's central directory, never whole: the selected
 //! member is either decompressed into memory (up to its declared uncompressed size, checked
-//! against memory first) or streamed ([`stream_member`]): its `.npy` header is read, the shape
+//! against memory first) or streamed (`stream_member`): its `.npy` header is read, the shape
 //! it declares must account for exactly the member's declared size, and the element data are
 //! decompressed straight into the caller's array. No more bytes are decompressed than the
 //! archive declares (a zip bomb ends in an error after at most one byte more), and a member
