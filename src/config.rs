@@ -604,6 +604,9 @@ mod tests {
         }
         RunConfig::from_toml_over_default("epochs = 99900\nsnapshot_every = 100").unwrap();
         RunConfig::from_toml_over_default("[info]\nbootstrap = 10000").unwrap();
+        let e = RunConfig::from_toml_over_default("[info]\nbootstrap = 10000\nmax_rows = 100000")
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("info.max_rows"), "{e:#}");
     }
 
     #[test]

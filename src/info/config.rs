@@ -145,6 +145,11 @@ pub enum InfoError {
 /// re-evaluates the estimators, so its memory and time grow with the count.
 pub const MAX_BOOTSTRAP: usize = 10_000;
 
+/// Most bootstrap multiplicity weights held at once, `info.bootstrap` × `info.max_rows` (f64:
+/// 2 GiB). The replicates' weight vectors are drawn together, one per replicate, each as long
+/// as the rows used (at most `info.max_rows`); the defaults hold 50 × 4096.
+pub const MAX_BOOTSTRAP_WEIGHTS: usize = 1 << 28;
+
 /// Most entries of `info.scales`, `info.raw_scales` and `info.betas`: each scale runs the
 /// plug-in and pairwise families once more on every snapshot, each β adds a Lagrangian row per
 /// estimate; a curve over scales needs a handful of points (the default has 4 scales, 5 β).
@@ -232,6 +237,14 @@ impl InfoConfig {
                  with 1000-2000, and every replicate holds N weights and re-runs the estimators \
                  (0 turns the intervals off)",
                 self.bootstrap
+            ));
+        }
+        if self.bootstrap.saturating_mul(self.max_rows) > MAX_BOOTSTRAP_WEIGHTS {
+            return bad(format!(
+                "info.bootstrap × info.max_rows = {} × {} is above {MAX_BOOTSTRAP_WEIGHTS} weights \
+                 (2 GiB): every replicate holds one weight per row used; lower info.bootstrap or \
+                 info.max_rows",
+                self.bootstrap, self.max_rows
             ));
         }
         if !(self.ridge.is_finite() && self.ridge >= 0.0) {
