@@ -90,10 +90,10 @@ bundled 8x8 digits (dataset.kind = \"digits\"), or your array (--dataset FILE, N
 N x C x H x W images). Nothing is downloaded.
 
 Config (TOML; every key optional, defaults shown):
-  name = \"contrast\"                 output directory prefix
+  name = \"contrast\"                 output directory prefix: a plain file name (no /, \\ or ..)
   methods = [\"simsiam\", \"simsiam-no-stopgrad\", \"simsiam-no-predictor\", \"byol\", \"barlow-twins\"]
   seed = 1                          every random draw derives from it
-  epochs = 60
+  epochs = 60                       at most 100000, and at most 1000 snapshots per method
   snapshot_every = 5                epochs between snapshots (epoch 0 and the last are always taken)
   [dataset]
   kind = \"synthetic\"                synthetic | digits | file
@@ -136,6 +136,11 @@ Config (TOML; every key optional, defaults shown):
   [knn]
   max_rows = 10000                  analyze: leave-one-out kNN accuracy on a seeded subsample
                                     of at most this many rows (also --knn-rows)
+
+Before anything is written, the config is checked against the data and the memory available
+(MemAvailable on Linux): sizes that cannot fit, NaN or infinite numbers, thresholds <= 0, a
+probe too small for the verdict (12 rows with the default thresholds), [info] bootstrap above
+10000 and a name that is not a plain file name are refused, naming the key to change.
 
 --quick: epochs = 25, n_probe = 256 (flags given with it still apply).";
 

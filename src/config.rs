@@ -10,6 +10,7 @@
 //! impls read their values from it ([`default_value`]), and the `--quick` profile is
 //! [`RunConfig::apply_quick`].
 
+pub mod finite;
 pub mod method;
 
 use anyhow::{bail, Context, Result};
@@ -18,6 +19,61 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub use method::Method;
+
+/// Most epochs: `run.json` keeps a record (loss, learning rate) of every epoch and the charts draw
+/// every one; the default trains 60.
+pub const MAX_EPOCHS: usize = 100_000;
+
+/// Most snapshots per method (epoch 0, every `snapshot_every`-th epoch and the last): each is
+/// written to disk and analysed in full (the information families on the probe's K views);
+/// the default takes 13.
+pub const MAX_SNAPSHOTS: usize = 1_000;
+
+/// Most probe transforms (`dataset.k_views`): every snapshot forwards the N·K probe views and
+/// stores N×K×d tensors, and the information analysis works on N·K points; H(T) = ln K. The
+/// default is 8 (images have at most 8 dihedral transforms).
+pub const MAX_K_VIEWS: usize = 1024;
+
+/// Longest `name`, in bytes: the default output directory is `<name>-<yyyymmdd-hhmmss>[-N]`,
+/// and a file name has at most 255 bytes on common file systems.
+pub const MAX_NAME_BYTES: usize = 100;
+
+/// Largest config file read, in bytes (the default config is under 2 kB).
+pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+
+/// Refuse a `name` that is not a plain file name: empty, longer than [`MAX_NAME_BYTES`], `.` or
+/// `..`, or holding a path separator (`/`, `\`) or a control character (NUL, newline, ESC, …).
+/// Such a name would write outside the output root (`runs/../../x-…`) or forge terminal output.
+/// `key` names the setting in the message.
+pub fn check_plain_name(name: &str, key: &str) -> Result<()> {
+    // Quoted escaped, and cut short when long.
+    let cut: String = name.chars().take(60).collect();
+    let ellipsis = if cut.len() < name.len() { "…" } else { "" };
+    let shown = format!("{}{ellipsis}", crate::files::shown(&cut));
+    let why = if name.is_empty() {
+        Some("it is empty")
+    } else if name.len() > MAX_NAME_BYTES {
+        Some("it is too long")
+    } else if name == "." || name == ".." {
+        Some("it names a directory of the path")
+    } else if name.contains(['/', '\\']) {
+        Some("it holds a path separator")
+    } else if name.chars().any(char::is_control) {
+        Some("it holds a control character")
+    } else if name.trim() != name {
+        Some("it starts or ends with white space")
+    } else {
+        None
+    };
+    match why {
+        Some(why) => bail!(
+            "{key} = \"{shown}\" is not a plain file name ({why}): use letters, digits, `-`, `_` \
+             or `.`, at most {MAX_NAME_BYTES} bytes, no `/`, `\\` or control characters \
+             (to write elsewhere, pass --out DIR)"
+        ),
+        None => Ok(()),
+    }
+}
 
 /// The default configuration, compiled in so that `ib-analyze run` works on a fresh checkout.
 pub const DEFAULT_CONFIG: &str = include_str!("default_config.toml");
@@ -209,10 +265,19 @@ impl RunConfig {
 
     /// Read a TOML file; keys it leaves out take the embedded default's values.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read config '{}'", path.display()))?;
-        Self::from_toml_over_default(&text)
-            .with_context(|| format!("invalid config '{}'", path.display()))
+        let text =
+            crate::files::read_regular_to_string(path, MAX_CONFIG_BYTES).with_context(|| {
+                format!(
+                    "could not read config '{}'",
+                    crate::files::shown(&path.display().to_string())
+                )
+            })?;
+        Self::from_toml_over_default(&text).with_context(|| {
+            format!(
+                "invalid config '{}'",
+                crate::files::shown(&path.display().to_string())
+            )
+        })
     }
 
     /// Merge a TOML text over the embedded default (tables merge key by key).
@@ -227,8 +292,18 @@ impl RunConfig {
         Ok(cfg)
     }
 
-    /// Reject values no run can use, naming the key and the fix.
+    /// Reject values no run can use, naming the key and the fix: a float that is NaN or ±∞ in
+    /// any section (a generic walk over every float field, [`finite::first_non_finite`]), a
+    /// `name` that is not a plain file name, counts out of range. What depends on the data
+    /// (its shape, the memory it needs) is checked before the run starts
+    /// (`runner::prepare`).
     pub fn validate(&self) -> Result<()> {
+        if let Some((key, v)) = finite::first_non_finite(self) {
+            bail!(
+                "{key} = {v}: every number of the config must be finite (NaN and inf are refused)"
+            );
+        }
+        check_plain_name(&self.name, "name")?;
         if self.methods.is_empty() {
             bail!("`methods` is empty: name at least one method, e.g. methods = [\"simsiam\"]");
         }
@@ -241,8 +316,23 @@ impl RunConfig {
         if self.epochs == 0 {
             bail!("`epochs` must be at least 1");
         }
+        if self.epochs > MAX_EPOCHS {
+            bail!(
+                "`epochs` = {} is above {MAX_EPOCHS}: run.json keeps a record of every epoch",
+                self.epochs
+            );
+        }
         if self.snapshot_every == 0 {
             bail!("`snapshot_every` must be at least 1");
+        }
+        if self.snapshots() > MAX_SNAPSHOTS {
+            bail!(
+                "epochs = {} with snapshot_every = {} takes {} snapshots per method, more than \
+                 {MAX_SNAPSHOTS}: each is written to disk and analysed in full; raise snapshot_every",
+                self.epochs,
+                self.snapshot_every,
+                self.snapshots()
+            );
         }
         let o = &self.optim;
         if o.batch_size < 2 {
@@ -260,6 +350,13 @@ impl RunConfig {
         }
         if self.dataset.k_views < 1 {
             bail!("dataset.k_views must be at least 1");
+        }
+        if self.dataset.k_views > MAX_K_VIEWS {
+            bail!(
+                "dataset.k_views = {} is above {MAX_K_VIEWS}: every snapshot forwards and stores \
+                 the N·K probe views (the default K is 8)",
+                self.dataset.k_views
+            );
         }
         for (name, v) in [
             ("optim.lr", o.lr),
@@ -285,12 +382,33 @@ impl RunConfig {
         if o.momentum >= 1.0 {
             bail!("optim.momentum = {} must be below 1", o.momentum);
         }
+        let v = &self.verdict;
+        for (name, value) in [
+            (
+                "verdict.complete_normalised_std_l2",
+                v.complete_normalised_std_l2,
+            ),
+            ("verdict.complete_effective_rank", v.complete_effective_rank),
+            ("verdict.complete_angular_spread", v.complete_angular_spread),
+            ("verdict.dimensional_rank_ratio", v.dimensional_rank_ratio),
+            (
+                "verdict.dimensional_rank_ratio_raw",
+                v.dimensional_rank_ratio_raw,
+            ),
+        ] {
+            // Each signal fires when the measured value (≥ 0) is below its threshold: a
+            // threshold ≤ 0 would silently turn the signal off.
+            if value <= 0.0 {
+                bail!("{name} = {value} must be > 0 (a signal fires when the value is below it; 0 turns it off)");
+            }
+        }
         if self.knn.max_rows < 2 {
             bail!("knn.max_rows = {} must be at least 2", self.knn.max_rows);
         }
-        self.info
-            .validate()
-            .map_err(|e| anyhow::anyhow!("[info]: {e}"))?;
+        self.info.validate().map_err(|e| match e {
+            crate::info::InfoError::Config(m) => anyhow::anyhow!("{m}"),
+            e => anyhow::anyhow!("[info]: {e}"),
+        })?;
         let m = &self.model;
         for (name, v) in [
             ("model.encoder_hidden", m.encoder_hidden),
@@ -306,6 +424,12 @@ impl RunConfig {
             }
         }
         Ok(())
+    }
+
+    /// Snapshots taken per method: epoch 0, every `snapshot_every`-th epoch, and the last.
+    pub fn snapshots(&self) -> usize {
+        let every = self.snapshot_every.max(1);
+        1 + self.epochs / every + usize::from(!self.epochs.is_multiple_of(every))
     }
 }
 
@@ -370,6 +494,119 @@ mod tests {
         back.dataset.n_probe = d.dataset.n_probe;
         back.snapshot_every = d.snapshot_every;
         assert_eq!(back, d);
+    }
+
+    #[test]
+    fn every_float_of_every_section_must_be_finite() {
+        let table: toml::Table = toml::from_str(DEFAULT_CONFIG).unwrap();
+        let mut n = 0;
+        for (section, v) in &table {
+            let toml::Value::Table(inner) = v else {
+                continue;
+            };
+            for (key, v) in inner {
+                if !v.is_float() {
+                    continue;
+                }
+                for bad in ["nan", "inf", "-inf"] {
+                    let text = format!("[{section}]\n{key} = {bad}\n");
+                    let e = RunConfig::from_toml_over_default(&text).unwrap_err();
+                    let msg = format!("{e:#}");
+                    assert!(msg.contains(&format!("{section}.{key} = ")), "{msg}");
+                    assert!(msg.contains("finite"), "{msg}");
+                }
+                n += 1;
+            }
+        }
+        assert!(n >= 15, "{n} float keys");
+        // Floats in lists, in the optional tables, and set after reading.
+        let e = RunConfig::from_toml_over_default("[info]\nscales = [0.1, nan]").unwrap_err();
+        assert!(format!("{e:#}").contains("info.scales[1] = NaN"), "{e:#}");
+        let mut cfg = RunConfig::default_config();
+        cfg.info.raw_scales = Some(vec![f64::INFINITY]);
+        let e = cfg.validate().unwrap_err();
+        assert!(
+            format!("{e:#}").contains("info.raw_scales[0] = inf"),
+            "{e:#}"
+        );
+    }
+
+    #[test]
+    fn thresholds_must_be_positive() {
+        for key in [
+            "complete_normalised_std_l2",
+            "complete_effective_rank",
+            "complete_angular_spread",
+            "dimensional_rank_ratio",
+            "dimensional_rank_ratio_raw",
+        ] {
+            for v in ["0.0", "-1.0"] {
+                let e = RunConfig::from_toml_over_default(&format!("[verdict]\n{key} = {v}"))
+                    .unwrap_err();
+                assert!(
+                    format!("{e:#}").contains(&format!("verdict.{key}")),
+                    "{e:#}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn names_must_be_plain_file_names() {
+        for good in ["contrast", "my run.v2", "a..b", "é"] {
+            check_plain_name(good, "name").unwrap();
+        }
+        let long = "x".repeat(MAX_NAME_BYTES + 1);
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "/abs",
+            "a\nb",
+            "a\0b",
+            "\u{1b}[31m",
+            " a",
+            &long,
+        ] {
+            let e =
+                RunConfig::from_toml_over_default(&format!("name = {}", toml::Value::from(bad)))
+                    .unwrap_err();
+            let msg = format!("{e:#}");
+            assert!(msg.contains("plain file name"), "{bad:?}: {msg}");
+            assert!(!msg.contains('\u{1b}') && !msg.contains('\n'), "{msg:?}");
+        }
+    }
+
+    #[test]
+    fn counts_have_upper_bounds() {
+        let cfg = RunConfig::default_config();
+        assert_eq!(cfg.snapshots(), 13);
+        let mut c = cfg.clone();
+        c.epochs = 7;
+        c.snapshot_every = 5;
+        assert_eq!(c.snapshots(), 3, "epochs 0, 5 and 7");
+        for (text, key) in [
+            ("epochs = 100001", "epochs"),
+            ("epochs = 5000\nsnapshot_every = 2", "snapshot_every"),
+            ("[dataset]\nk_views = 1025", "dataset.k_views"),
+            ("[info]\nbootstrap = 10001", "info.bootstrap"),
+            ("[info]\nk = 1001", "info.k"),
+            ("[info]\nbetas = [1e300]", "info.betas"),
+            ("[info]\nbetas = [-0.5]", "info.betas"),
+            ("[info]\nspaces = [\"raw\", \"raw\"]", "info.spaces"),
+            ("[info]\nestimators = [\"kl\", \"kl\"]", "info.estimators"),
+        ] {
+            let e = RunConfig::from_toml_over_default(text).unwrap_err();
+            assert!(format!("{e:#}").contains(key), "{text}: {e:#}");
+        }
+        RunConfig::from_toml_over_default("epochs = 99900\nsnapshot_every = 100").unwrap();
+        RunConfig::from_toml_over_default("[info]\nbootstrap = 10000").unwrap();
+        let e = RunConfig::from_toml_over_default("[info]\nbootstrap = 10000\nmax_rows = 100000")
+            .unwrap_err();
+        assert!(format!("{e:#}").contains("info.max_rows"), "{e:#}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! Clean stop on SIGINT/SIGTERM (through `signal-hook`): the first signal asks the training loop
-//! to stop at the next step (files written so far are complete; `run.json` is not written, so
-//! the directory never passes for a finished run); a second signal ends the process at once
-//! with exit code 128 + the signal number.
+//! Clean stop on SIGINT/SIGTERM (through `signal-hook`): the first signal asks the run to stop
+//! at the next check — every training step, after the analysis of each snapshot, after training,
+//! and before `run.json` is written (`runner`, `output::write_record`) — so a signal during the
+//! analysis or the report stops the run too. Files written so far are complete; `run.json` is not
+//! written, so the directory never passes for a finished run (exit code 130). A second signal
+//! ends the process at once with exit code 128 + the signal number.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};

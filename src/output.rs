@@ -13,9 +13,59 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A run directory created by [`create_run_dir`], with what the call created, so that a run
+/// that fails before it finishes can remove its leftovers ([`RunDir::discard`]).
+#[derive(Debug)]
+pub struct RunDir {
+    /// The directory.
+    pub path: PathBuf,
+    /// The directories the call created, `path` first then its parents outwards (such as
+    /// `runs/`); empty when `path` existed (empty) before.
+    created: Vec<PathBuf>,
+}
+
+impl RunDir {
+    /// Remove what this invocation wrote: the output directory with everything in it when the
+    /// call created it, then the parents it created while they are empty (another run may have
+    /// written into `runs/` meanwhile); for an output directory that existed (it was empty, see
+    /// [`create_run_dir`]), only its content. Best effort: a failure to remove is reported on
+    /// stderr and never hides the error that caused the removal.
+    pub fn discard(&self) {
+        let result = match self.created.split_first() {
+            Some((dir, parents)) => std::fs::remove_dir_all(dir).map(|()| {
+                for p in parents {
+                    if std::fs::remove_dir(p).is_err() {
+                        break;
+                    }
+                }
+            }),
+            None => std::fs::read_dir(&self.path).and_then(|entries| {
+                for entry in entries {
+                    let entry = entry?;
+                    let p = entry.path();
+                    if entry.file_type()?.is_dir() {
+                        std::fs::remove_dir_all(&p)?;
+                    } else {
+                        std::fs::remove_file(&p)?;
+                    }
+                }
+                Ok(())
+            }),
+        };
+        if let Err(e) = result {
+            eprintln!(
+                "warning: could not remove the incomplete output in '{}': {e}",
+                crate::files::shown(&self.path.display().to_string())
+            );
+        }
+    }
+}
+
 /// Create the output directory: `out` if given (it must not exist or be empty), else
-/// `runs/<name>-<yyyymmdd-hhmmss>`.
-pub fn create_run_dir(out: Option<&Path>, name: &str) -> Result<PathBuf> {
+/// `runs/<name>-<yyyymmdd-hhmmss>`; `name` must be a plain file name
+/// ([`crate::config::check_plain_name`]), so the default directory stays under `runs/`.
+pub fn create_run_dir(out: Option<&Path>, name: &str) -> Result<RunDir> {
+    crate::config::check_plain_name(name, "name")?;
     let dir = match out {
         Some(p) => p.to_path_buf(),
         None => {
@@ -29,21 +79,32 @@ pub fn create_run_dir(out: Option<&Path>, name: &str) -> Result<PathBuf> {
             dir
         }
     };
+    let shown = || crate::files::shown(&dir.display().to_string()).into_owned();
     if dir.exists() {
         let non_empty = std::fs::read_dir(&dir)
-            .with_context(|| format!("'{}' exists but cannot be read", dir.display()))?
+            .with_context(|| format!("'{}' exists but cannot be read", shown()))?
             .next()
             .is_some();
         if non_empty {
             bail!(
                 "output directory '{}' already exists and is not empty: pass a new --out, or remove it",
-                dir.display()
+                shown()
             );
         }
     }
+    // The missing directories are what this call creates (and what `discard` removes).
+    let mut created = Vec::new();
+    let mut probe = Some(dir.as_path());
+    while let Some(p) = probe {
+        if p.as_os_str().is_empty() || p.exists() {
+            break;
+        }
+        created.push(p.to_path_buf());
+        probe = p.parent();
+    }
     std::fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create output directory '{}'", dir.display()))?;
-    Ok(dir)
+        .with_context(|| format!("could not create output directory '{}'", shown()))?;
+    Ok(RunDir { path: dir, created })
 }
 
 /// Write `manifest.json` (keys in alphabetical order, see [`crate::records`]).
@@ -62,6 +123,8 @@ pub fn write_record(record: &RunRecord, out: &Path) -> Result<()> {
     ib_reports::write_report(record, out)
         .map_err(|e| anyhow!(e))
         .with_context(|| format!("could not write the report into '{}'", out.display()))?;
+    // A signal while the report was written: stop before the file that marks the run complete.
+    crate::interrupt::check()?;
     atomic_write(&out.join("run.json"), &serde_json::to_vec_pretty(record)?)?;
     Ok(())
 }
@@ -123,5 +186,36 @@ mod tests {
         std::fs::write(dir.path().join("x"), b"").unwrap();
         let err = create_run_dir(Some(dir.path()), "t").unwrap_err();
         assert!(format!("{err:#}").contains("--out"));
+    }
+
+    #[test]
+    fn refuses_names_that_are_not_plain_file_names() {
+        for name in ["../../x", "a/b", "a\\b", "..", ".", "", "a\nb", "\0"] {
+            let err = create_run_dir(None, name).unwrap_err();
+            assert!(format!("{err:#}").contains("plain file name"), "{name:?}");
+        }
+    }
+
+    #[test]
+    fn discard_removes_what_the_call_created_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A new directory two levels deep: both levels go.
+        let deep = tmp.path().join("a").join("b");
+        let run = create_run_dir(Some(&deep), "t").unwrap();
+        assert_eq!(run.path, deep);
+        std::fs::create_dir_all(deep.join("snapshots/x")).unwrap();
+        std::fs::write(deep.join("manifest.json"), b"{}").unwrap();
+        run.discard();
+        assert!(!tmp.path().join("a").exists());
+        assert!(tmp.path().exists());
+        // An existing empty directory keeps existing; its new content goes.
+        let empty = tmp.path().join("empty");
+        std::fs::create_dir(&empty).unwrap();
+        let run = create_run_dir(Some(&empty), "t").unwrap();
+        std::fs::create_dir_all(empty.join("snapshots/x")).unwrap();
+        std::fs::write(empty.join("manifest.json"), b"{}").unwrap();
+        run.discard();
+        assert!(empty.is_dir());
+        assert_eq!(std::fs::read_dir(&empty).unwrap().count(), 0);
     }
 }

@@ -23,14 +23,19 @@ pub fn execute(args: &AnalyzeArgs) -> Result<ExitCode> {
     }
     let record = external::analyze(&args.inputs(), &cfg)?;
     if let Some(out) = &args.out {
+        // The directory is named by --out only: no name taken from the input reaches a path.
         let dir = output::create_run_dir(Some(out), "analyze")?;
         let manifest = AnalyzeManifest {
             tool: tool_version(),
             source: "analyze",
             config: record.config.clone(),
         };
-        output::write_manifest(&dir, &manifest)?;
-        output::write_record(&record, &dir)?;
+        let written = output::write_manifest(&dir.path, &manifest)
+            .and_then(|()| output::write_record(&record, &dir.path));
+        if let Err(e) = written {
+            dir.discard();
+            return Err(e);
+        }
     }
     if args.json {
         let summary = AnalyzeSummary::of(&record).context("the record holds no run")?;

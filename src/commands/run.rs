@@ -8,18 +8,24 @@ use crate::cli::RunArgs;
 use crate::config::{DatasetKind, Method, RunConfig};
 use crate::{gate, interrupt, output, runner};
 
-/// The command.
+/// The command: the config, then everything checked against the data and the memory the run
+/// needs (`runner::prepare`), and only then the run directory. A run that fails after that
+/// removes what it wrote (a retry with the same `--out` works); a run stopped by a signal keeps
+/// its complete files, without run.json.
 pub fn execute(args: &RunArgs) -> Result<ExitCode> {
     let cfg = resolve_config(args)?;
-    let out = output::create_run_dir(args.out.as_deref(), &cfg.name)?;
+    let data = runner::prepare(&cfg)?;
+    let dir = output::create_run_dir(args.out.as_deref(), &cfg.name)?;
+    let out = dir.path.clone();
     interrupt::install().context("could not install the SIGINT/SIGTERM handlers")?;
-    let record = runner::run(&cfg, &out, !args.quiet).map_err(|e| {
+    let record = runner::run(&cfg, &data, &out, !args.quiet).map_err(|e| {
         if e.downcast_ref::<interrupt::Interrupted>().is_some() || interrupt::requested() {
             anyhow::Error::new(interrupt::Interrupted).context(format!(
                 "stopped: '{}' is incomplete (it has no run.json); rerun with a new --out",
-                out.display()
+                crate::files::shown(&out.display().to_string())
             ))
         } else {
+            dir.discard();
             e
         }
     })?;

@@ -46,14 +46,32 @@ pub fn load_all() -> Result<(Vec<f32>, Vec<i64>)> {
     Ok((x, y))
 }
 
-/// Build the digits dataset: `n_probe` held-out images (seeded shuffle), the rest for training.
-pub fn dataset(n_probe: usize, k_views: usize, augment: Augment, seed: u64) -> Result<Dataset> {
-    if n_probe >= N_DIGITS {
-        bail!("dataset.n_probe = {n_probe} leaves no training images (digits has {N_DIGITS})");
+/// The shape of one image: 1 × 8 × 8.
+pub const SHAPE: SampleShape = SampleShape::Image {
+    channels: 1,
+    height: 8,
+    width: 8,
+};
+
+/// The settings [`dataset`] accepts: a probe that leaves at least two training images (a
+/// training batch is batch-normalised), 1 ≤ K ≤ 8.
+pub fn check(n_probe: usize, k_views: usize) -> Result<()> {
+    if n_probe > N_DIGITS - 2 {
+        bail!(
+            "dataset.n_probe = {n_probe} leaves fewer than 2 training images (digits has {N_DIGITS}): \
+             use at most {}",
+            N_DIGITS - 2
+        );
     }
     if !(1..=8).contains(&k_views) {
         bail!("dataset.k_views = {k_views}: image probes use the first K of the 8 dihedral transforms, 1 ≤ K ≤ 8");
     }
+    Ok(())
+}
+
+/// Build the digits dataset: `n_probe` held-out images (seeded shuffle), the rest for training.
+pub fn dataset(n_probe: usize, k_views: usize, augment: Augment, seed: u64) -> Result<Dataset> {
+    check(n_probe, k_views)?;
     let (x, y) = load_all()?;
     let mut order: Vec<usize> = (0..N_DIGITS).collect();
     order.shuffle(&mut StdRng::seed_from_u64(seed ^ 0xd1_9175));
@@ -70,11 +88,7 @@ pub fn dataset(n_probe: usize, k_views: usize, augment: Augment, seed: u64) -> R
     let (x_probe, y_probe) = take(probe_idx);
     Ok(Dataset {
         name: "digits".into(),
-        shape: SampleShape::Image {
-            channels: 1,
-            height: 8,
-            width: 8,
-        },
+        shape: SHAPE,
         x_train,
         y_train: Some(y_train),
         x_probe,

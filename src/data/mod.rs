@@ -111,6 +111,48 @@ impl SampleShape {
     }
 }
 
+/// The sizes of a dataset that decide what a run allocates (`runner::budget`), known before the
+/// data are generated ([`planned`]: synthetic, digits) or once a file is read
+/// ([`Dataset::data_shape`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataShape {
+    pub sample: SampleShape,
+    pub n_train: usize,
+    pub n_probe: usize,
+    /// K, the number of probe transforms.
+    pub k_views: usize,
+    /// Whether labels exist (the kNN monitor then runs on a bank of training features).
+    pub labels: bool,
+}
+
+/// The shape [`load`] will build for `cfg`, without generating or reading anything; `None` for
+/// a file (its shape is in the file). Errors are the ones `load` would raise for these settings.
+pub fn planned(cfg: &crate::config::DatasetConfig) -> anyhow::Result<Option<DataShape>> {
+    use crate::config::DatasetKind;
+    Ok(match cfg.kind {
+        DatasetKind::Synthetic => Some(DataShape {
+            sample: SampleShape::Vector {
+                dim: synthetic::INPUT_DIM,
+            },
+            n_train: cfg.n_train,
+            n_probe: cfg.n_probe,
+            k_views: cfg.k_views,
+            labels: true,
+        }),
+        DatasetKind::Digits => {
+            digits::check(cfg.n_probe, cfg.k_views)?;
+            Some(DataShape {
+                sample: digits::SHAPE,
+                n_train: digits::N_DIGITS - cfg.n_probe,
+                n_probe: cfg.n_probe,
+                k_views: cfg.k_views,
+                labels: true,
+            })
+        }
+        DatasetKind::File => None,
+    })
+}
+
 /// Training augmentation.
 #[derive(Debug, Clone)]
 pub enum Augment {
@@ -168,6 +210,17 @@ impl Dataset {
 
     pub fn n_probe(&self) -> usize {
         self.x_probe.len() / self.input_len()
+    }
+
+    /// The sizes that decide what a run on these data allocates.
+    pub fn data_shape(&self) -> DataShape {
+        DataShape {
+            sample: self.shape,
+            n_train: self.n_train(),
+            n_probe: self.n_probe(),
+            k_views: self.k_views(),
+            labels: self.y_train.is_some() && self.y_probe.is_some(),
+        }
     }
 
     /// K, the number of probe transforms.

@@ -139,39 +139,116 @@ pub enum InfoError {
     Config(String),
 }
 
+/// Most bootstrap replicates (`info.bootstrap`). A 95 % percentile interval is stable with
+/// 1000–2000 replicates (Efron & Tibshirani 1993, §13.3); every replicate re-weights the inputs
+/// with its own multiplicity vector of N f64 (all held at once, N ≤ `info.max_rows`) and
+/// re-evaluates the estimators, so its memory and time grow with the count.
+pub const MAX_BOOTSTRAP: usize = 10_000;
+
+/// Most bootstrap multiplicity weights held at once, `info.bootstrap` × `info.max_rows` (f64:
+/// 2 GiB). The replicates' weight vectors are drawn together, one per replicate, each as long
+/// as the rows used (at most `info.max_rows`); the defaults hold 50 × 4096.
+pub const MAX_BOOTSTRAP_WEIGHTS: usize = 1 << 28;
+
+/// Most entries of `info.scales`, `info.raw_scales` and `info.betas`: each scale runs the
+/// plug-in and pairwise families once more on every snapshot, each β adds a Lagrangian row per
+/// estimate; a curve over scales needs a handful of points (the default has 4 scales, 5 β).
+pub const MAX_GRID: usize = 100;
+
+/// Largest β of `info.betas`. For large β the Lagrangian I(X;V) − β·I(V;V') is −β·I(V;V')
+/// scaled; near the end of f64's range the product overflows to ±∞, which `run.json` (strict
+/// JSON) cannot hold.
+pub const MAX_BETA: f64 = 1e6;
+
+/// Largest neighbour order `info.k`: the kNN estimators are used with k of a few (Kraskov et
+/// al. 2004 use 2–4), each query keeps k + 1 candidates and the cost grows with k; k must also
+/// stay below the number of rows (checked where the rows are known).
+pub const MAX_K: usize = 1000;
+
 impl InfoConfig {
-    /// Checks every setting.
+    /// Checks every setting; the message names the key (`info.KEY`) and the accepted range.
     pub fn validate(&self) -> Result<(), InfoError> {
         let bad = |m: String| Err(InfoError::Config(m));
         let scales_ok = |s: &[f64]| s.iter().all(|v| v.is_finite() && *v > 0.0);
         if !scales_ok(&self.scales) {
             return bad(format!(
-                "scales must be finite and > 0, got {:?}",
+                "info.scales must be finite and > 0, got {:?}",
                 self.scales
             ));
         }
         if let Some(r) = &self.raw_scales {
             if !scales_ok(r) {
-                return bad(format!("raw_scales must be finite and > 0, got {r:?}"));
+                return bad(format!("info.raw_scales must be finite and > 0, got {r:?}"));
             }
         }
-        if !self.betas.iter().all(|b| b.is_finite()) {
-            return bad("betas must be finite".into());
+        if !self.betas.iter().all(|b| (0.0..=MAX_BETA).contains(b)) {
+            return bad(format!(
+                "info.betas must be in [0, {MAX_BETA:e}] (β weighs I(V;V') in the Lagrangian), got {:?}",
+                self.betas
+            ));
+        }
+        for (key, len) in [
+            ("info.scales", self.scales.len()),
+            (
+                "info.raw_scales",
+                self.raw_scales.as_ref().map_or(0, Vec::len),
+            ),
+            ("info.betas", self.betas.len()),
+        ] {
+            if len > MAX_GRID {
+                return bad(format!(
+                    "{key} has {len} entries, more than {MAX_GRID}: each one is computed on every \
+                     snapshot; give a few points of the curve"
+                ));
+            }
+        }
+        for (i, f) in self.estimators.iter().enumerate() {
+            if self.estimators[..i].contains(f) {
+                let name = serde_json::to_string(f).unwrap_or_default();
+                return bad(format!("info.estimators lists {name} twice"));
+            }
+        }
+        for (i, s) in self.spaces.iter().enumerate() {
+            if self.spaces[..i].contains(s) {
+                return bad(format!("info.spaces lists \"{}\" twice", s.as_str()));
+            }
         }
         if self.k == 0 {
-            return bad("k must be at least 1".into());
+            return bad("info.k must be at least 1".into());
+        }
+        if self.k > MAX_K {
+            return bad(format!(
+                "info.k = {} is above {MAX_K}: the kNN estimators use a few neighbours (3 by default)",
+                self.k
+            ));
         }
         if self.pca_dim == Some(0) || self.max_dim == Some(0) {
-            return bad("pca_dim and max_dim must be at least 1".into());
+            return bad("info.pca_dim and info.max_dim must be at least 1".into());
         }
         if self.max_rows < 2 {
-            return bad("max_rows must be at least 2".into());
+            return bad("info.max_rows must be at least 2".into());
         }
         if self.pairwise_queries == 0 {
-            return bad("pairwise_queries must be at least 1".into());
+            return bad("info.pairwise_queries must be at least 1".into());
+        }
+        if self.bootstrap > MAX_BOOTSTRAP {
+            return bad(format!(
+                "info.bootstrap = {} is above {MAX_BOOTSTRAP} replicates: a 95 % interval is stable \
+                 with 1000-2000, and every replicate holds N weights and re-runs the estimators \
+                 (0 turns the intervals off)",
+                self.bootstrap
+            ));
+        }
+        if self.bootstrap.saturating_mul(self.max_rows) > MAX_BOOTSTRAP_WEIGHTS {
+            return bad(format!(
+                "info.bootstrap × info.max_rows = {} × {} is above {MAX_BOOTSTRAP_WEIGHTS} weights \
+                 (2 GiB): every replicate holds one weight per row used; lower info.bootstrap or \
+                 info.max_rows",
+                self.bootstrap, self.max_rows
+            ));
         }
         if !(self.ridge.is_finite() && self.ridge >= 0.0) {
-            return bad("ridge must be finite and >= 0".into());
+            return bad("info.ridge must be finite and >= 0".into());
         }
         Ok(())
     }
