@@ -14,6 +14,7 @@ pub mod gate;
 pub mod info;
 pub mod input;
 pub mod interrupt;
+pub mod memory;
 pub mod output;
 pub mod probe;
 pub mod records;

@@ -51,34 +51,11 @@ pub(super) fn check_data_size(
     }
 }
 
-/// Bytes of memory the process can use: the physical memory (`MemTotal` of /proc/meminfo),
-/// or the cgroup's limit when that is lower; `u64::MAX` where neither can be read. Read once.
-///
-/// A reader refuses to hold more than this for one input ([`check_fits`]): what a header
-/// declares is checked against it before anything of that size is allocated.
+/// Bytes of memory the process can use ([`crate::memory::limit`]). A reader refuses to hold more
+/// than this for one input ([`check_fits`]): what a header declares is checked against it before
+/// anything of that size is allocated.
 pub(super) fn memory_limit() -> u64 {
-    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *LIMIT.get_or_init(|| {
-        let read = |p: &str| std::fs::read_to_string(p).ok();
-        let total = read("/proc/meminfo").and_then(|t| {
-            let line = t.lines().find(|l| l.starts_with("MemTotal:"))?;
-            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-            kib.checked_mul(1024)
-        });
-        let cgroup = [
-            "/sys/fs/cgroup/memory.max",
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-        ]
-        .iter()
-        .filter_map(|p| read(p)?.trim().parse::<u64>().ok())
-        .min();
-        match (total, cgroup) {
-            (Some(t), Some(c)) => t.min(c),
-            (Some(t), None) => t,
-            (None, Some(c)) => c,
-            (None, None) => u64::MAX,
-        }
-    })
+    crate::memory::limit()
 }
 
 /// Errors with [`InputError::TooLarge`] unless `bytes` (None: beyond 2^64) fit in memory

@@ -309,37 +309,16 @@ pub fn human(bytes: u128) -> String {
     }
 }
 
-/// The memory available to this run, in bytes, and where the figure comes from: `MemAvailable`
-/// (else `MemTotal`) of /proc/meminfo on Linux, else [`FALLBACK_MEMORY`].
+/// The memory available to this run, in bytes, and where the figure comes from
+/// ([`crate::memory::available`]), else [`FALLBACK_MEMORY`].
 pub fn available_memory() -> (u64, String) {
-    if let Ok(text) = std::fs::read_to_string("/proc/meminfo") {
-        if let Some(v) = meminfo(&text) {
-            return v;
-        }
+    match crate::memory::available() {
+        Some((bytes, source)) => (bytes, source.to_string()),
+        None => (
+            FALLBACK_MEMORY,
+            "assumed: this system does not report its memory".into(),
+        ),
     }
-    (
-        FALLBACK_MEMORY,
-        "assumed: this system does not report its memory".into(),
-    )
-}
-
-/// `MemAvailable` (else `MemTotal`) of a /proc/meminfo text, in bytes.
-fn meminfo(text: &str) -> Option<(u64, String)> {
-    let field = |name: &str| {
-        text.lines().find_map(|l| {
-            let rest = l.strip_prefix(name)?.strip_prefix(':')?.trim();
-            let kb: u64 = rest
-                .strip_suffix("kB")
-                .unwrap_or(rest)
-                .trim()
-                .parse()
-                .ok()?;
-            Some(kb.saturating_mul(1024))
-        })
-    };
-    field("MemAvailable")
-        .map(|b| (b, "MemAvailable in /proc/meminfo".to_string()))
-        .or_else(|| field("MemTotal").map(|b| (b, "MemTotal in /proc/meminfo".to_string())))
 }
 
 /// The config sizes that can drive the estimate, each with the value it is compared at (the
@@ -586,14 +565,6 @@ mod tests {
         };
         assert_eq!(estimate(&c, &s, usize::MAX).total, u128::MAX);
         assert!(check(&c, &s, 2, (u64::MAX, "test")).is_err());
-    }
-
-    #[test]
-    fn meminfo_prefers_mem_available() {
-        let text = "MemTotal:       24683792 kB\nMemFree:  1 kB\nMemAvailable:   24214716 kB\n";
-        assert_eq!(meminfo(text).unwrap().0, 24214716 * 1024);
-        assert_eq!(meminfo("MemTotal: 2 kB\n").unwrap().0, 2048);
-        assert_eq!(meminfo("nothing"), None);
     }
 
     #[test]
