@@ -241,6 +241,19 @@ fn analyze_case(case: &Case, opts: u64, out_root: &Path) -> Result<(), String> {
     if !json["verdict"].is_string() {
         return Err(format!("{what}: no verdict: {json}"));
     }
+    // Metrics and evidence are numbers, never null (a non-finite value written as null).
+    for (name, t) in json["tensors"].as_object().into_iter().flatten() {
+        let metrics = t["metrics"].as_object().into_iter().flatten();
+        let evidence = t["evidence"].as_array().into_iter().flatten();
+        let values = metrics
+            .map(|(k, v)| (k.clone(), v))
+            .chain(evidence.map(|e| (format!("evidence {}", e["signal"]), &e["value"])));
+        for (key, v) in values {
+            if !v.is_number() {
+                return Err(format!("{what}: {name} {key} is {v}, not a number"));
+            }
+        }
+    }
     if opts & 8 != 0 {
         let text = std::fs::read_to_string(out_dir.join("run.json")).unwrap();
         strict_json(&text, &format!("{what}: run.json"))?;
