@@ -94,25 +94,19 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
         m.insert("relative_spread".to_string(), rel);
     }
     let channel_std = moments.channel_std()?;
-    let out_of_range = m
-        .iter()
-        .find(|(_, v)| !v.is_finite())
-        .map(|(k, _)| k.as_str())
-        .or_else(|| {
-            spectrum
-                .iter()
-                .any(|v| !v.is_finite())
-                .then_some("spectrum")
-        })
-        .or_else(|| {
-            channel_std
-                .iter()
-                .any(|v| !v.is_finite())
-                .then_some("channel_std")
-        });
+    // The spectrum first: a non-finite singular value is what makes the ranks non-finite.
+    let out_of_range = if spectrum.iter().any(|v| !v.is_finite()) {
+        Some("singular values")
+    } else if channel_std.iter().any(|v| !v.is_finite()) {
+        Some("channel std")
+    } else {
+        m.iter()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(k, _)| k.as_str())
+    };
     if let Some(what) = out_of_range {
         bail!(
-            "the {what} of this {n}×{d} embedding is beyond the range of f64 (entries up to {:e}): \
+            "{what} beyond the range of f64 for this {n}×{d} embedding (entries up to {:e}): \
              divide the embedding by a constant (e.g. 1e100) before exporting it",
             z.max_abs()
         );
