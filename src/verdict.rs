@@ -7,6 +7,9 @@
 //!   one), the uncentred effective rank (RankMe) below `complete_effective_rank`, and the mean angle
 //!   of the l2-normalised rows to their mean direction below `complete_angular_spread` radians.
 //!   A shared offset alone lowers the first and third but leaves the uncentred rank high.
+//!   Whatever the thresholds, a tensor whose rows are all zero (`zero_norm_rows` = N: no row
+//!   has a direction, ARCHITECTURE.md §4) is complete collapse; its evidence lists
+//!   `zero_norm_rows` (shown whenever some rows are zero).
 //! * **dimensional collapse**: rows differ but the spectrum is concentrated: the centred effective
 //!   rank over min(N−1, d) below `dimensional_rank_ratio` and the uncentred one over min(N, d) below
 //!   `dimensional_rank_ratio_raw`. Batch-norm on the output keeps std_l2 near 1/√d here, so std
@@ -73,14 +76,32 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
             Verdict::DimensionalCollapse,
         ),
     ];
-    let verdict = if complete.iter().all(|e| e.fired) {
+    // Zero rows (no direction): evidence when there are any; all of them zero is complete
+    // collapse on its own (every row is the zero vector).
+    let zero_rows = t.metric("zero_norm_rows").filter(|&z| z > 0.0).map(|z| {
+        let threshold = t.n.saturating_sub(1) as f64;
+        Evidence {
+            signal: "zero_norm_rows".into(),
+            value: z,
+            op: ">".into(),
+            threshold,
+            supports: Verdict::CompleteCollapse,
+            fired: t.n > 0 && z > threshold,
+        }
+    });
+    let all_zero = zero_rows.as_ref().is_some_and(|e| e.fired);
+    let verdict = if all_zero || complete.iter().all(|e| e.fired) {
         Verdict::CompleteCollapse
     } else if dimensional.iter().all(|e| e.fired) {
         Verdict::DimensionalCollapse
     } else {
         Verdict::Healthy
     };
-    let mut evidence: Vec<Evidence> = complete.into_iter().chain(dimensional).collect();
+    let mut evidence: Vec<Evidence> = complete
+        .into_iter()
+        .chain(zero_rows)
+        .chain(dimensional)
+        .collect();
     // Non-finite metric values (a missing metric) must not reach run.json.
     evidence.retain(|e| e.value.is_finite());
     TensorVerdict { verdict, evidence }
@@ -162,7 +183,7 @@ fn summarise(
     let shown: Vec<String> = tv
         .evidence
         .iter()
-        .filter(|e| e.supports == verdict)
+        .filter(|e| e.supports == verdict && e.fired)
         .map(|e| {
             format!(
                 "{} {} {} {}",
@@ -246,6 +267,68 @@ mod tests {
             judge_tensor(&t, &th()).verdict,
             Verdict::DimensionalCollapse
         );
+    }
+
+    #[test]
+    fn all_zero_rows_are_complete_collapse_whatever_the_thresholds() {
+        // The metrics of np.zeros((512, 64)).
+        let zeros = tensor(&[
+            ("normalised_std_l2", 0.0),
+            ("effective_rank", 1.0),
+            ("angular_spread", 0.0),
+            ("effective_rank_centred_ratio", 1.0 / 63.0),
+            ("effective_rank_ratio", 1.0 / 64.0),
+            ("zero_norm_rows", 512.0),
+        ]);
+        let mut loose = th();
+        loose.complete_effective_rank = 0.5;
+        loose.complete_angular_spread = 0.0;
+        for th in [th(), loose] {
+            let v = judge_tensor(&zeros, &th);
+            assert_eq!(v.verdict, Verdict::CompleteCollapse);
+            let z = v
+                .evidence
+                .iter()
+                .find(|e| e.signal == "zero_norm_rows")
+                .unwrap();
+            assert!(z.fired && z.value == 512.0 && z.op == ">" && z.threshold == 511.0);
+        }
+        // Some zero rows among healthy ones: evidence, not a verdict.
+        let some = tensor(&[
+            ("normalised_std_l2", 0.9),
+            ("effective_rank", 40.0),
+            ("angular_spread", 1.2),
+            ("effective_rank_centred_ratio", 0.8),
+            ("effective_rank_ratio", 0.7),
+            ("zero_norm_rows", 3.0),
+        ]);
+        let v = judge_tensor(&some, &th());
+        assert_eq!(v.verdict, Verdict::Healthy);
+        assert!(v
+            .evidence
+            .iter()
+            .any(|e| e.signal == "zero_norm_rows" && !e.fired));
+        // No zero rows: no such evidence (records of ordinary tensors are unchanged).
+        let none = tensor(&[("normalised_std_l2", 0.9), ("zero_norm_rows", 0.0)]);
+        assert!(judge_tensor(&none, &th())
+            .evidence
+            .iter()
+            .all(|e| e.signal != "zero_norm_rows"));
+        let summary = summarise(
+            Verdict::CompleteCollapse,
+            None,
+            &[("z".to_string(), judge_tensor(&zeros, &loose_th()))]
+                .into_iter()
+                .collect(),
+        );
+        assert!(summary.contains("zero_norm_rows 512 > 511"), "{summary}");
+        assert!(!summary.contains("angular_spread"), "{summary}");
+    }
+
+    fn loose_th() -> VerdictConfig {
+        let mut t = th();
+        t.complete_angular_spread = 0.0;
+        t
     }
 
     #[test]

@@ -4,11 +4,12 @@
 //! covariance (the Gaussian maximises entropy at fixed covariance: Cover & Thomas, "Elements of
 //! Information Theory", 2nd ed., Theorem 8.6.5); in nats.
 
-use ndarray::{ArrayView2, Axis};
+use ndarray::{ArrayView2, Axis, CowArray, Ix2};
 
 use crate::error::{check_rows, EstimatorError};
 use crate::estimate::{Estimate, Warning};
 use crate::linalg::ln_det_spd;
+use crate::normalize::{exponent_for, max_abs, pow2};
 use crate::pairs::hstack;
 
 /// Gaussian entropy proxy of the rows of `x` (N×d), in nats:
@@ -22,6 +23,18 @@ use crate::pairs::hstack;
 /// factorisation ([`crate::linalg::ln_det_spd`]); a covariance that is not positive definite
 /// (collapse, constant columns, N ≤ d with ε = 0) gives −∞ with a
 /// [`Warning::SingularCovariance`], flagged degenerate.
+///
+/// Scale-stable: a column whose largest |entry| is outside [2⁻²⁵⁵, 2²⁵⁵] (≈ 1e±77) is scaled
+/// by a power of two s_j = 2^{e_j} ([`crate::normalize::exponent_for`]; exact), so that its
+/// variance neither overflows (data of 1e300) nor underflows to a singular matrix (data of
+/// 1e-300), and
+///
+/// ```text
+/// ln det(Σ̂ + εI) = ln det(S Σ̂ S + ε S²) − 2 ln 2 · Σ_j e_j,   S = diag(s_j)
+/// ```
+///
+/// (with ε > 0 the up-scaling of tiny columns is capped so that ε·s_j² stays finite). Ordinary
+/// columns have e_j = 0 and keep the plain computation's bits.
 ///
 /// Errors: N < 2, non-finite input, negative or non-finite ridge.
 pub fn gaussian_entropy(x: ArrayView2<f64>, ridge: f64) -> Result<Estimate, EstimatorError> {
@@ -41,14 +54,34 @@ fn gaussian_entropy_named(
         });
     }
     let (n, d) = x.dim();
-    let mean = x.mean_axis(Axis(0)).ok_or(EstimatorError::EmptyInput)?;
-    let centred = &x - &mean;
+    let exps = column_exponents(x, ridge);
+    let xs: CowArray<f64, Ix2> = if exps.iter().all(|&e| e == 0) {
+        x.into()
+    } else {
+        let mut m = x.to_owned();
+        for (mut c, &e) in m.columns_mut().into_iter().zip(&exps) {
+            let f = pow2(e);
+            c.mapv_inplace(|v| v * f);
+        }
+        m.into()
+    };
+    let mean = xs.mean_axis(Axis(0)).ok_or(EstimatorError::EmptyInput)?;
+    let centred = &xs - &mean;
     let mut cov = centred.t().dot(&centred) / (n as f64 - 1.0);
-    for i in 0..d {
-        cov[[i, i]] += ridge;
+    for (i, &e) in exps.iter().enumerate() {
+        // ε·s_i², exact (two factors: 2·e_i may exceed the exponent range of one).
+        cov[[i, i]] += ridge * pow2(e) * pow2(e);
     }
+    let shift: i64 = exps.iter().map(|&e| i64::from(e)).sum();
     let value = match ln_det_spd(cov.view()) {
-        Some(ld) => 0.5 * (d as f64 * (2.0 * std::f64::consts::PI * std::f64::consts::E).ln() + ld),
+        Some(ld) => {
+            let ld = if shift == 0 {
+                ld
+            } else {
+                ld - 2.0 * std::f64::consts::LN_2 * shift as f64
+            };
+            0.5 * (d as f64 * (2.0 * std::f64::consts::PI * std::f64::consts::E).ln() + ld)
+        }
         None => f64::NEG_INFINITY,
     };
     let mut est = Estimate::new(value, n, d);
@@ -59,6 +92,22 @@ fn gaussian_entropy_named(
             .push(Warning::SingularCovariance { space, ridge });
     }
     Ok(est)
+}
+
+/// The power-of-two exponent e_j of every column ([`exponent_for`] of its largest |entry|);
+/// with `ridge` > 0 capped so that ridge·2^{2e_j} ≤ 2¹⁰⁰⁰.
+fn column_exponents(x: ArrayView2<f64>, ridge: f64) -> Vec<i32> {
+    let cap = if ridge > 0.0 {
+        ((1000.0 - ridge.log2()) / 2.0)
+            .floor()
+            .clamp(-1000.0, 1000.0) as i32
+    } else {
+        1000
+    };
+    x.columns()
+        .into_iter()
+        .map(|c| exponent_for(max_abs(c.iter())).min(cap))
+        .collect()
 }
 
 /// Gaussian mutual information `I = H(x) + H(y) − H(x, y)` (nats), each term from
@@ -133,6 +182,73 @@ mod tests {
         let r = gaussian_entropy(x.view(), 1e-6).unwrap();
         assert!(r.value.is_finite());
         assert!(gaussian_entropy(x.view(), -1.0).is_err());
+    }
+
+    fn sample(n: usize, d: usize) -> Array2<f64> {
+        // Well-conditioned, deterministic: a rotation of uneven scales.
+        Array2::from_shape_fn((n, d), |(i, j)| {
+            let t = i as f64 * 0.7 + j as f64 * 1.3;
+            (t.sin() * 3.0 + (t * 2.9).cos()) * (1.0 + j as f64) + ((i * 31 + j * 17) % 13) as f64
+        })
+    }
+
+    #[test]
+    fn entropy_is_finite_and_equivariant_at_any_scale() {
+        let x = sample(500, 3);
+        let h = gaussian_entropy(x.view(), 0.0).unwrap().value;
+        for scale in [1e-300, 1e-200, 1e-100, 1e100, 1e200, 1e300] {
+            let xs = x.mapv(|v| v * scale);
+            let e = gaussian_entropy(xs.view(), 0.0).unwrap();
+            let want = h + 3.0 * f64::ln(scale);
+            assert!(!e.degenerate, "{scale}");
+            assert!(
+                (e.value - want).abs() < 1e-9 * want.abs(),
+                "{scale}: {} vs {want}",
+                e.value
+            );
+            // A ridge far below the variances changes nothing visible.
+            let ridge = 1e-9 * scale * scale;
+            if ridge.is_finite() && ridge > 0.0 {
+                let r = gaussian_entropy(xs.view(), ridge).unwrap();
+                assert!(
+                    (r.value - want).abs() < 1e-6 * want.abs(),
+                    "{scale}: {}",
+                    r.value
+                );
+            }
+        }
+        // Columns of very different scales.
+        let mut mixed = x.clone();
+        mixed.column_mut(0).mapv_inplace(|v| v * 1e300);
+        mixed.column_mut(2).mapv_inplace(|v| v * 1e-300);
+        let e = gaussian_entropy(mixed.view(), 0.0).unwrap();
+        assert!(
+            (e.value - h).abs() < 1e-9 * h.abs().max(1.0),
+            "{} vs {h}",
+            e.value
+        );
+        // Tiny data with an ordinary ridge: the ridge dominates, ½ d ln(2πe ε).
+        let tiny = x.mapv(|v| v * 1e-300);
+        let r = gaussian_entropy(tiny.view(), 1e-6).unwrap();
+        let want = 1.5 * (2.0 * std::f64::consts::PI * std::f64::consts::E * 1e-6).ln();
+        assert!((r.value - want).abs() < 1e-9, "{} vs {want}", r.value);
+        // Mutual information is scale-free.
+        let (a, b) = (x.slice(ndarray::s![.., ..1]), x.slice(ndarray::s![.., 1..]));
+        let i0 = gaussian_mutual_information(a, b, 0.0).unwrap().value;
+        let big = x.mapv(|v| v * 1e300);
+        let (a, b) = (
+            big.slice(ndarray::s![.., ..1]),
+            big.slice(ndarray::s![.., 1..]),
+        );
+        let i1 = gaussian_mutual_information(a, b, 0.0).unwrap().value;
+        assert!((i1 - i0).abs() < 1e-9, "{i1} vs {i0}");
+        // A constant column stays singular at any scale (a power of two: its mean is exact).
+        let mut c = x.mapv(|v| v * 1e300);
+        c.column_mut(1).fill(2f64.powi(1000));
+        assert_eq!(
+            gaussian_entropy(c.view(), 0.0).unwrap().value,
+            f64::NEG_INFINITY
+        );
     }
 
     #[test]

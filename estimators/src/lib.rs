@@ -13,7 +13,7 @@
 //! | Gaussian ([`gaussian`]) | [`gaussian_entropy`], [`gaussian_mutual_information`], [`gaussian_conditional_entropy`] | `½ ln det(2πe Σ̂)` and the quantities built from it |
 //! | pairwise bounds ([`pairwise`]) | [`pairwise::entropy_bounds`], [`pairwise::Kernel`] | Kolchinsky–Tracey lower and upper bounds on a Gaussian-mixture entropy |
 //! | spectra ([`spectral`], [`moments`]) | [`singular_values`], [`singular_values_centred`], [`effective_rank`], [`Moments`] | singular-value spectra and RankMe, whole-matrix or streamed over row blocks |
-//! | spread ([`std_metrics`]) | [`std_l2`], [`collapse_level`], [`channel_std`], [`angular_spread`], [`relative_spread`] | collapse signals of SimSiam and lightly |
+//! | spread ([`std_metrics`]) | [`std_l2`], [`collapse_level`], [`channel_std`], [`angular_spread`], [`relative_spread`], [`zero_norm_rows`] | collapse signals of SimSiam and lightly |
 //! | preparation ([`pca`], [`normalize`], [`linalg`]) | [`pca::Pca`], [`normalize::l2_normalize_rows`], [`linalg::symmetric_eigen`], [`linalg::ln_det_spd`] | seeded PCA, l2 normalisation, symmetric eigen-decomposition and Cholesky (faer, sequential) |
 //!
 //! Every estimator validates its input once and returns [`EstimatorError`] for input no
@@ -147,4 +147,6 @@ pub use moments::Moments;
 pub use pairs::hstack;
 pub use pca::Pca;
 pub use spectral::{effective_rank, singular_values, singular_values_centred};
-pub use std_metrics::{angular_spread, channel_std, collapse_level, relative_spread, std_l2};
+pub use std_metrics::{
+    angular_spread, channel_std, collapse_level, relative_spread, std_l2, zero_norm_rows,
+};

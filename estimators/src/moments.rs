@@ -5,10 +5,10 @@
 //! Two passes over the same blocks, in the same order:
 //!
 //! ```text
-//! pass 1:  n,  Σ_i z_i,  Σ_i u_i  (u_i = z_i / max(‖z_i‖₂, 1e-12)),  G = Σ_i z_i z_iᵀ
+//! pass 1:  n,  Σ_i z_i,  Σ_i u_i  (u_i = z_i / ‖z_i‖₂, 0 for a zero row),  max |z_ij|,  zero rows
 //! pass 2:  z̄, ū, m̂ = ū/‖ū‖ known:
-//!          Σ_i (z_ij − z̄_j)²,  Σ_i (u_ij − ū_j)²,  G_c = Σ_i (z_i − z̄)(z_i − z̄)ᵀ,
-//!          Σ_i angle(u_i, m̂)
+//!          Σ_i (z_ij − z̄_j)²,  Σ_i (u_ij − ū_j)²,  G = Σ_i z_i z_iᵀ,
+//!          G_c = Σ_i (z_i − z̄)(z_i − z̄)ᵀ,  Σ_i angle(u_i, m̂) over non-zero rows
 //! ```
 //!
 //! The deviations are summed about the pass-1 mean (not as Σz² − n·z̄², which cancels
@@ -19,36 +19,52 @@
 //! memory is O(d²) whatever N; with N < d the `N` largest of the d eigenvalues are returned
 //! (the others are zero in exact arithmetic).
 //!
+//! Scale: the rows are normalised as [`crate::normalize`] describes (zero rows counted, every
+//! other row on the unit sphere whatever its scale). When the largest |z_ij| is outside
+//! [2⁻²⁵⁵, 2²⁵⁵] the second-pass sums are taken on z·2^e ([`crate::normalize::exponent_for`],
+//! exact) and the results scaled back, so entries of 1e200 do not overflow the Gram matrix and
+//! entries of 1e-300 do not underflow it; the first-pass sum Σ z_i is kept scaled as soon as an
+//! entry above 2²⁵⁵ is seen. Ordinary data take neither path and keep their bits.
+//!
 //! [`std_metrics`]: crate::std_metrics
 //! [`std_metrics::std_l2`]: crate::std_metrics::std_l2
 //! [`spectral`]: crate::spectral
 //! [`spectral::singular_values_centred`]: crate::spectral::singular_values_centred
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, Axis, CowArray};
 
 use crate::error::{check_matrix, EstimatorError};
+use crate::normalize::{exponent_for, max_abs, pow2, UnitScale};
 use crate::spectral::gram_singular_values;
-use crate::std_metrics::L2_NORMALIZE_EPS;
+use crate::std_metrics::{angle_to, L2_NORMALIZE_EPS};
 
-/// First pass: counts, sums and the uncentred Gram matrix.
+/// First pass: counts, sums, the largest |entry| and the zero rows.
 #[derive(Debug, Clone)]
 pub struct MomentsPass1 {
     n: usize,
+    /// Σ_i z_i · 2^sum_exp.
     sum_z: Array1<f64>,
+    /// 0 until an entry above 2²⁵⁵ is seen (then Σ z_i could overflow).
+    sum_exp: i32,
     sum_u: Array1<f64>,
-    gram: Array2<f64>,
+    max_abs: f64,
+    zero_rows: usize,
 }
 
-/// Second pass: deviations about the first pass's means.
+/// Second pass: deviations about the first pass's means, and the Gram matrices.
 #[derive(Debug, Clone)]
 pub struct MomentsPass2 {
     n: usize,
     seen: usize,
+    /// The pass-2 sums are of z·2^exp.
+    exp: i32,
+    /// Mean of z·2^exp.
     mean_z: Array1<f64>,
     mean_u: Array1<f64>,
     /// Mean direction of the u_i; None when ‖ū‖ ≤ 1e-12 (no mean direction).
     m_hat: Option<Array1<f64>>,
+    zero_rows: usize,
     gram: Array2<f64>,
     ss_z: Array1<f64>,
     ss_u: Array1<f64>,
@@ -60,6 +76,8 @@ pub struct MomentsPass2 {
 #[derive(Debug, Clone)]
 pub struct Moments {
     n: usize,
+    /// `mean_z`, `ss_z` and the Gram matrices are of z·2^exp.
+    exp: i32,
     mean_z: Array1<f64>,
     ss_z: Array1<f64>,
     ss_u: Array1<f64>,
@@ -67,14 +85,17 @@ pub struct Moments {
     gram_centred: Array2<f64>,
     angle_sum: f64,
     has_direction: bool,
+    zero_rows: usize,
 }
 
-/// Row `r` divided by max(‖r‖₂, 1e-12), into `out` (PyTorch's `F.normalize`).
-fn normalise_into(r: ndarray::ArrayView1<f64>, out: &mut [f64]) {
-    let norm = r.dot(&r).sqrt().max(L2_NORMALIZE_EPS);
+/// Row `r` scaled to unit norm into `out` ([`crate::normalize`]: `F.normalize` for norms
+/// ≥ 1e-12, scale-stable otherwise); true for a zero row (left at 0).
+fn normalise_into(r: ndarray::ArrayView1<f64>, out: &mut [f64]) -> bool {
+    let scale = UnitScale::of(r.iter(), r.dot(&r));
     for (o, &v) in out.iter_mut().zip(r.iter()) {
-        *o = v / norm;
+        *o = scale.apply(v);
     }
+    scale.is_zero()
 }
 
 fn check_block(block: ArrayView2<f64>, d: usize) -> Result<(), EstimatorError> {
@@ -90,14 +111,25 @@ fn check_block(block: ArrayView2<f64>, d: usize) -> Result<(), EstimatorError> {
     check_matrix(block)
 }
 
+/// The exponent of the running sum Σ z_i: 0 unless entries above 2²⁵⁵ make it overflow-prone.
+fn sum_exponent(max: f64) -> i32 {
+    if max > 1.0 {
+        exponent_for(max)
+    } else {
+        0
+    }
+}
+
 impl MomentsPass1 {
     /// An empty accumulator for rows of `d` columns.
     pub fn new(d: usize) -> MomentsPass1 {
         MomentsPass1 {
             n: 0,
             sum_z: Array1::zeros(d),
+            sum_exp: 0,
             sum_u: Array1::zeros(d),
-            gram: Array2::zeros((d, d)),
+            max_abs: 0.0,
+            zero_rows: 0,
         }
     }
 
@@ -105,15 +137,30 @@ impl MomentsPass1 {
     /// relative to the block).
     pub fn add(&mut self, block: ArrayView2<f64>) -> Result<(), EstimatorError> {
         check_block(block, self.sum_z.len())?;
+        let block_max = max_abs(block.iter());
+        if block_max > self.max_abs {
+            self.max_abs = block_max;
+            let e = sum_exponent(block_max);
+            if e != self.sum_exp {
+                let f = pow2(e - self.sum_exp);
+                self.sum_z.mapv_inplace(|v| v * f);
+                self.sum_exp = e;
+            }
+        }
         let mut u = vec![0.0; self.sum_z.len()];
         for row in block.outer_iter() {
-            self.sum_z += &row;
-            normalise_into(row, &mut u);
+            if self.sum_exp == 0 {
+                self.sum_z += &row;
+            } else {
+                self.sum_z.scaled_add(pow2(self.sum_exp), &row);
+            }
+            if normalise_into(row, &mut u) {
+                self.zero_rows += 1;
+            }
             for (s, &v) in self.sum_u.iter_mut().zip(&u) {
                 *s += v;
             }
         }
-        general_mat_mul(1.0, &block.t(), &block, 1.0, &mut self.gram);
         self.n += block.nrows();
         Ok(())
     }
@@ -128,13 +175,21 @@ impl MomentsPass1 {
         let mean_u = self.sum_u / n;
         let norm = mean_u.dot(&mean_u).sqrt();
         let m_hat = (norm > L2_NORMALIZE_EPS).then(|| &mean_u / norm);
+        let exp = exponent_for(self.max_abs);
+        let mut mean_z = self.sum_z / n;
+        if exp != self.sum_exp {
+            let f = pow2(exp - self.sum_exp);
+            mean_z.mapv_inplace(|v| v * f);
+        }
         Ok(MomentsPass2 {
             n: self.n,
             seen: 0,
-            mean_z: self.sum_z / n,
+            exp,
+            mean_z,
             mean_u,
             m_hat,
-            gram: self.gram,
+            zero_rows: self.zero_rows,
+            gram: Array2::zeros((d, d)),
             ss_z: Array1::zeros(d),
             ss_u: Array1::zeros(d),
             gram_centred: Array2::zeros((d, d)),
@@ -148,29 +203,27 @@ impl MomentsPass2 {
     pub fn add(&mut self, block: ArrayView2<f64>) -> Result<(), EstimatorError> {
         let d = self.mean_z.len();
         check_block(block, d)?;
-        let centred = &block - &self.mean_z.view().insert_axis(Axis(0));
+        let z: CowArray<f64, _> = if self.exp == 0 {
+            block.into()
+        } else {
+            let f = pow2(self.exp);
+            block.mapv(|v| v * f).into()
+        };
+        let centred = &z - &self.mean_z.view().insert_axis(Axis(0));
         let mut u = vec![0.0; d];
         for (row, c) in block.outer_iter().zip(centred.outer_iter()) {
             for (s, &v) in self.ss_z.iter_mut().zip(c.iter()) {
                 *s += v * v;
             }
-            normalise_into(row, &mut u);
+            let zero = normalise_into(row, &mut u);
             for ((s, &v), &m) in self.ss_u.iter_mut().zip(&u).zip(self.mean_u.iter()) {
                 *s += (v - m) * (v - m);
             }
-            if let Some(m_hat) = &self.m_hat {
-                self.angle_sum += if u.iter().all(|&v| v == 0.0) {
-                    std::f64::consts::FRAC_PI_2
-                } else {
-                    let (mut diff, mut sum) = (0.0, 0.0);
-                    for (&a, &b) in u.iter().zip(m_hat.iter()) {
-                        diff += (a - b) * (a - b);
-                        sum += (a + b) * (a + b);
-                    }
-                    2.0 * diff.sqrt().atan2(sum.sqrt())
-                };
+            if let (Some(m_hat), false) = (&self.m_hat, zero) {
+                self.angle_sum += angle_to(u.iter(), m_hat.view());
             }
         }
+        general_mat_mul(1.0, &z.t(), &z, 1.0, &mut self.gram);
         general_mat_mul(1.0, &centred.t(), &centred, 1.0, &mut self.gram_centred);
         self.seen += block.nrows();
         Ok(())
@@ -186,6 +239,7 @@ impl MomentsPass2 {
         }
         Ok(Moments {
             n: self.n,
+            exp: self.exp,
             mean_z: self.mean_z,
             ss_z: self.ss_z,
             ss_u: self.ss_u,
@@ -193,6 +247,7 @@ impl MomentsPass2 {
             gram_centred: self.gram_centred,
             angle_sum: self.angle_sum,
             has_direction: self.m_hat.is_some(),
+            zero_rows: self.zero_rows,
         })
     }
 }
@@ -217,6 +272,16 @@ impl Moments {
         self.mean_z.len()
     }
 
+    /// [`crate::std_metrics::zero_norm_rows`]: rows whose entries are all 0 (no direction).
+    pub fn zero_norm_rows(&self) -> usize {
+        self.zero_rows
+    }
+
+    /// 2^-exp: multiplies values in the units of the scaled sums back into the data's units.
+    fn unscale(&self) -> f64 {
+        pow2(-self.exp)
+    }
+
     fn need_two(&self) -> Result<f64, EstimatorError> {
         if self.n < 2 {
             return Err(EstimatorError::TooFewSamples {
@@ -230,7 +295,8 @@ impl Moments {
     /// [`crate::std_metrics::channel_std`]: unbiased std of every column. N ≥ 2.
     pub fn channel_std(&self) -> Result<Vec<f64>, EstimatorError> {
         let dof = self.need_two()?;
-        Ok(self.ss_z.iter().map(|s| (s / dof).sqrt()).collect())
+        let back = self.unscale();
+        Ok(self.ss_z.iter().map(|s| (s / dof).sqrt() * back).collect())
     }
 
     /// [`crate::std_metrics::std_l2`]: mean over channels of the std of the l2-normalised
@@ -240,11 +306,14 @@ impl Moments {
         Ok(self.ss_u.iter().map(|s| (s / dof).sqrt()).sum::<f64>() / self.d() as f64)
     }
 
-    /// [`crate::std_metrics::angular_spread`]: mean angle (radians) of the normalised rows to
-    /// their mean direction; π/2 when there is no mean direction.
+    /// [`crate::std_metrics::angular_spread`]: mean angle (radians) of the normalised non-zero
+    /// rows to their mean direction; π/2 when there is no mean direction, 0 when every row is
+    /// zero.
     pub fn angular_spread(&self) -> f64 {
-        if self.has_direction {
-            self.angle_sum / self.n as f64
+        if self.zero_rows == self.n {
+            0.0
+        } else if self.has_direction {
+            self.angle_sum / (self.n - self.zero_rows) as f64
         } else {
             std::f64::consts::FRAC_PI_2
         }
@@ -281,6 +350,8 @@ impl Moments {
     fn spectrum(&self, gram: &Array2<f64>) -> Vec<f64> {
         let mut s = gram_singular_values(gram.view());
         s.truncate(self.n.min(self.d()));
+        let back = self.unscale();
+        s.iter_mut().for_each(|v| *v *= back);
         s
     }
 }
@@ -391,6 +462,76 @@ mod tests {
             Moments::of(z.view()).unwrap().angular_spread(),
             std::f64::consts::FRAC_PI_2
         );
+    }
+
+    #[test]
+    fn any_scale_matches_the_definitions_and_the_unit_scale() {
+        let z = random(300, 5, 8);
+        let m0 = streamed(&z, 64);
+        for scale in [1e-300, 1e-150, 1e150, 1e200, 1e300] {
+            let zs = z.mapv(|v| v * scale);
+            assert_matches_definitions(&zs, 64);
+            // Scaled blocks in a varying order of magnitude: the first block small, the
+            // second huge (the running sum changes its scale midway).
+            let m = streamed(&zs, 64);
+            assert!((m.std_l2().unwrap() - m0.std_l2().unwrap()).abs() < 1e-12);
+            assert!((m.angular_spread() - m0.angular_spread()).abs() < 1e-10);
+            assert!((m.relative_spread() - m0.relative_spread()).abs() < 1e-12);
+            for (a, b) in m.singular_values().iter().zip(m0.singular_values()) {
+                assert!((a / scale - b).abs() < 1e-9 * b, "{scale}: {a} vs {b}");
+            }
+            for (a, b) in m
+                .channel_std()
+                .unwrap()
+                .iter()
+                .zip(m0.channel_std().unwrap())
+            {
+                assert!((a / scale - b).abs() < 1e-12 * b, "{scale}: {a} vs {b}");
+            }
+        }
+        let mut mixed = z.clone();
+        mixed.slice_mut(s![150.., ..]).mapv_inplace(|v| v * 1e300);
+        let m = streamed(&mixed, 64);
+        assert!(m.singular_values().iter().all(|v| v.is_finite()));
+        assert!(m.relative_spread().is_finite() && m.angular_spread().is_finite());
+        assert_matches_definitions(&mixed, 64);
+    }
+
+    #[test]
+    fn constant_and_zero_embeddings_of_any_scale_are_collapsed() {
+        for scale in [1e-300, 1e-150, 1.0, 1e150, 1e200, 1e300, 0.0] {
+            let z = Array2::from_elem((100, 16), scale);
+            let m = streamed(&z, 32);
+            assert!(m.std_l2().unwrap() < 1e-15, "{scale}");
+            assert!(m.angular_spread() < 1e-7, "{scale}: {}", m.angular_spread());
+            let s = m.singular_values();
+            assert!(s.iter().all(|v| v.is_finite()), "{scale}: {s:?}");
+            assert!(spectral::effective_rank(&s) < 1.01, "{scale}: {s:?}");
+            assert_eq!(m.zero_norm_rows(), if scale == 0.0 { 100 } else { 0 });
+            let v = z.view();
+            assert!(std_metrics::std_l2(v).unwrap() < 1e-15, "{scale}");
+            assert!(std_metrics::angular_spread(v).unwrap() < 1e-7, "{scale}");
+            let s = spectral::singular_values(v).unwrap();
+            assert!(spectral::effective_rank(&s) < 1.01, "{scale}: {s:?}");
+        }
+    }
+
+    #[test]
+    fn zero_rows_are_counted_and_have_no_direction() {
+        // 99 zero rows and one direction: one vector apart from the zeros, angle 0.
+        let mut z = Array2::<f64>::zeros((100, 3));
+        z.row_mut(17).assign(&ndarray::array![1.0, -2.0, 0.5]);
+        let m = streamed(&z, 10);
+        assert_eq!(m.zero_norm_rows(), 99);
+        assert!(m.angular_spread() < 1e-7);
+        let v = z.view();
+        assert_eq!(std_metrics::zero_norm_rows(v).unwrap(), 99);
+        assert!(std_metrics::angular_spread(v).unwrap() < 1e-7);
+        assert!(close(
+            m.std_l2().unwrap(),
+            std_metrics::std_l2(v).unwrap(),
+            1e-12
+        ));
     }
 
     #[test]

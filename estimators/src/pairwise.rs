@@ -27,29 +27,39 @@ use ndarray::{s, Array2, ArrayView2};
 use crate::error::{check_matrix, EstimatorError};
 use crate::knn::neighbors::sq_euclid;
 
-/// Squared distances of the rows of `q` to the rows of `x`, from Gram products; entries that
-/// are small relative to the norms are recomputed exactly (so duplicates are exactly 0).
-fn sq_distances(q: ArrayView2<f64>, x: ArrayView2<f64>) -> Array2<f64> {
+/// The rows of `a` in row-major order, whatever the layout of `a` (one column, a transposed
+/// or sliced view, ...).
+fn row_major(a: ArrayView2<f64>) -> Vec<f64> {
+    a.iter().copied().collect()
+}
+
+/// Squared distances of the rows of `q` to the rows of `x`, row-major (q.nrows() × x.nrows()),
+/// from Gram products; entries that are small relative to the norms are recomputed exactly (so
+/// duplicates are exactly 0), and so are entries the Gram form cannot give (a norm beyond the
+/// f64 range gives ∞ − ∞; the exact sum is then +∞: far apart at any width).
+fn sq_distances(q: ArrayView2<f64>, x: ArrayView2<f64>) -> Vec<f64> {
     let q = q.as_standard_layout();
     let x = x.as_standard_layout();
+    let d = q.ncols();
+    let (qf, xf) = (row_major(q.view()), row_major(x.view()));
     let qn: Vec<f64> = q.rows().into_iter().map(|r| r.dot(&r)).collect();
     let xn: Vec<f64> = x.rows().into_iter().map(|r| r.dot(&r)).collect();
-    let mut d = q.dot(&x.t());
-    for i in 0..q.nrows() {
-        let qi = q.row(i);
-        let qs = qi.as_slice().expect("standard layout");
-        for j in 0..x.nrows() {
-            let v = qn[i] + xn[j] - 2.0 * d[[i, j]];
+    let g = q.dot(&x.t());
+    let (nq, nx) = (q.nrows(), x.nrows());
+    let mut out = Vec::with_capacity(nq * nx);
+    for i in 0..nq {
+        let qs = &qf[i * d..(i + 1) * d];
+        for j in 0..nx {
+            let v = qn[i] + xn[j] - 2.0 * g[[i, j]];
             let tol = 1e-8 * (qn[i] + xn[j]);
-            d[[i, j]] = if v < tol {
-                let xj = x.row(j);
-                sq_euclid(qs, xj.as_slice().expect("standard layout"))
+            out.push(if v < tol || v.is_nan() {
+                sq_euclid(qs, &xf[j * d..(j + 1) * d])
             } else {
                 v
-            };
+            });
         }
     }
-    d
+    out
 }
 
 /// Squared Euclidean distances of the views of N inputs (K views each), computed once for
@@ -60,38 +70,31 @@ pub struct ViewDistances {
     n: usize,
     k: usize,
     nq: usize,
-    /// (nq·K) × (N·K).
-    query: Array2<f64>,
+    /// (nq·K) × (N·K), row-major.
+    query: Vec<f64>,
     /// N × K × K within-input squared distances.
     within: Vec<f64>,
 }
 
 impl ViewDistances {
-    /// `u`: the N·K views, row `x·K + a` holding view a of input x; the first `nq` inputs are the
-    /// query points (cost ∝ nq·K·N·K·d).
+    /// `u`: the N·K views, row `x·K + a` holding view a of input x, in any memory layout; the
+    /// first `nq` inputs are the query points (cost ∝ nq·K·N·K·d).
     ///
     /// Panics if `u` does not have N·K rows, or `nq` is 0 or more than N.
     pub fn new(u: ArrayView2<f64>, n: usize, k: usize, nq: usize) -> Self {
         assert_eq!(u.nrows(), n * k, "u must have n·k rows");
         assert!(nq >= 1 && nq <= n, "need 1 ≤ nq ≤ n");
-        let u = u.as_standard_layout();
-        let mut query = sq_distances(u.slice(s![..nq * k, ..]), u.view());
-        if !query.is_standard_layout() {
-            // A product with one column may come out column-major.
-            query = query.as_standard_layout().into_owned();
-        }
+        let query = sq_distances(u.slice(s![..nq * k, ..]), u);
+        let d = u.ncols();
+        let flat = row_major(u);
+        let row = |i: usize| &flat[i * d..(i + 1) * d];
         let mut within = vec![0.0; n * k * k];
         for x in 0..n {
             for a in 0..k {
                 for b in a + 1..k {
-                    let ra = u.row(x * k + a);
-                    let rb = u.row(x * k + b);
-                    let d = sq_euclid(
-                        ra.as_slice().expect("standard layout"),
-                        rb.as_slice().expect("standard layout"),
-                    );
-                    within[(x * k + a) * k + b] = d;
-                    within[(x * k + b) * k + a] = d;
+                    let dist = sq_euclid(row(x * k + a), row(x * k + b));
+                    within[(x * k + a) * k + b] = dist;
+                    within[(x * k + b) * k + a] = dist;
                 }
             }
         }
@@ -144,10 +147,7 @@ impl Kernel {
                 h / kf
             })
             .collect();
-        let query = dist
-            .query
-            .as_slice()
-            .expect("distances are in standard layout");
+        let query = &dist.query;
         let vals = match cache.0.take() {
             Some((mut v, prev)) if prev == 2.0 * s => {
                 v.iter_mut().for_each(|x| {
@@ -342,5 +342,47 @@ mod tests {
         assert!((h - f).abs() < 1e-14);
         // Weights: an input with multiplicity 0 is left out.
         assert_eq!(kern.h_v(&[0.0, 0.0, 0.0]), None);
+    }
+
+    #[test]
+    fn any_layout_gives_the_same_kernel() {
+        // One column, a column-major copy, a transposed view and a strided slice: the same
+        // values in other layouts (N×1 inputs once panicked on a layout assumption).
+        let u = ndarray::Array2::from_shape_fn((12, 3), |(i, j)| ((i * 7 + j * 5) % 11) as f64);
+        let reference = |m: ArrayView2<f64>, n: usize, k: usize| {
+            let std = m.as_standard_layout().into_owned();
+            let d = ViewDistances::new(std.view(), n, k, 2);
+            let kern = Kernel::new(&d, 0.7, &mut KernelCache::default());
+            (kern.h_v(&vec![1.0; n]).unwrap(), kern.h_vx(&vec![1.0; n]))
+        };
+        let check = |m: ArrayView2<f64>, n: usize, k: usize| {
+            let d = ViewDistances::new(m, n, k, 2);
+            let kern = Kernel::new(&d, 0.7, &mut KernelCache::default());
+            let got = (kern.h_v(&vec![1.0; n]).unwrap(), kern.h_vx(&vec![1.0; n]));
+            assert_eq!(got, reference(m, n, k));
+        };
+        let col = u.column(0).insert_axis(ndarray::Axis(1)).to_owned();
+        check(col.view(), 6, 2);
+        check(col.view(), 12, 1);
+        let fortran = u.t().as_standard_layout().into_owned().reversed_axes();
+        check(fortran.view(), 4, 3);
+        let t = u.t().to_owned();
+        check(t.t(), 6, 2);
+        check(u.slice(s![..;2, ..]), 3, 2);
+        check(u.slice(s![.., 1..2]), 12, 1);
+        for sigma in [0.01, 1.0] {
+            let b = entropy_bounds(col.view(), sigma).unwrap();
+            assert!(b.lower.is_finite() && b.upper.is_finite());
+        }
+    }
+
+    #[test]
+    fn distances_beyond_the_f64_range_are_far_apart() {
+        // Squared norms of 1e200 overflow: the Gram form would give ∞ − ∞ = NaN.
+        let x = array![[1e200, 0.0], [-1e200, 1e200], [0.0, 3e200], [1e200, 0.0]];
+        let b = entropy_bounds(x.view(), 0.2).unwrap();
+        // Three distinct points (one duplicate): −(2·ln(2/4) + 2·ln(1/4))/4.
+        let want = -(2.0 * 0.5f64.ln() + 2.0 * 0.25f64.ln()) / 4.0;
+        assert!((b.upper - want).abs() < 1e-12 && (b.lower - want).abs() < 1e-12);
     }
 }

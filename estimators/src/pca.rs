@@ -12,6 +12,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::error::{check_matrix, EstimatorError};
 use crate::linalg::{sign_of_largest, symmetric_eigen};
+use crate::normalize::{exponent_for, max_abs, pow2};
 
 /// Extra random directions of the subspace iteration beyond the kept axes.
 pub const OVERSAMPLING: usize = 8;
@@ -60,6 +61,10 @@ impl Pca {
     /// flip of an axis: distances do not change, and the ε-grid `floor(v/ε)` is mirrored, which
     /// changes the partition only for points exactly on a cell boundary.)
     ///
+    /// Data whose largest |entry| is outside [2⁻²⁵⁵, 2²⁵⁵] (≈ 1e±77) are fitted scaled by a power
+    /// of two ([`crate::normalize::exponent_for`]; exact): the axes are those of the data, the
+    /// mean is scaled back and the variances too (beyond ≈ 1e308 they are +∞).
+    ///
     /// Errors: empty or non-finite `x`.
     ///
     /// ```
@@ -79,11 +84,28 @@ impl Pca {
     /// ```
     pub fn fit(x: ArrayView2<f64>, dim: Option<usize>, seed: u64) -> Result<Self, EstimatorError> {
         check_matrix(x)?;
-        let (n, d) = x.dim();
+        let d = x.ncols();
         let p = match dim {
             Some(p) if p < d => p.max(1),
             _ => return Ok(Pca::identity(d)),
         };
+        let e = exponent_for(max_abs(x.iter()));
+        if e != 0 {
+            let scaled = x.mapv(|v| v * pow2(e));
+            let mut pca = Pca::fit_scaled(scaled.view(), p, seed)?;
+            let back = pow2(-e);
+            if let Some((mean, _)) = pca.fitted.as_mut() {
+                mean.mapv_inplace(|v| v * back);
+            }
+            pca.variances.iter_mut().for_each(|v| *v = *v * back * back);
+            return Ok(pca);
+        }
+        Pca::fit_scaled(x, p, seed)
+    }
+
+    /// [`Pca::fit`] to `p` < d axes of data that need no scaling.
+    fn fit_scaled(x: ArrayView2<f64>, p: usize, seed: u64) -> Result<Pca, EstimatorError> {
+        let (n, d) = x.dim();
         let mean = x.mean_axis(Axis(0)).ok_or(EstimatorError::EmptyInput)?;
         let xc = &x - &mean;
         let l = (p + OVERSAMPLING).min(d).min(n.max(1));
@@ -218,6 +240,29 @@ mod tests {
                 let dx = (&x.row(i) - &x.row(j)).mapv(|v| v * v).sum();
                 let dy = (&y.row(i) - &y.row(j)).mapv(|v| v * v).sum();
                 assert!((dx - dy).abs() < 1e-9 * (1.0 + dx));
+            }
+        }
+    }
+
+    #[test]
+    fn the_axes_do_not_depend_on_the_scale() {
+        let x = Array2::from_shape_fn((60, 6), |(i, j)| {
+            ((i * 13 + j * 7) % 17) as f64 * (j + 1) as f64 + (i as f64 * 0.3).sin()
+        });
+        let r = Pca::fit(x.view(), Some(2), 3).unwrap();
+        for scale in [1e-300, 1e-200, 1e200, 1e300] {
+            let xs = x.mapv(|v| v * scale);
+            let rs = Pca::fit(xs.view(), Some(2), 3).unwrap();
+            let (a, b) = (r.axes().unwrap(), rs.axes().unwrap());
+            assert!((a - b).iter().all(|v| v.abs() < 1e-12), "{scale}");
+            let y = rs.apply(xs.view());
+            assert!(y.iter().all(|v| v.is_finite()), "{scale}");
+            assert_eq!(rs.zero_variance_axes(), r.zero_variance_axes());
+            for (v, w) in rs.variances().iter().zip(r.variances()) {
+                let want = w * scale * scale;
+                if want.is_finite() && want > 1e-300 {
+                    assert!((v - want).abs() < 1e-9 * want, "{scale}: {v} vs {want}");
+                }
             }
         }
     }

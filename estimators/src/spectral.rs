@@ -8,11 +8,17 @@
 //! *small* singular values only: the absolute error of σ_k² is about ε_mach·σ_max², so values
 //! below ≈ 1e-8·σ_max are noise; the large ones are accurate to ≈ 1e-13 relative. That is what
 //! an effective rank and a spectrum plot need.
+//!
+//! Data whose largest |entry| is outside [2⁻²⁵⁵, 2²⁵⁵] (≈ 1e±77) are scaled by a power of two
+//! before the Gram matrix is formed and the singular values scaled back
+//! ([`crate::normalize::exponent_for`]): entries of 1e200 would overflow the Gram matrix and
+//! entries of 1e-300 underflow it. Ordinary data keep their bits.
 
-use ndarray::{ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, Axis, CowArray, Ix2};
 
 use crate::error::{check_matrix, EstimatorError};
 use crate::linalg::symmetric_eigenvalues;
+use crate::normalize::{exponent_for, max_abs, pow2};
 
 /// The ε that RankMe adds to every normalised singular value (Garrido et al. 2023).
 pub const RANKME_EPS: f64 = 1e-7;
@@ -30,12 +36,37 @@ pub const RANKME_EPS: f64 = 1e-7;
 /// ```
 pub fn singular_values(z: ArrayView2<f64>) -> Result<Vec<f64>, EstimatorError> {
     check_matrix(z)?;
-    let gram = if z.ncols() <= z.nrows() {
+    let (zs, e) = scaled(z);
+    Ok(unscaled(plain_singular_values(zs.view()), e))
+}
+
+/// `z`, or `z·2^e` when its entries need scaling ([`exponent_for`]), and e.
+fn scaled(z: ArrayView2<'_, f64>) -> (CowArray<'_, f64, Ix2>, i32) {
+    let e = exponent_for(max_abs(z.iter()));
+    if e == 0 {
+        (z.into(), 0)
+    } else {
+        let f = pow2(e);
+        (z.mapv(|v| v * f).into(), e)
+    }
+}
+
+/// Singular values of `z·2^e` back in the units of `z`.
+fn unscaled(mut s: Vec<f64>, e: i32) -> Vec<f64> {
+    if e != 0 {
+        let back = pow2(-e);
+        s.iter_mut().for_each(|v| *v *= back);
+    }
+    s
+}
+
+fn plain_singular_values(z: ArrayView2<f64>) -> Vec<f64> {
+    let gram: Array2<f64> = if z.ncols() <= z.nrows() {
         z.t().dot(&z)
     } else {
         z.dot(&z.t())
     };
-    Ok(gram_singular_values(gram.view()))
+    gram_singular_values(gram.view())
 }
 
 /// Square roots of the eigenvalues of a symmetric positive semi-definite Gram matrix, in
@@ -52,9 +83,10 @@ pub(crate) fn gram_singular_values(gram: ArrayView2<f64>) -> Vec<f64> {
 /// one dimension).
 pub fn singular_values_centred(z: ArrayView2<f64>) -> Result<Vec<f64>, EstimatorError> {
     check_matrix(z)?;
-    let mean = z.mean_axis(Axis(0)).ok_or(EstimatorError::EmptyInput)?;
-    let centred = &z - &mean;
-    singular_values(centred.view())
+    let (zs, e) = scaled(z);
+    let mean = zs.mean_axis(Axis(0)).ok_or(EstimatorError::EmptyInput)?;
+    let centred = &zs - &mean;
+    Ok(unscaled(plain_singular_values(centred.view()), e))
 }
 
 /// Effective rank RankMe (Garrido, Balestriero, Najman & LeCun, "RankMe: Assessing the
@@ -217,6 +249,28 @@ mod tests {
         let s = singular_values(z.view()).unwrap();
         assert_eq!(s, vec![0.0; 3]);
         assert_eq!(effective_rank(&s), 1.0);
+    }
+
+    #[test]
+    fn spectra_of_any_scale() {
+        let z = gaussian_matrix(40, 5, 12);
+        let (s0, c0) = (
+            singular_values(z.view()).unwrap(),
+            singular_values_centred(z.view()).unwrap(),
+        );
+        for scale in [1e-300, 1e-200, 1e200, 1e300] {
+            let zs = z.mapv(|v| v * scale);
+            let s = singular_values(zs.view()).unwrap();
+            let c = singular_values_centred(zs.view()).unwrap();
+            for (a, b) in s.iter().zip(&s0).chain(c.iter().zip(&c0)) {
+                assert!((a / scale - b).abs() < 1e-12 * s0[0], "{scale}: {a} vs {b}");
+            }
+            assert!((effective_rank(&s) - effective_rank(&s0)).abs() < 1e-12);
+        }
+        let ones = Array2::from_elem((30, 4), 1e200);
+        let s = singular_values(ones.view()).unwrap();
+        assert!((s[0] / 1e200 - 120f64.sqrt()).abs() < 1e-12 && s[1] < 1e-6 * s[0]);
+        assert!(effective_rank(&s) < 1.01);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! each probe row, vote with weights exp(sim / T), predict the class with the largest vote.
 //! Labels are used only here, never in training.
 
+use ib_estimators::normalize::UnitScale;
 use ndarray::{s, Array2, ArrayView2, Axis};
 
 /// Neighbours and temperature of the monitor (solo-learn uses k = 20, T = 0.07; lightly k = 200,
@@ -10,11 +11,13 @@ use ndarray::{s, Array2, ArrayView2, Axis};
 pub const K: usize = 20;
 pub const TEMPERATURE: f64 = 0.1;
 
+/// Rows scaled to unit l2 norm, scale-stable ([`ib_estimators::normalize`]: a zero row stays 0,
+/// so its cosine similarity to every row is 0; rows of 1e200 or 1e-300 reach the sphere).
 fn l2_normalised(x: ArrayView2<f64>) -> Array2<f64> {
     let mut out = x.to_owned();
     for mut row in out.rows_mut() {
-        let norm = row.dot(&row).sqrt().max(1e-12);
-        row /= norm;
+        let scale = UnitScale::of(row.iter(), row.dot(&row));
+        row.mapv_inplace(|v| scale.apply(v));
     }
     out
 }
@@ -154,6 +157,27 @@ mod tests {
             0.1,
         );
         assert_eq!(acc, 0.5);
+    }
+
+    #[test]
+    fn the_vote_does_not_depend_on_the_scale() {
+        let x = array![[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [0.5, 0.45]];
+        let labels = [0, 0, 1, 1, 0];
+        let base = knn_accuracy_leave_one_out(x.view(), &labels, 2, 0.1);
+        assert_eq!(base, 1.0);
+        for scale in [1e-300, 1e-150, 1e200, 1e300] {
+            let xs = x.mapv(|v| v * scale);
+            assert_eq!(
+                knn_accuracy_leave_one_out(xs.view(), &labels, 2, 0.1),
+                base,
+                "{scale}"
+            );
+        }
+        // Zero rows have no direction: similarity 0 to every row, never NaN.
+        let z = Array2::<f64>::zeros((4, 2));
+        let acc = knn_accuracy_leave_one_out(z.view(), &[0, 1, 0, 1], 1, 0.1);
+        assert!(acc.is_finite());
+        assert!(l2_normalised(z.view()).iter().all(|&v| v == 0.0));
     }
 
     #[test]

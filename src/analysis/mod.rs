@@ -4,7 +4,7 @@
 pub mod knn_monitor;
 pub mod rows;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use candle_core::Tensor;
 use ib_estimators::moments::MomentsPass1;
 use ib_estimators::{spectral, std_metrics, Moments};
@@ -41,6 +41,11 @@ pub fn to_array3(t: &Tensor) -> Result<ndarray::Array3<f64>> {
 ///
 /// Two streaming passes over the rows ([`Moments`]): no f64 copy of an f32 embedding is made,
 /// and memory beyond the embedding is O(d²).
+///
+/// Every value is scale-stable (ARCHITECTURE.md §4): rows whose entries are all 0 have no
+/// direction and are counted in `zero_norm_rows`; entries of 1e200 or 1e-300 neither overflow nor
+/// vanish. Finite entries too large for the spectrum itself (singular values beyond the f64
+/// range, from entries near 1e308) are refused with the reason rather than written as null.
 pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord> {
     let (n, d) = z.dim();
     if !z.all_finite() {
@@ -80,9 +85,31 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
         erc / cap_centred.max(1) as f64,
     );
     m.insert("angular_spread".to_string(), moments.angular_spread());
+    m.insert(
+        "zero_norm_rows".to_string(),
+        moments.zero_norm_rows() as f64,
+    );
     let rel = moments.relative_spread();
     if rel.is_finite() {
         m.insert("relative_spread".to_string(), rel);
+    }
+    let channel_std = moments.channel_std()?;
+    // The spectrum first: a non-finite singular value is what makes the ranks non-finite.
+    let out_of_range = if spectrum.iter().any(|v| !v.is_finite()) {
+        Some("singular values")
+    } else if channel_std.iter().any(|v| !v.is_finite()) {
+        Some("channel std")
+    } else {
+        m.iter()
+            .find(|(_, v)| !v.is_finite())
+            .map(|(k, _)| k.as_str())
+    };
+    if let Some(what) = out_of_range {
+        bail!(
+            "{what} beyond the range of f64 for this {n}×{d} embedding (entries up to {:e}): \
+             divide the embedding by a constant (e.g. 1e100) before exporting it",
+            z.max_abs()
+        );
     }
     Ok(TensorRecord {
         n,
@@ -90,7 +117,7 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
         finite: true,
         metrics: m,
         spectrum,
-        channel_std: moments.channel_std()?,
+        channel_std,
     })
 }
 

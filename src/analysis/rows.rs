@@ -5,7 +5,7 @@
 //! [`BLOCK_ROWS`] rows converted to f64 (exact: every f32 is an f64), or as an f64 copy of a
 //! selected subset of rows. f64 data is viewed in place, block by block, without copies.
 
-use ndarray::{Array2, Array3, ArrayView2, ArrayView3, Axis};
+use ndarray::{Array2, ArrayView2, ArrayView3, Axis};
 
 /// Rows per block of [`Rows::for_each_block`] (4096 × 128 f64 = 4 MB).
 pub const BLOCK_ROWS: usize = 4096;
@@ -77,6 +77,14 @@ impl Rows<'_> {
         match self {
             Rows::F32(a) => a.iter().all(|v| v.is_finite()),
             Rows::F64(a) => a.iter().all(|v| v.is_finite()),
+        }
+    }
+
+    /// The largest |value| as f64 (0 for no values; NaN is skipped).
+    pub fn max_abs(&self) -> f64 {
+        match self {
+            Rows::F32(a) => a.iter().fold(0.0f64, |m, &v| m.max(f64::from(v).abs())),
+            Rows::F64(a) => a.iter().fold(0.0f64, |m, &v| m.max(v.abs())),
         }
     }
 
@@ -167,9 +175,13 @@ impl Views<'_> {
         match self {
             Views::Array(a) => {
                 let (_, k, d) = a.dim();
-                let s: Array3<f64> = a.select(Axis(0), inputs);
-                s.into_shape_with_order((inputs.len() * k, d))
-                    .expect("a selection is in standard layout")
+                // Row-major whatever layout the selection comes in.
+                let values: Vec<f64> = inputs
+                    .iter()
+                    .flat_map(|&i| a.index_axis(Axis(0), i).into_iter().copied())
+                    .collect();
+                Array2::from_shape_vec((inputs.len() * k, d), values)
+                    .unwrap_or_else(|_| unreachable!("inputs·K·d values"))
             }
             Views::Rows(r) => r.select(inputs),
         }
@@ -179,6 +191,7 @@ impl Views<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array3;
 
     #[test]
     fn f32_and_f64_views_give_the_same_blocks_and_rows() {

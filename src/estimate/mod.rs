@@ -116,11 +116,19 @@ fn add_jitter(m: &mut Array2<f64>, sigma: f64, seed: u64) -> Result<()> {
 /// Explains an estimator error in terms of the command line.
 fn explain(err: EstimatorError, args: &EstimateRequest, file: &str, n: usize) -> anyhow::Error {
     match err {
-        EstimatorError::TooFewSamples { needed, .. } if args.method.is_knn() => {
+        EstimatorError::TooFewSamples { .. } if args.method.is_knn() => {
             let k = args.k();
+            // k + 1 rows are needed (the row itself and k neighbours); k + 1 may not fit.
+            let needed = match k.checked_add(1) {
+                Some(rows) => format!("at least {rows} rows"),
+                None => "more rows than any input can hold".to_string(),
+            };
+            let fix = match n.checked_sub(1) {
+                Some(most) if most >= 1 => format!("use --k {most} or lower"),
+                _ => "pass more rows".to_string(),
+            };
             anyhow!(
-                "--k {k}: '{file}' has {n} rows, but the k-th neighbour needs k < N (at least {needed} rows) \
-                 — lower --k or pass more rows"
+                "--k {k}: '{file}' has {n} rows, but the k-th neighbour needs k < N ({needed}) — {fix}"
             )
         }
         EstimatorError::TooFewSamples { needed, .. } => anyhow!(

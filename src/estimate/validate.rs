@@ -31,8 +31,14 @@ pub fn validate(args: &EstimateRequest) -> Result<()> {
             m.name()
         );
     }
-    if args.k == Some(0) {
-        bail!("--k 0: k must be at least 1 (3 is the usual choice)");
+    match args.k {
+        Some(0) => bail!("--k 0: k must be at least 1 (3 is the usual choice)"),
+        // k neighbours besides the row itself: k + 1 rows, which must be countable.
+        Some(k) if k.checked_add(1).is_none() => bail!(
+            "--k {k}: the k-th neighbour needs k + 1 rows, more than any input can hold — use a k \
+             below the number of rows (3 is the usual choice)"
+        ),
+        _ => {}
     }
     if args.bins.is_some() && !m.is_binned() {
         bail!(

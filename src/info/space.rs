@@ -25,8 +25,9 @@ pub(super) struct SpaceData {
     pub warnings: Vec<String>,
 }
 
-/// The rows of `space`: for `l2`, every row scaled to unit norm in the full dimension (with a
-/// warning for rows of norm < 1e-12); for `raw`, unchanged.
+/// The rows of `space`: for `l2`, every row scaled to unit norm in the full dimension, whatever
+/// its scale ([`ib_estimators::normalize`]; zero rows have no direction, stay 0 and are counted
+/// in a warning); for `raw`, unchanged.
 pub(super) fn transform(
     space: Space,
     (mut c, mut u, mut w): (Array2<f64>, Option<Array2<f64>>, Option<Array2<f64>>),
@@ -42,7 +43,7 @@ pub(super) fn transform(
         }
         if zero > 0 {
             warnings.push(format!(
-                "{zero} rows have l2 norm < 1e-12 and are not on the unit sphere"
+                "{zero} rows have l2 norm 0 (all entries 0, no direction): they stay at 0, off the unit sphere"
             ));
         }
     }

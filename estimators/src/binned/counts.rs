@@ -97,7 +97,8 @@ impl Binning {
 /// ```
 ///
 /// in exactly this operation order (the reference spec's; it differs from numpy's
-/// linspace-edge rule for values exactly on an edge).
+/// linspace-edge rule for values exactly on an edge). A range hi − lo that overflows (entries
+/// near ±1.8e308) is taken on halved values.
 pub fn bin_indices(x: ArrayView2<f64>, binning: &Binning) -> Result<Array2<u32>, EstimatorError> {
     check_matrix(x)?;
     let ranges = binning.column_ranges(x);
@@ -109,7 +110,13 @@ pub fn bin_indices(x: ArrayView2<f64>, binning: &Binning) -> Result<Array2<u32>,
         if width <= 0.0 {
             return 0;
         }
-        let t = (x[[i, c]] - lo) / width;
+        let t = if width.is_finite() {
+            (x[[i, c]] - lo) / width
+        } else {
+            // A range wider than the largest f64 (entries near ±1.8e308): the same fraction
+            // from halved values, which cannot overflow.
+            (x[[i, c]] * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5)
+        };
         let f = (t * b).floor();
         if f <= 0.0 {
             0

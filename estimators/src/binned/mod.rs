@@ -197,14 +197,23 @@ pub fn binned_differential_entropy(
     binning: &Binning,
 ) -> Result<Estimate, EstimatorError> {
     let mut est = binned_entropy(x, binning, Correction::PlugIn)?;
-    let widths: Vec<f64> = binning
-        .column_ranges(x)
-        .iter()
-        .map(|(lo, hi)| (hi - lo) / binning.bins() as f64)
-        .collect();
+    let ranges = binning.column_ranges(x);
+    let b = binning.bins() as f64;
+    let widths: Vec<f64> = ranges.iter().map(|(lo, hi)| (hi - lo) / b).collect();
     let constant: Vec<usize> = (0..widths.len()).filter(|&c| widths[c] <= 0.0).collect();
     if constant.is_empty() {
-        let ln_w: Vec<f64> = widths.iter().map(|w| w.ln()).collect();
+        // ln of the bin width; a range beyond the f64 range is halved first.
+        let ln_w: Vec<f64> = widths
+            .iter()
+            .zip(&ranges)
+            .map(|(w, (lo, hi))| {
+                if w.is_finite() {
+                    w.ln()
+                } else {
+                    ((hi * 0.5 - lo * 0.5) / b).ln() + std::f64::consts::LN_2
+                }
+            })
+            .collect();
         est.value += pairwise_sum(&ln_w);
     } else {
         est.value = f64::NEG_INFINITY;

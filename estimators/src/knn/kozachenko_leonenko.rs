@@ -9,7 +9,11 @@ use super::neighbors::{kth_with_duplicates, Norm, Points};
 use super::{data_warnings_with, zero_distance_warning, KnnParams};
 use crate::error::EstimatorError;
 use crate::estimate::{Estimate, Warning};
+use crate::normalize::{exponent_for, pow2};
 use crate::special::{digamma, ln_gamma_half_integer_plus_one, pairwise_mean};
+
+/// Largest |entry| whose max-norm differences cannot overflow (2¹⁰²¹).
+pub(crate) const MAX_NORM_SAFE: f64 = 2.247_116_418_577_894_5e307;
 
 /// ln of the volume of the unit-radius ball in d dimensions: d·ln 2 (max-norm, the cube
 /// [−1, 1]^d) or ln(π^{d/2} / Γ(d/2 + 1)) (Euclidean).
@@ -33,6 +37,12 @@ pub fn ln_unit_ball_volume(d: usize, norm: Norm) -> f64 {
 /// ([`ln_unit_ball_volume`]). Any r_i = 0 gives −∞, reported with a
 /// [`Warning::ZeroDistances`]; constant columns (true entropy
 /// −∞, estimate finite) and duplicate rows are reported too.
+///
+/// Scale-stable: when the distances could overflow or underflow (Euclidean norm: entries
+/// outside [2⁻²⁵⁵, 2²⁵⁵] ≈ 1e±77, whose squares leave the f64 range; max-norm: entries above
+/// 2¹⁰²¹, whose differences overflow) the neighbours are searched on x·2^e
+/// ([`crate::normalize::exponent_for`]; exact, the same neighbours) and
+/// `H(x) = H(x·2^e) − d·e·ln 2`. Ordinary data keep their bits.
 ///
 /// Errors: empty or non-finite input, k ≥ N.
 ///
@@ -73,12 +83,28 @@ pub(crate) fn kl_entropy_points(
     params: &KnnParams,
     space: &'static str,
 ) -> Result<Estimate, EstimatorError> {
-    let (r, duplicated) = kth_with_duplicates(p, params.k, params.norm, params.search)?;
+    let max = p.max_abs();
+    let e = match params.norm {
+        Norm::Euclidean => exponent_for(max),
+        Norm::Max if max > MAX_NORM_SAFE => exponent_for(max),
+        Norm::Max => 0,
+    };
+    let scaled;
+    let q = if e == 0 {
+        p
+    } else {
+        scaled = p.scaled(pow2(e));
+        &scaled
+    };
+    let (r, duplicated) = kth_with_duplicates(q, params.k, params.norm, params.search)?;
     let (n, d, k) = (p.n(), p.d(), params.k);
     let ln_r: Vec<f64> = r.par_iter().map(|v| v.ln()).collect();
-    let value = digamma(n) - digamma(k)
+    let mut value = digamma(n) - digamma(k)
         + ln_unit_ball_volume(d, params.norm)
         + d as f64 * pairwise_mean(&ln_r);
+    if e != 0 {
+        value -= d as f64 * f64::from(e) * std::f64::consts::LN_2;
+    }
     let mut est = Estimate::new(value, n, d);
     est.k = Some(k);
     est.warnings = data_warnings_with(p, space, duplicated);
@@ -121,6 +147,30 @@ pub fn kl_conditional_entropy(
 mod tests {
     use super::*;
     use ndarray::{array, Array2};
+
+    #[test]
+    fn entropy_is_equivariant_at_any_scale() {
+        let x = Array2::from_shape_fn((400, 2), |(i, j)| ((i * 7919 + j * 104_729) % 1009) as f64);
+        for norm in [Norm::Max, Norm::Euclidean] {
+            let params = KnnParams::new(3).unwrap().with_norm(norm);
+            let h = kl_entropy(x.view(), &params).unwrap();
+            for scale in [1e-300, 1e-200, 1e-100, 1e100, 1e200, 1e300] {
+                let xs = x.mapv(|v| v * scale);
+                let hs = kl_entropy(xs.view(), &params).unwrap();
+                let want = h.value + 2.0 * scale.ln();
+                assert!(
+                    (hs.value - want).abs() < 1e-9 * want.abs().max(1.0),
+                    "{norm:?} {scale}: {} vs {want}",
+                    hs.value
+                );
+                assert_eq!(hs.degenerate, h.degenerate);
+            }
+        }
+        // Entries near the largest f64: the max-norm differences would overflow.
+        let big = x.mapv(|v| (v - 504.0) * 1.5e305);
+        let hb = kl_entropy(big.view(), &KnnParams::new(3).unwrap()).unwrap();
+        assert!(hb.value.is_finite(), "{}", hb.value);
+    }
 
     #[test]
     fn unit_ball_volumes() {

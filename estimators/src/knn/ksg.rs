@@ -11,6 +11,8 @@ use super::neighbors::{
 use super::{data_warnings, zero_distance_warning, KnnParams};
 use crate::error::EstimatorError;
 use crate::estimate::{Estimate, Warning};
+use crate::knn::kozachenko_leonenko::MAX_NORM_SAFE;
+use crate::normalize::{exponent_for, pow2};
 use crate::special::{digamma, pairwise_mean};
 
 /// Which KSG estimator.
@@ -105,8 +107,18 @@ pub fn ksg_with_details(
     params: &KnnParams,
     algorithm: KsgAlgorithm,
 ) -> Result<(Estimate, KsgDetails), EstimatorError> {
-    let px = Points::new(x)?;
-    let py = Points::new(y)?;
+    let (mut px, mut py) = (Points::new(x)?, Points::new(y)?);
+    // Max-norm differences of entries above 2¹⁰²¹ overflow: search on x·2^e and y·2^e (the
+    // same e for both, exact, so every neighbour and count is kept; the radii are scaled back).
+    let max = px.max_abs().max(py.max_abs());
+    let e = if max > MAX_NORM_SAFE {
+        exponent_for(max)
+    } else {
+        0
+    };
+    if e != 0 {
+        (px, py) = (px.scaled(pow2(e)), py.scaled(pow2(e)));
+    }
     let joint = Points::hstack(&px, &py)?;
     let (n, k) = (joint.n(), params.k);
     let sx = space_search(params.search, px.d());
@@ -152,6 +164,12 @@ pub fn ksg_with_details(
             (details, value, zero)
         }
     };
+    let mut details = details;
+    if e != 0 {
+        let back = pow2(-e);
+        details.eps_x.iter_mut().for_each(|v| *v *= back);
+        details.eps_y.iter_mut().for_each(|v| *v *= back);
+    }
     let mut est = Estimate::new(value, n, joint.d());
     est.k = Some(k);
     est.degenerate = zero.is_some();
@@ -203,6 +221,21 @@ mod tests {
         assert!(i1.warnings.contains(&Warning::AllRowsEqual { space: "x" }));
         let i2 = ksg_mutual_information(x.view(), y.view(), &params, KsgAlgorithm::Two).unwrap();
         assert!(i2.degenerate);
+    }
+
+    #[test]
+    fn entries_near_the_largest_f64_keep_the_value() {
+        let x = Array2::from_shape_fn((300, 1), |(i, _)| ((i * 31) % 101) as f64 - 50.0);
+        let y = Array2::from_shape_fn((300, 1), |(i, _)| ((i * 17) % 97) as f64 + x[[i, 0]]);
+        let params = KnnParams::new(3).unwrap();
+        for alg in [KsgAlgorithm::One, KsgAlgorithm::Two] {
+            let a = ksg_mutual_information(x.view(), y.view(), &params, alg).unwrap();
+            let f = 2f64.powi(1016);
+            let (xb, yb) = (x.mapv(|v| v * f), y.mapv(|v| v * f));
+            let (b, det) = ksg_with_details(xb.view(), yb.view(), &params, alg).unwrap();
+            assert_eq!(a.value, b.value, "{alg:?}");
+            assert!(det.eps_x.iter().all(|v| v.is_finite()));
+        }
     }
 
     #[test]

@@ -156,6 +156,21 @@ impl Points {
     pub fn row(&self, i: usize) -> &[f64] {
         &self.data[i * self.d..(i + 1) * self.d]
     }
+
+    /// The largest |value| (0 for no values).
+    pub fn max_abs(&self) -> f64 {
+        crate::normalize::max_abs(&self.data)
+    }
+
+    /// Every value times `f` (a power of two: exact for normal numbers, so every distance is
+    /// scaled by `f` and every neighbour order is kept).
+    pub fn scaled(&self, f: f64) -> Points {
+        Points {
+            data: self.data.par_iter().map(|v| v * f).collect(),
+            n: self.n,
+            d: self.d,
+        }
+    }
 }
 
 /// `s.to_vec()`, copied in parallel.
@@ -240,7 +255,10 @@ fn check_k(n: usize, k: usize) -> Result<(), EstimatorError> {
         });
     }
     if k >= n {
-        return Err(EstimatorError::TooFewSamples { n, needed: k + 1 });
+        return Err(EstimatorError::TooFewSamples {
+            n,
+            needed: k.saturating_add(1),
+        });
     }
     Ok(())
 }
