@@ -13,6 +13,7 @@ use ndarray::{Array3, Axis};
 
 use crate::analysis::{Embedding, Views};
 use crate::config::RunConfig;
+use crate::files::shown;
 use crate::info::InfoInputs;
 use crate::input::{self, InputError, InputSpec};
 use crate::probe::{self, Judged, Knn, Probe, RowOrder};
@@ -22,7 +23,12 @@ use crate::tool_version;
 use crate::verdict::judge_run;
 
 fn spec(arg: &str, flag: &str) -> Result<InputSpec> {
-    InputSpec::parse(arg).with_context(|| format!("{flag} {arg}"))
+    InputSpec::parse(arg).with_context(|| format!("{flag} {}", shown(arg)))
+}
+
+/// The input as named in messages, control characters escaped ([`shown`]).
+fn quoted(s: &InputSpec) -> String {
+    shown(&s.display_name()).into_owned()
 }
 
 /// Read, measure and judge; returns the record (one run named after the input's KEY or stem).
@@ -35,14 +41,14 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
     if n < 2 {
         bail!(
             "'{}': {n} row(s): at least 2 embeddings are needed",
-            main.display_name()
+            quoted(&main)
         );
     }
     if d >= n {
         bail!(
             "'{}': N = {n} rows but d = {d} columns: with d ≥ N the spectrum cannot show dimensional collapse \
              (every rank ratio is capped by N). Export more rows (RankMe recommends N ≫ d), e.g. the whole validation set",
-            main.display_name()
+            quoted(&main)
         );
     }
     let views = match &inputs.views {
@@ -52,9 +58,9 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             if a.dim().2 != d {
                 bail!(
                     "'{}': views have d = {} but '{}' has d = {d}: export the same layer for both",
-                    s.display_name(),
+                    quoted(&s),
                     a.dim().2,
-                    main.display_name()
+                    quoted(&main)
                 );
             }
             Some(a)
@@ -72,9 +78,9 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             if y.len() != n {
                 bail!(
                     "'{}' holds {} labels but '{}' has {n} rows: labels must be paired with the rows",
-                    s.display_name(),
+                    quoted(&s),
                     y.len(),
-                    main.display_name()
+                    quoted(&main)
                 );
             }
             Some(y)
@@ -174,7 +180,7 @@ impl Target {
 
 /// Reads `--target`: N×K×d matching `views`, or N×d matching INPUT (n×d).
 fn read_target(s: &InputSpec, views: Option<&Array3<f64>>, n: usize, d: usize) -> Result<Target> {
-    let file = s.display_name();
+    let file = quoted(s);
     let paired_rows = |dim: (usize, usize)| -> Result<()> {
         if dim != (n, d) {
             bail!(
@@ -195,7 +201,7 @@ fn read_target(s: &InputSpec, views: Option<&Array3<f64>>, n: usize, d: usize) -
         }
     }
     let a = input::read_array(s)?;
-    input::check_finite(&a, &file)?;
+    input::check_finite(&a, &s.display_name())?;
     Ok(match (a.ndim(), views) {
         (3, Some(v)) => {
             let a = a.into_dimensionality::<ndarray::Ix3>()?;
