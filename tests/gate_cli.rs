@@ -458,3 +458,22 @@ fn a_stdout_that_cannot_be_written_is_an_error_not_a_panic() {
         assert!(stderr.contains("standard output"), "{stderr}");
     }
 }
+
+#[test]
+fn junit_onto_the_record_being_checked_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = analyzed(tmp.path(), "emb.csv", false);
+    let before = std::fs::read(&run).unwrap();
+    let dir = run.parent().unwrap();
+    for junit in [run.clone(), dir.join(".").join("run.json")] {
+        bin()
+            .arg("check")
+            .arg(dir)
+            .arg("--junit")
+            .arg(&junit)
+            .assert()
+            .code(2)
+            .stderr(contains("the run.json being checked"));
+    }
+    assert_eq!(std::fs::read(&run).unwrap(), before);
+}

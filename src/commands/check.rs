@@ -1,7 +1,7 @@
 //! `ib-analyze check`: the CI gate. Exit 1 when a judged run is at or above `--fail-on`; exit 2
 //! when nothing could be judged (ARCHITECTURE.md §3).
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -13,7 +13,18 @@ use crate::{gate, output};
 /// The command.
 pub fn execute(args: &CheckArgs) -> Result<ExitCode> {
     let start = Instant::now();
-    let (_, record) = output::read_record(&args.path)?;
+    let (file, record) = output::read_record(&args.path)?;
+    if let Some(path) = &args.junit {
+        // Canonical paths name the same file when both exist (`/dev/stdout` has none).
+        if let (Ok(a), Ok(b)) = (std::fs::canonicalize(path), std::fs::canonicalize(&file)) {
+            if a == b {
+                bail!(
+                    "--junit {}: that is the run.json being checked; give another file",
+                    shown(&path.display().to_string())
+                );
+            }
+        }
+    }
     let report = gate::check(&record, &args.runs, args.fail_on)?;
     if let Some(path) = &args.junit {
         let xml = gate::junit_xml(&report, &record, start.elapsed().as_secs_f64());
