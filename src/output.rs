@@ -1,13 +1,15 @@
 //! The run directory (ARCHITECTURE.md §2): creating it, writing its files atomically, reading
 //! its `run.json` back.
 
+use crate::files::shown;
 use anyhow::{anyhow, bail, Context, Result};
-use ib_reports::record::RunRecord;
+use ib_reports::record::{RunRecord, SCHEMA_VERSION};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
-/// Write bytes atomically (`ib_reports::atomic`: a temporary file beside `path`, fsync'ed and
-/// renamed over it; a crash never leaves a truncated `path`).
+/// Write bytes by the rule of `ib_reports::atomic` (ARCHITECTURE.md §2): a regular file or a new
+/// path atomically (a temporary file beside it, fsync'ed and renamed over it; a crash never
+/// leaves a truncated `path`), a symlink through to its target, a device or FIFO directly.
 pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     ib_reports::atomic::write(path, bytes)?;
     Ok(())
@@ -150,7 +152,13 @@ pub fn metrics_csv(record: &RunRecord) -> Result<Vec<u8>> {
     w.into_inner().context("csv buffer")
 }
 
-/// Read `run.json` from a run directory or a path to the file itself.
+/// The largest `run.json` [`read_record`] reads: 1 GiB. A record of a long training run with
+/// every information row is a few MB; a larger file is not one the tool wrote.
+pub const MAX_RECORD_BYTES: u64 = 1 << 30;
+
+/// Read `run.json` from a run directory or a path to the file itself, and check it
+/// ([`parse_record`]). The file must be a regular file of at most [`MAX_RECORD_BYTES`] (a device
+/// or a FIFO, `/dev/zero`, is refused before it is read).
 pub fn read_record(path: &Path) -> Result<(PathBuf, RunRecord)> {
     let file = if path.is_dir() {
         path.join("run.json")
@@ -161,19 +169,68 @@ pub fn read_record(path: &Path) -> Result<(PathBuf, RunRecord)> {
         if path.is_dir() {
             bail!(
                 "'{}' has no run.json: is it a finished run directory? (a run writes run.json last)",
-                path.display()
+                shown(&path.display().to_string())
             );
         }
         bail!(
             "'{}' does not exist: give a run directory or its run.json",
-            path.display()
+            shown(&path.display().to_string())
         );
     }
-    let text = std::fs::read_to_string(&file)
-        .with_context(|| format!("could not read '{}'", file.display()))?;
-    let record: RunRecord = serde_json::from_str(&text)
-        .with_context(|| format!("'{}' is not a valid ib-analyze run.json", file.display()))?;
+    let bytes = crate::files::read_regular(&file, MAX_RECORD_BYTES).map_err(|e| {
+        // The guards of `files` name the file themselves; other I/O errors do not.
+        if matches!(
+            e.kind(),
+            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+        ) {
+            anyhow!(e)
+        } else {
+            anyhow!(e).context(format!(
+                "could not read '{}'",
+                shown(&file.display().to_string())
+            ))
+        }
+    })?;
+    let record = parse_record(&bytes, &file.display().to_string())?;
     Ok((file, record))
+}
+
+/// The first look at a `run.json`: its version, before the layout that depends on it.
+#[derive(serde::Deserialize)]
+struct RecordHeader {
+    schema_version: Option<serde_json::Value>,
+    tool: Option<serde_json::Value>,
+}
+
+/// Parse and check the bytes of a `run.json` (`name` is the file, for messages): strict JSON of
+/// [`RunRecord`] whose `schema_version` is the one this build reads
+/// ([`ib_reports::record::SCHEMA_VERSION`]; a record of another version is refused, not judged
+/// as if it were this one). Errors quote the record's text with control characters escaped.
+pub fn parse_record(bytes: &[u8], name: &str) -> Result<RunRecord> {
+    let name = shown(name);
+    let invalid = |e: serde_json::Error| {
+        anyhow!(
+            "'{name}' is not a valid ib-analyze run.json: {}",
+            shown(&e.to_string())
+        )
+    };
+    let header: RecordHeader = serde_json::from_slice(bytes).map_err(invalid)?;
+    let wrote = match header.tool {
+        Some(serde_json::Value::String(t)) => format!(" (written by {})", shown(&t)),
+        _ => String::new(),
+    };
+    match header.schema_version {
+        None => bail!("'{name}' has no schema_version: it is not an ib-analyze run.json{wrote}"),
+        Some(v) if v.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+        Some(v) => bail!(
+            "'{name}' has schema_version {}{wrote}, but this ib-analyze ({}) reads only \
+             schema_version {SCHEMA_VERSION}: judge it with the ib-analyze version that wrote \
+             it, or re-create it with this one",
+            shown(&v.to_string()),
+            env!("CARGO_PKG_VERSION")
+        ),
+    }
+    serde_json::from_slice(bytes).map_err(invalid)
 }
 
 #[cfg(test)]

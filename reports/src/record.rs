@@ -8,7 +8,8 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Version of the run.json layout; bumped on any incompatible change.
+/// Version of the run.json layout; bumped on any incompatible change. Readers refuse a record of
+/// any other version rather than judge it as this one (`ib_analyze::output::parse_record`).
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The four verdict words of ARCHITECTURE.md §6, ordered by severity (`Healthy` < ... < `Diverged`).

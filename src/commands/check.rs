@@ -1,36 +1,65 @@
-//! `ib-analyze check`: the CI gate. Exit 1 when a judged run is at or above `--fail-on`.
+//! `ib-analyze check`: the CI gate. Exit 1 when a judged run is at or above `--fail-on`; exit 2
+//! when nothing could be judged (ARCHITECTURE.md §3).
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use std::io::Write;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use crate::cli::CheckArgs;
+use crate::files::shown;
 use crate::{gate, output};
 
 /// The command.
 pub fn execute(args: &CheckArgs) -> Result<ExitCode> {
-    let (_, record) = output::read_record(&args.path)?;
-    let report = gate::check(&record, &args.runs, args.fail_on)?;
+    let start = Instant::now();
+    let (file, record) = output::read_record(&args.path)?;
     if let Some(path) = &args.junit {
-        output::atomic_write(path, gate::junit_xml(&report, &record).as_bytes())
-            .with_context(|| format!("--junit {}", path.display()))?;
-    }
-    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
-        // stdout holds exactly one JSON object under --json, so annotations go to stderr.
-        let notes = gate::github_annotations(&report);
-        if args.json {
-            eprint!("{notes}");
-        } else {
-            print!("{notes}");
+        // Canonical paths name the same file when both exist (`/dev/stdout` has none).
+        if let (Ok(a), Ok(b)) = (std::fs::canonicalize(path), std::fs::canonicalize(&file)) {
+            if a == b {
+                bail!(
+                    "--junit {}: that is the run.json being checked; give another file",
+                    shown(&path.display().to_string())
+                );
+            }
         }
     }
-    if args.json {
-        println!("{}", serde_json::to_string(&report)?);
-    } else {
-        print!("{}", gate::render_lines(&report));
+    let report = gate::check(&record, &args.runs, args.fail_on)?;
+    if let Some(path) = &args.junit {
+        let xml = gate::junit_xml(&report, &record, start.elapsed().as_secs_f64());
+        output::atomic_write(path, xml.as_bytes())
+            .with_context(|| format!("--junit {}", shown(&path.display().to_string())))?;
     }
+    let mut text = String::new();
+    let mut notes = String::new();
+    if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+        notes = gate::github_annotations(&report);
+    }
+    if args.json {
+        // stdout holds exactly one JSON object under --json, so annotations go to stderr.
+        text.push_str(&serde_json::to_string(&report)?);
+        text.push('\n');
+        write_all(&mut std::io::stderr().lock(), &notes, "standard error")?;
+    } else {
+        text.push_str(&notes);
+        text.push_str(&gate::render_lines(&report));
+    }
+    write_all(&mut std::io::stdout().lock(), &text, "standard output")?;
     Ok(if report.failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Write and flush `text`; an error (a closed pipe, a full disk) is an error of the command,
+/// not a panic.
+pub(crate) fn write_all(out: &mut impl Write, text: &str, what: &str) -> Result<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .with_context(|| format!("could not write to {what}"))
 }
