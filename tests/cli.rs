@@ -472,8 +472,9 @@ fn start_long_run(out: &Path) -> std::process::Child {
             "--quiet",
             "--methods",
             "simsiam,byol",
+            // Long enough to be stopped mid-training, within the 1000 snapshots a method may take.
             "--epochs",
-            "100000",
+            "4000",
             "--out",
         ])
         .arg(out)
