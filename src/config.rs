@@ -267,17 +267,10 @@ impl RunConfig {
     pub fn from_file(path: &Path) -> Result<Self> {
         let text =
             crate::files::read_regular_to_string(path, MAX_CONFIG_BYTES).with_context(|| {
-                format!(
-                    "could not read config '{}'",
-                    crate::files::shown(&path.display().to_string())
-                )
+                format!("could not read config '{}'", crate::files::shown_path(path))
             })?;
-        Self::from_toml_over_default(&text).with_context(|| {
-            format!(
-                "invalid config '{}'",
-                crate::files::shown(&path.display().to_string())
-            )
-        })
+        Self::from_toml_over_default(&text)
+            .with_context(|| format!("invalid config '{}'", crate::files::shown_path(path)))
     }
 
     /// Merge a TOML text over the embedded default (tables merge key by key).

@@ -43,20 +43,27 @@ fn not_regular(path: &Path, meta: &std::fs::Metadata) -> io::Error {
         io::ErrorKind::InvalidInput,
         format!(
             "'{}' is {}, not a regular file: give a file (save a stream to a file first)",
-            shown(&path.display().to_string()),
+            shown_path(path),
             kind_of(meta)
         ),
     )
+}
+
+/// Errors unless `path` is a regular file (after following symlinks), from its metadata alone:
+/// an `InvalidInput` error naming the path and what it is, or the error of `stat` (`NotFound`).
+pub fn check_regular(path: &Path) -> io::Result<()> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(not_regular(path, &meta));
+    }
+    Ok(())
 }
 
 /// Opens `path` for reading if it is a regular file (after following symlinks), with its size in
 /// bytes. Anything else is refused with an `InvalidInput` error naming the path and what it is,
 /// without opening it (opening a FIFO would block).
 pub fn open_regular(path: &Path) -> io::Result<(File, u64)> {
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(not_regular(path, &meta));
-    }
+    check_regular(path)?;
     let f = File::open(path)?;
     // The path may have been replaced between the two looks: judge what was opened.
     let meta = f.metadata()?;
@@ -76,7 +83,7 @@ pub fn read_regular(path: &Path, max: u64) -> io::Result<Vec<u8>> {
             io::ErrorKind::InvalidData,
             format!(
                 "'{}' is {len} bytes, more than the {max} bytes this file can sensibly hold",
-                shown(&path.display().to_string())
+                shown_path(path)
             ),
         ));
     }
@@ -90,7 +97,7 @@ pub fn read_regular_to_string(path: &Path, max: u64) -> io::Result<String> {
     String::from_utf8(read_regular(path, max)?).map_err(|_| {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("'{}' is not UTF-8 text", shown(&path.display().to_string())),
+            format!("'{}' is not UTF-8 text", shown_path(path)),
         )
     })
 }
@@ -121,6 +128,11 @@ pub fn shown(s: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// A path for a message: its display form through [`shown`].
+pub fn shown_path(path: &Path) -> String {
+    shown(&path.display().to_string()).into_owned()
 }
 
 /// [`shown`] except line feeds and tabs, for whole messages the tool composed (whose line breaks

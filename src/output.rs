@@ -1,7 +1,7 @@
 //! The run directory (ARCHITECTURE.md §2): creating it, writing its files atomically, reading
 //! its `run.json` back.
 
-use crate::files::shown;
+use crate::files::{shown, shown_path};
 use anyhow::{anyhow, bail, Context, Result};
 use ib_reports::record::{RunRecord, SCHEMA_VERSION};
 use serde::Serialize;
@@ -57,7 +57,7 @@ impl RunDir {
         if let Err(e) = result {
             eprintln!(
                 "warning: could not remove the incomplete output in '{}': {e}",
-                crate::files::shown(&self.path.display().to_string())
+                shown_path(&self.path)
             );
         }
     }
@@ -81,16 +81,15 @@ pub fn create_run_dir(out: Option<&Path>, name: &str) -> Result<RunDir> {
             dir
         }
     };
-    let shown = || crate::files::shown(&dir.display().to_string()).into_owned();
     if dir.exists() {
         let non_empty = std::fs::read_dir(&dir)
-            .with_context(|| format!("'{}' exists but cannot be read", shown()))?
+            .with_context(|| format!("'{}' exists but cannot be read", shown_path(&dir)))?
             .next()
             .is_some();
         if non_empty {
             bail!(
                 "output directory '{}' already exists and is not empty: pass a new --out, or remove it",
-                shown()
+                shown_path(&dir)
             );
         }
     }
@@ -105,7 +104,7 @@ pub fn create_run_dir(out: Option<&Path>, name: &str) -> Result<RunDir> {
         probe = p.parent();
     }
     std::fs::create_dir_all(&dir)
-        .with_context(|| format!("could not create output directory '{}'", shown()))?;
+        .with_context(|| format!("could not create output directory '{}'", shown_path(&dir)))?;
     Ok(RunDir { path: dir, created })
 }
 
@@ -169,12 +168,12 @@ pub fn read_record(path: &Path) -> Result<(PathBuf, RunRecord)> {
         if path.is_dir() {
             bail!(
                 "'{}' has no run.json: is it a finished run directory? (a run writes run.json last)",
-                shown(&path.display().to_string())
+                shown_path(path)
             );
         }
         bail!(
             "'{}' does not exist: give a run directory or its run.json",
-            shown(&path.display().to_string())
+            shown_path(path)
         );
     }
     let bytes = crate::files::read_regular(&file, MAX_RECORD_BYTES).map_err(|e| {
@@ -185,10 +184,7 @@ pub fn read_record(path: &Path) -> Result<(PathBuf, RunRecord)> {
         ) {
             anyhow!(e)
         } else {
-            anyhow!(e).context(format!(
-                "could not read '{}'",
-                shown(&file.display().to_string())
-            ))
+            anyhow!(e).context(format!("could not read '{}'", shown_path(&file)))
         }
     })?;
     let record = parse_record(&bytes, &file.display().to_string())?;

@@ -2,12 +2,11 @@
 //! when nothing could be judged (ARCHITECTURE.md §3).
 
 use anyhow::{bail, Context, Result};
-use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::cli::CheckArgs;
-use crate::files::shown;
+use crate::files::shown_path;
 use crate::{gate, output};
 
 /// The command.
@@ -20,7 +19,7 @@ pub fn execute(args: &CheckArgs) -> Result<ExitCode> {
             if a == b {
                 bail!(
                     "--junit {}: that is the run.json being checked; give another file",
-                    shown(&path.display().to_string())
+                    shown_path(path)
                 );
             }
         }
@@ -29,7 +28,7 @@ pub fn execute(args: &CheckArgs) -> Result<ExitCode> {
     if let Some(path) = &args.junit {
         let xml = gate::junit_xml(&report, &record, start.elapsed().as_secs_f64());
         output::atomic_write(path, xml.as_bytes())
-            .with_context(|| format!("--junit {}", shown(&path.display().to_string())))?;
+            .with_context(|| format!("--junit {}", shown_path(path)))?;
     }
     let mut text = String::new();
     let mut notes = String::new();
@@ -40,26 +39,15 @@ pub fn execute(args: &CheckArgs) -> Result<ExitCode> {
         // stdout holds exactly one JSON object under --json, so annotations go to stderr.
         text.push_str(&serde_json::to_string(&report)?);
         text.push('\n');
-        write_all(&mut std::io::stderr().lock(), &notes, "standard error")?;
+        super::write_all(&mut std::io::stderr().lock(), &notes, "standard error")?;
     } else {
         text.push_str(&notes);
         text.push_str(&gate::render_lines(&report));
     }
-    write_all(&mut std::io::stdout().lock(), &text, "standard output")?;
+    super::write_all(&mut std::io::stdout().lock(), &text, "standard output")?;
     Ok(if report.failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Write and flush `text`; an error (a closed pipe, a full disk) is an error of the command,
-/// not a panic.
-pub(crate) fn write_all(out: &mut impl Write, text: &str, what: &str) -> Result<()> {
-    if text.is_empty() {
-        return Ok(());
-    }
-    out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
-        .with_context(|| format!("could not write to {what}"))
 }

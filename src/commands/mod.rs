@@ -7,7 +7,8 @@ pub mod estimate;
 pub mod report;
 pub mod run;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use std::io::Write;
 use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
@@ -21,4 +22,15 @@ pub fn execute(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => report::execute(&args),
         Command::Estimate(args) => estimate::execute(&args),
     }
+}
+
+/// Write and flush `text`; an error (a closed pipe, a full disk) is an error of the command,
+/// not a panic.
+fn write_all(out: &mut impl Write, text: &str, what: &str) -> Result<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .with_context(|| format!("could not write to {what}"))
 }

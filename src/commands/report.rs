@@ -4,7 +4,7 @@ use anyhow::{anyhow, Context, Result};
 use std::process::ExitCode;
 
 use crate::cli::ReportArgs;
-use crate::files::shown;
+use crate::files::shown_path;
 use crate::output;
 
 /// The command.
@@ -13,16 +13,8 @@ pub fn execute(args: &ReportArgs) -> Result<ExitCode> {
     let dir = file.parent().map(|p| p.to_path_buf()).unwrap_or_default();
     ib_reports::write_report(&record, &dir)
         .map_err(|e| anyhow!(e))
-        .with_context(|| {
-            format!(
-                "could not write the report into '{}'",
-                shown(&dir.display().to_string())
-            )
-        })?;
-    let line = format!(
-        "report: {}\n",
-        shown(&dir.join("report.html").display().to_string())
-    );
-    super::check::write_all(&mut std::io::stdout().lock(), &line, "standard output")?;
+        .with_context(|| format!("could not write the report into '{}'", shown_path(&dir)))?;
+    let line = format!("report: {}\n", shown_path(&dir.join("report.html")));
+    super::write_all(&mut std::io::stdout().lock(), &line, "standard output")?;
     Ok(ExitCode::SUCCESS)
 }

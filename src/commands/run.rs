@@ -22,7 +22,7 @@ pub fn execute(args: &RunArgs) -> Result<ExitCode> {
         if e.downcast_ref::<interrupt::Interrupted>().is_some() || interrupt::requested() {
             anyhow::Error::new(interrupt::Interrupted).context(format!(
                 "stopped: '{}' is incomplete (it has no run.json); rerun with a new --out",
-                crate::files::shown(&out.display().to_string())
+                crate::files::shown_path(&out)
             ))
         } else {
             dir.discard();

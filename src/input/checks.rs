@@ -184,6 +184,11 @@ pub(super) fn wrong_ndim(
 pub fn into_matrix(a: ArrayD<f64>, file: &str) -> Result<Array2<f64>, InputError> {
     check_matrix_shape(a.shape(), file)?;
     check_finite(&a, file)?;
+    matrix(a, file)
+}
+
+/// `a` as a 2-D array; an error (not a panic) if it is not 2-D.
+pub(super) fn matrix<T>(a: ArrayD<T>, file: &str) -> Result<Array2<T>, InputError> {
     let shape = fmt_shape(a.shape());
     a.into_dimensionality::<Ix2>()
         .map_err(|e| InputError::Malformed {

@@ -11,11 +11,11 @@
 
 use std::io::{Read, Seek, SeekFrom};
 
-use ndarray::{Array2, Ix2};
+use ndarray::Array2;
 
 use super::checks::{
     bytes_of, check_data_size, check_finite_flags, check_fits, check_matrix_shape, fmt_shape,
-    memory_limit, vec_for,
+    matrix, memory_limit, vec_for,
 };
 use super::dtype::{bf16_of, f16_of, u32_of, u64_of};
 use super::npy;
@@ -50,15 +50,6 @@ pub fn read_embedding(spec: &InputSpec) -> Result<Embedding, InputError> {
 /// The in-memory path: f32 when exact, f64 otherwise.
 fn from_raw(raw: &RawArray<'_>, file: &str) -> Result<Embedding, InputError> {
     check_matrix_shape(&raw.shape, file)?;
-    fn matrix<T>(a: ndarray::ArrayD<T>, file: &str) -> Result<Array2<T>, InputError> {
-        let shape = fmt_shape(a.shape());
-        a.into_dimensionality::<Ix2>()
-            .map_err(|e| InputError::Malformed {
-                file: file.to_string(),
-                format: "array",
-                detail: format!("shape {shape}: {e}"),
-            })
-    }
     let embedding = match raw.to_f32(file) {
         Some(a) => Embedding::F32(matrix(a?, file)?),
         None => Embedding::F64(matrix(raw.to_f64(file)?, file)?),

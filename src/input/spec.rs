@@ -109,8 +109,8 @@ impl InputSpec {
         };
         // A device, FIFO or directory is named as such, whatever its extension (its metadata
         // only: nothing is opened here).
-        if std::fs::metadata(&path).is_ok_and(|m| !m.is_file()) {
-            if let Err(e) = crate::files::open_regular(&path) {
+        if let Err(e) = crate::files::check_regular(&path) {
+            if e.kind() == std::io::ErrorKind::InvalidInput {
                 return Err(InputError::NotRegular {
                     file: path.display().to_string(),
                     detail: e.to_string(),
