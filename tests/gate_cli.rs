@@ -54,6 +54,11 @@ fn analyzed(dir: &Path, file: &str, collapsed: bool) -> PathBuf {
     out.join("run.json")
 }
 
+/// `check FILE`, which must exit 2.
+fn check_refuses(file: &Path) -> assert_cmd::assert::Assert {
+    bin().arg("check").arg(file).assert().code(2)
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -102,12 +107,7 @@ fn a_record_of_another_schema_version_is_refused_by_check_and_report() {
         let dir = tmp.path().join(format!("v-{i}"));
         std::fs::create_dir(&dir).unwrap();
         let file = write_beside(&dir.join("x"), "run.json", &record);
-        bin()
-            .arg("check")
-            .arg(&file)
-            .assert()
-            .code(2)
-            .stderr(contains(what).and(contains("reads only schema_version 1")));
+        check_refuses(&file).stderr(contains(what).and(contains("reads only schema_version 1")));
         bin()
             .arg("report")
             .arg(&dir)
@@ -119,20 +119,10 @@ fn a_record_of_another_schema_version_is_refused_by_check_and_report() {
     let mut record = read_json(&run);
     record["schema_version"] = Value::Null;
     let file = write_beside(&run, "null-version.json", &record);
-    bin()
-        .arg("check")
-        .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(contains("has no schema_version"));
+    check_refuses(&file).stderr(contains("has no schema_version"));
     record.as_object_mut().unwrap().remove("schema_version");
     let file = write_beside(&run, "unversioned.json", &record);
-    bin()
-        .arg("check")
-        .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(contains("has no schema_version"));
+    check_refuses(&file).stderr(contains("has no schema_version"));
 }
 
 #[test]
@@ -150,24 +140,14 @@ fn a_verdict_that_does_not_stand_on_its_evidence_is_refused() {
     let mut milder = original.clone();
     milder["runs"][0]["verdict"]["verdict"] = "healthy".into();
     let file = write_beside(&run, "milder.json", &milder);
-    bin()
-        .arg("check")
-        .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(contains("recorded as healthy").and(contains("complete-collapse")));
+    check_refuses(&file).stderr(contains("recorded as healthy").and(contains("complete-collapse")));
 
     // A verdict that judged no tensor ("no snapshot was analysed") is nothing to gate on.
     let mut vacuous = original.clone();
     vacuous["runs"][0]["verdict"]["verdict"] = "healthy".into();
     vacuous["runs"][0]["verdict"]["tensors"] = serde_json::json!({});
     let file = write_beside(&run, "vacuous.json", &vacuous);
-    bin()
-        .arg("check")
-        .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(contains("judged no tensor"));
+    check_refuses(&file).stderr(contains("judged no tensor"));
 
     // A later analysed epoch than the judged one: the verdict is stale.
     let mut stale = original.clone();
@@ -186,12 +166,7 @@ fn a_verdict_that_does_not_stand_on_its_evidence_is_refused() {
         t["verdict"] = "healthy".into();
     }
     let file = write_beside(&run, "stale.json", &stale);
-    bin()
-        .arg("check")
-        .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(contains("last analysed epoch is 7"));
+    check_refuses(&file).stderr(contains("last analysed epoch is 7"));
 
     // A verdict over other tensors than the epoch's.
     let mut other = original.clone();
@@ -206,12 +181,7 @@ fn a_verdict_that_does_not_stand_on_its_evidence_is_refused() {
     tensors.clear();
     tensors.insert("elsewhere".into(), tv);
     let file = write_beside(&run, "other.json", &other);
-    bin()
-        .arg("check")
-        .arg(&file)
-        .assert()
-        .code(2)
-        .stderr(contains("elsewhere"));
+    check_refuses(&file).stderr(contains("elsewhere"));
 
     // A diverged run with nothing analysed is a finding, not a vacuous pass.
     let mut diverged = original.clone();
