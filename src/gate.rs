@@ -1,6 +1,7 @@
 //! The CI gate behind `ib-analyze check`: judge the last epoch of every run of a record (or the
-//! `--run` ones), fail when any verdict is at or above `--fail-on` (ARCHITECTURE.md §3), and say
-//! so as lines, JSON, JUnit XML and GitHub workflow commands.
+//! `--run` ones), fail when any verdict is at or above `--fail-on` (ARCHITECTURE.md §3), name
+//! the epoch each verdict began (onset, §6), and say so as lines, JSON, JUnit XML and GitHub
+//! workflow commands.
 
 use crate::config::VerdictConfig;
 use crate::files::shown;
@@ -198,7 +199,8 @@ fn check_run(run: &MethodRun) -> Result<()> {
 /// `config.verdict` ([`onset_epoch`]), so that records written before the field existed get
 /// one too. A recorded `onset_epoch` must agree with it. Refused (exit 2) when a run that is not
 /// healthy has analysed epochs but no onset can be named: thresholds absent from the record, or
-/// a last epoch that they judge milder than the recorded verdict.
+/// a last epoch that they judge milder than the recorded verdict. A diverged run that analysed
+/// nothing keeps its recorded onset (or `diverged_at`): there is no epoch to judge.
 fn check_onset(run: &MethodRun, thresholds: Option<&VerdictConfig>) -> Result<Option<usize>> {
     let name = shown(&run.name);
     let v = &run.verdict;
@@ -214,6 +216,10 @@ fn check_onset(run: &MethodRun, thresholds: Option<&VerdictConfig>) -> Result<Op
             v.verdict
         );
     };
+    if v.tensors.is_empty() {
+        // A diverged run that analysed nothing ([`check_run`]): no epoch to judge it against.
+        return Ok(v.onset_epoch.or(run.diverged_at));
+    }
     let onset = onset_epoch(&run.epochs, v.verdict, run.diverged_at, th);
     if let Some(recorded) = v.onset_epoch {
         if onset != Some(recorded) {
@@ -225,7 +231,7 @@ fn check_onset(run: &MethodRun, thresholds: Option<&VerdictConfig>) -> Result<Op
             );
         }
     }
-    if onset.is_none() && v.verdict != Verdict::Healthy && !v.tensors.is_empty() {
+    if onset.is_none() && v.verdict != Verdict::Healthy {
         let last = run
             .epochs
             .iter()

@@ -387,6 +387,105 @@ mod tests {
         assert_eq!(judge_tensor(&t, &th()).verdict, Verdict::Diverged);
     }
 
+    /// An epoch whose only tensor is judged `v` (`None`: an epoch that analysed nothing).
+    fn epoch(epoch: usize, v: Option<Verdict>) -> EpochRecord {
+        let healthy = [
+            ("normalised_std_l2", 0.9),
+            ("effective_rank", 40.0),
+            ("angular_spread", 1.2),
+            ("effective_rank_centred_ratio", 0.8),
+            ("effective_rank_ratio", 0.7),
+        ];
+        let mut t = tensor(&healthy);
+        match v {
+            None | Some(Verdict::Healthy) => {}
+            Some(Verdict::DimensionalCollapse) => {
+                t.metrics.insert("effective_rank_centred_ratio".into(), 0.05);
+                t.metrics.insert("effective_rank_ratio".into(), 0.05);
+            }
+            Some(Verdict::CompleteCollapse) => {
+                t.metrics.insert("normalised_std_l2".into(), 0.01);
+                t.metrics.insert("effective_rank".into(), 1.1);
+                t.metrics.insert("angular_spread".into(), 0.01);
+            }
+            Some(Verdict::Diverged) => t.finite = false,
+        }
+        EpochRecord {
+            epoch,
+            loss: None,
+            lr: None,
+            tensors: match v {
+                Some(_) => [("z".to_string(), t)].into_iter().collect(),
+                None => BTreeMap::new(),
+            },
+            info: vec![],
+            lagrangian: vec![],
+            knn_accuracy: None,
+            knn_subsample: None,
+        }
+    }
+
+    /// Epochs 0, 5, 10, … judged as `pattern` says: H, D, C, X (diverged tensor), `.` (nothing).
+    fn series(pattern: &str) -> Vec<EpochRecord> {
+        pattern
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                let v = match c {
+                    'H' => Some(Verdict::Healthy),
+                    'D' => Some(Verdict::DimensionalCollapse),
+                    'C' => Some(Verdict::CompleteCollapse),
+                    'X' => Some(Verdict::Diverged),
+                    _ => None,
+                };
+                epoch(5 * i, v)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn onset_is_the_first_epoch_from_which_the_verdict_holds() {
+        let th = th();
+        let onset = |p: &str| {
+            let epochs = series(p);
+            let v = judge_run(&epochs, None, &th);
+            assert_eq!(v.onset_epoch, onset_epoch(&epochs, v.verdict, None, &th));
+            (v.verdict, v.onset_epoch)
+        };
+        use Verdict::*;
+        assert_eq!(onset("HHHH"), (Healthy, None));
+        assert_eq!(onset("HCCH"), (Healthy, None));
+        assert_eq!(onset("CCCC"), (CompleteCollapse, Some(0)));
+        assert_eq!(onset("HHHC"), (CompleteCollapse, Some(15)));
+        assert_eq!(onset("HCCHCC"), (CompleteCollapse, Some(20)));
+        // At least as severe holds; milder breaks.
+        assert_eq!(onset("HCDD"), (DimensionalCollapse, Some(5)));
+        assert_eq!(onset("HDDCC"), (CompleteCollapse, Some(15)));
+        assert_eq!(onset("HDCDHD"), (DimensionalCollapse, Some(25)));
+        // Epochs without tensors are skipped; the verdict is that of the last analysed epoch.
+        assert_eq!(onset("HC.C."), (CompleteCollapse, Some(5)));
+        assert_eq!(onset("HC.HC"), (CompleteCollapse, Some(20)));
+        // A non-finite tensor is diverged from that epoch.
+        assert_eq!(onset("HCXX"), (Diverged, Some(10)));
+    }
+
+    #[test]
+    fn a_diverged_run_has_its_divergence_epoch_as_onset() {
+        let th = th();
+        let epochs = series("HHC");
+        let v = judge_run(&epochs, Some(13), &th);
+        assert_eq!((v.verdict, v.onset_epoch), (Verdict::Diverged, Some(13)));
+        let v = judge_run(&[], Some(1), &th);
+        assert_eq!((v.verdict, v.onset_epoch), (Verdict::Diverged, Some(1)));
+        let v = judge_run(&[], None, &th);
+        assert_eq!((v.verdict, v.onset_epoch), (Verdict::Healthy, None));
+        // A verdict its last epoch does not support has no onset.
+        assert_eq!(
+            onset_epoch(&series("CCH"), Verdict::CompleteCollapse, None, &th),
+            None
+        );
+    }
+
     #[test]
     fn numbers_format_compactly() {
         assert_eq!(fmt_num(0.125), "0.125");

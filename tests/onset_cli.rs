@@ -323,15 +323,14 @@ fn the_report_marks_the_onset_on_the_charts_over_epochs_and_in_the_verdict_table
     );
     // The marker's label, once per chart over epochs (std_l2, effective_rank, loss, figure2's
     // panels), and not on the spectrum or channel charts (over an index).
-    let label = format!("{RUN}: complete-collapse since 5");
-    let marked = html.matches(&label).count();
+    let marked = html.matches(">\nonset 5\n</text>").count();
     assert!(marked >= 3, "{marked} onset markers");
     // Without an onset (the same record, healthy at the end) no marker is drawn.
     let healthy = fixture("HHCCH", "healthy");
     write(&dir, "run.json", &healthy);
     bin().arg("report").arg(&dir).assert().success();
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
-    assert!(!html.contains("since 5") && !html.contains("since epoch"));
+    assert!(!html.contains("onset 5") && !html.contains("since epoch"));
 }
 
 #[test]

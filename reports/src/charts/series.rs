@@ -5,7 +5,7 @@
 use super::plot::spec::{LegendEntry, LineStyleKind, Series, VLine};
 use super::plot::style::run_colour;
 use super::select::InfoKey;
-use crate::record::{EpochRecord, MethodRun, RunRecord, TensorRecord};
+use crate::record::{EpochRecord, MethodRun, RunRecord, TensorRecord, Verdict};
 use std::collections::BTreeSet;
 
 /// `(epoch, value)` of a tensor metric over a run, keeping only finite values of finite tensors.
@@ -88,7 +88,7 @@ pub(super) fn epoch_span(record: &RunRecord) -> Option<(f64, f64)> {
 }
 
 /// One marker per run whose verdict records an onset (`onset_epoch`, ARCHITECTURE.md §6), at
-/// that epoch, in the run's colour, labelled with the verdict it began.
+/// that epoch, in the run's colour (which names the run), labelled `onset E`.
 pub(super) fn onset_lines(record: &RunRecord) -> Vec<VLine> {
     record
         .runs
@@ -98,7 +98,7 @@ pub(super) fn onset_lines(record: &RunRecord) -> Vec<VLine> {
             let e = run.verdict.onset_epoch?;
             Some(VLine {
                 x: e as f64,
-                label: format!("{}: {} since {e}", run.name, run.verdict.verdict),
+                label: format!("onset {e}"),
                 colour: run_colour(i),
             })
         })
@@ -125,6 +125,16 @@ pub(super) fn run_entry(
     }
 }
 
+/// The first word of a verdict (`complete`, `dimensional`, ...), for the narrow legend column.
+fn short_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Healthy => "healthy",
+        Verdict::DimensionalCollapse => "dimensional",
+        Verdict::CompleteCollapse => "complete",
+        Verdict::Diverged => "diverged",
+    }
+}
+
 /// One solid line per run of `points(run)`, with the run legend (over epochs: a run with
 /// points whose verdict has an onset says since when, as its marker does).
 pub(super) fn per_run(
@@ -138,7 +148,7 @@ pub(super) fn per_run(
         let p = points(run);
         let mut entry = run_entry(i, run, !p.is_empty(), missing);
         if let (None, Some(e)) = (&entry.detail, run.verdict.onset_epoch) {
-            entry.detail = Some(format!("{} since epoch {e}", run.verdict.verdict));
+            entry.detail = Some(format!("{} since epoch {e}", short_word(run.verdict.verdict)));
         }
         legend.push(entry);
         series.push(Series::line(
