@@ -400,7 +400,8 @@ mod tests {
         match v {
             None | Some(Verdict::Healthy) => {}
             Some(Verdict::DimensionalCollapse) => {
-                t.metrics.insert("effective_rank_centred_ratio".into(), 0.05);
+                t.metrics
+                    .insert("effective_rank_centred_ratio".into(), 0.05);
                 t.metrics.insert("effective_rank_ratio".into(), 0.05);
             }
             Some(Verdict::CompleteCollapse) => {

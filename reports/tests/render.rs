@@ -371,7 +371,12 @@ fn the_onset_is_marked_on_every_chart_over_epochs_and_only_there() {
         for panel in &spec.panels {
             let over_epochs = panel.x_axis == ib_reports::charts::XAxis::Epoch;
             let xs: Vec<f64> = panel.v_lines.iter().map(|v| v.x).collect();
-            assert_eq!(xs, if over_epochs { vec![2.0] } else { vec![] }, "{}", spec.name);
+            assert_eq!(
+                xs,
+                if over_epochs { vec![2.0] } else { vec![] },
+                "{}",
+                spec.name
+            );
         }
     }
     let charts = render_svgs(&record).unwrap();
@@ -381,7 +386,9 @@ fn the_onset_is_marked_on_every_chart_over_epochs_and_only_there() {
     for name in ["spectrum", "channel_std"] {
         assert!(!chart(&charts, name).svg.contains(label), "{name}");
     }
-    assert!(chart(&charts, "std_l2").svg.contains("complete since epoch 2"));
+    assert!(chart(&charts, "std_l2")
+        .svg
+        .contains("complete since epoch 2"));
     let page = render_html(&record, &charts).unwrap();
     assert!(page.contains("since epoch 2: every analysed epoch from 2 on"));
 }

@@ -148,7 +148,10 @@ pub(super) fn per_run(
         let p = points(run);
         let mut entry = run_entry(i, run, !p.is_empty(), missing);
         if let (None, Some(e)) = (&entry.detail, run.verdict.onset_epoch) {
-            entry.detail = Some(format!("{} since epoch {e}", short_word(run.verdict.verdict)));
+            entry.detail = Some(format!(
+                "{} since epoch {e}",
+                short_word(run.verdict.verdict)
+            ));
         }
         legend.push(entry);
         series.push(Series::line(
