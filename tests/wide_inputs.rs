@@ -203,6 +203,23 @@ fn every_part_of_analyze_runs_with_n_at_most_d() {
         for q in ["H(V)", "I(X;V)", "I(V;V')"] {
             assert!(info.iter().any(|r| r["quantity"] == q), "{n}×{d}: no {q}");
         }
+        // The Gaussian log-determinant of N ≤ d rows is that of the ridge: no number, a reason.
+        for r in info.iter().filter(|r| r["estimator"] == "gaussian") {
+            let word = if r["quantity"] == "I(V;V')" {
+                "nan"
+            } else {
+                "-inf"
+            };
+            assert_eq!(r["nonfinite"], word, "{n}×{d}: {r}");
+            assert!(r["value"].is_null());
+            assert!(
+                r["warnings"].as_array().unwrap().iter().any(|w| w
+                    .as_str()
+                    .unwrap()
+                    .contains("sample covariance is singular")),
+                "{n}×{d}: {r}"
+            );
+        }
     }
 }
 
