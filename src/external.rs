@@ -44,13 +44,6 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             quoted(&main)
         );
     }
-    if d >= n {
-        bail!(
-            "'{}': N = {n} rows but d = {d} columns: with d ≥ N the spectrum cannot show dimensional collapse \
-             (every rank ratio is capped by N). Export more rows (RankMe recommends N ≫ d), e.g. the whole validation set",
-            quoted(&main)
-        );
-    }
     let views = match &inputs.views {
         Some(v) => {
             let s = spec(v, "--views")?;

@@ -1,11 +1,14 @@
 //! The CI gate behind `ib-analyze check`: judge the last epoch of every run of a record (or the
-//! `--run` ones), fail when any verdict is at or above `--fail-on` (ARCHITECTURE.md §3), and say
-//! so as lines, JSON, JUnit XML and GitHub workflow commands.
+//! `--run` ones), fail when any verdict is at or above `--fail-on` (ARCHITECTURE.md §3), name
+//! the epoch each verdict began (onset, §6), and say so as lines, JSON, JUnit XML and GitHub
+//! workflow commands.
 
+use crate::config::VerdictConfig;
 use crate::files::shown;
+use crate::verdict::{judge_epoch, onset_epoch};
 use anyhow::{bail, Result};
 use ib_reports::record::{MethodRun, RunRecord, Verdict};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashSet};
 
@@ -43,9 +46,15 @@ pub struct CheckedRun {
     pub name: String,
     pub verdict: Verdict,
     pub epoch: usize,
+    /// When the verdict began ([`crate::verdict::onset_epoch`], ARCHITECTURE.md §6), computed
+    /// from the record's epochs; `null` when healthy.
+    pub onset_epoch: Option<usize>,
     pub failed: bool,
     pub summary: String,
     pub tensors: BTreeMap<String, Verdict>,
+    /// Caveats of the judged epoch's tensors (`TENSOR: text`, e.g. N ≤ d); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// Position of the run in `record.runs` (names may repeat); not part of the JSON.
     #[serde(skip)]
     pub index: usize,
@@ -84,16 +93,35 @@ pub fn check(record: &RunRecord, only: &[String], fail_on: FailOn) -> Result<Che
             );
         }
     }
+    let thresholds = record
+        .config
+        .get("verdict")
+        .and_then(|v| VerdictConfig::deserialize(v).ok());
     let mut runs = Vec::new();
     for (index, r) in record.runs.iter().enumerate() {
         if !(only.is_empty() || only.contains(&r.name)) {
             continue;
         }
         check_run(r)?;
+        let onset = check_onset(r, thresholds.as_ref())?;
+        let warnings = r
+            .epochs
+            .iter()
+            .rev()
+            .find(|e| !e.tensors.is_empty())
+            .map(|e| {
+                e.tensors
+                    .iter()
+                    .flat_map(|(t, tr)| tr.warnings.iter().map(move |w| format!("{t}: {w}")))
+                    .collect()
+            })
+            .unwrap_or_default();
         runs.push(CheckedRun {
             name: r.name.clone(),
             verdict: r.verdict.verdict,
             epoch: r.verdict.epoch,
+            onset_epoch: onset,
+            warnings,
             failed: fail_on.fails(r.verdict.verdict),
             summary: r.verdict.summary.clone(),
             tensors: r
@@ -167,6 +195,58 @@ fn check_run(run: &MethodRun) -> Result<()> {
     Ok(())
 }
 
+/// The onset of a run's verdict, computed from its epochs with the thresholds of the record's
+/// `config.verdict` ([`onset_epoch`]), so that records written before the field existed get
+/// one too. A recorded `onset_epoch` must agree with it. Refused (exit 2) when a run that is not
+/// healthy has analysed epochs but no onset can be named: thresholds absent from the record, or
+/// a last epoch that they judge milder than the recorded verdict. A diverged run that analysed
+/// nothing keeps its recorded onset (or `diverged_at`): there is no epoch to judge.
+fn check_onset(run: &MethodRun, thresholds: Option<&VerdictConfig>) -> Result<Option<usize>> {
+    let name = shown(&run.name);
+    let v = &run.verdict;
+    let fix = "the record is inconsistent (edited by hand?): re-create it with `ib-analyze run` \
+               or `ib-analyze analyze`";
+    let Some(th) = thresholds else {
+        if v.onset_epoch.is_some() || run.diverged_at.is_some() || v.verdict == Verdict::Healthy {
+            return Ok(v.onset_epoch.or(run.diverged_at));
+        }
+        bail!(
+            "run '{name}' is {} but the record's config holds no valid `verdict` thresholds, so \
+             the epoch it began cannot be found: {fix}",
+            v.verdict
+        );
+    };
+    if v.tensors.is_empty() {
+        // A diverged run that analysed nothing ([`check_run`]): no epoch to judge it against.
+        return Ok(v.onset_epoch.or(run.diverged_at));
+    }
+    let onset = onset_epoch(&run.epochs, v.verdict, run.diverged_at, th);
+    if let Some(recorded) = v.onset_epoch {
+        if onset != Some(recorded) {
+            bail!(
+                "run '{name}' records its {} as begun at epoch {recorded}, but its epochs judged \
+                 with the record's thresholds give {}: {fix}",
+                v.verdict,
+                onset.map_or("no onset".to_string(), |e| format!("epoch {e}"))
+            );
+        }
+    }
+    if onset.is_none() && v.verdict != Verdict::Healthy {
+        let last = run
+            .epochs
+            .iter()
+            .rev()
+            .find_map(|e| Some((e.epoch, judge_epoch(e, th)?)));
+        bail!(
+            "run '{name}' is recorded as {} but the record's thresholds judge its last analysed \
+             epoch{}: {fix}",
+            v.verdict,
+            last.map_or(String::new(), |(e, j)| format!(" ({e}) as {j}"))
+        );
+    }
+    Ok(onset)
+}
+
 /// Names for a message, escaped and comma-separated.
 fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
     names
@@ -175,7 +255,8 @@ fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
         .join(", ")
 }
 
-/// One line per run: name, verdict, epoch, the deciding signals. Names and summaries come from
+/// One line per run: name, verdict, epoch, `(since epoch E)` when the verdict has an onset, the
+/// deciding signals, and any `[warning: …]` of the judged tensors. Names and summaries come from
 /// files and configs, so they are printed through [`shown`]: no control character reaches the
 /// terminal or a CI log, and no line starts with anything but `FAIL` or `ok`.
 pub fn render_lines(report: &CheckReport) -> String {
@@ -184,8 +265,16 @@ pub fn render_lines(report: &CheckReport) -> String {
     let mut s = String::new();
     for (r, name) in report.runs.iter().zip(&names) {
         let mark = if r.failed { "FAIL" } else { "ok  " };
+        let since = r
+            .onset_epoch
+            .map_or(String::new(), |e| format!("(since epoch {e}) "));
+        let warnings: String = r
+            .warnings
+            .iter()
+            .map(|w| format!("  [warning: {}]", shown(w)))
+            .collect();
         s.push_str(&format!(
-            "{mark} {name:<width$}  {:<20}  epoch {:>4}  {}\n",
+            "{mark} {name:<width$}  {:<20}  epoch {:>4}  {since}{}{warnings}\n",
             r.verdict.as_str(),
             r.epoch,
             shown(&r.summary)
@@ -266,16 +355,18 @@ pub fn junit_xml(report: &CheckReport, record: &RunRecord, seconds: f64) -> Stri
         }
         if r.failed {
             s.push_str(&format!(
-                "      <failure message=\"{}: {}\" type=\"{}\">{}</failure>\n",
+                "      <failure message=\"{}{}: {}\" type=\"{}\">{}</failure>\n",
                 r.verdict.as_str(),
+                since(r),
                 xml_attr(&r.summary),
                 r.verdict,
                 xml_text(&evidence)
             ));
         } else {
             s.push_str(&format!(
-                "      <system-out>{}: {}\n{}</system-out>\n",
+                "      <system-out>{}{}: {}\n{}</system-out>\n",
                 r.verdict,
+                since(r),
                 xml_text(&r.summary),
                 xml_text(&evidence)
             ));
@@ -303,15 +394,22 @@ pub fn github_annotations(report: &CheckReport) -> String {
         };
         let name = shown(&r.name);
         s.push_str(&format!(
-            "::{level} title={}::{} is {} at epoch {} ({})\n",
+            "::{level} title={}::{} is {} at epoch {}{} ({})\n",
             gh_property(&format!("ib-analyze check: {name}")),
             gh_message(&name),
             r.verdict,
             r.epoch,
+            since(r),
             gh_message(&shown(&r.summary))
         ));
     }
     s
+}
+
+/// ` since epoch E` for a run whose verdict has an onset, else nothing.
+fn since(r: &CheckedRun) -> String {
+    r.onset_epoch
+        .map_or(String::new(), |e| format!(" since epoch {e}"))
 }
 
 /// XML 1.0 character data: markup characters as entities, CR as `&#13;` (a raw CR would be read

@@ -130,6 +130,10 @@ pub struct TensorSummary<'a> {
     pub metrics: Option<&'a BTreeMap<String, f64>>,
     /// Every signal weighed.
     pub evidence: &'a [Evidence],
+    /// Caveats of its metrics at the last epoch (e.g. N ≤ d: rank ratios capped by N,
+    /// ARCHITECTURE.md §6); absent when none.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub warnings: &'a [String],
 }
 
 /// The `analyze --json` object (ARCHITECTURE.md §3), built from the run record.
@@ -145,8 +149,11 @@ pub struct AnalyzeSummary<'a> {
     pub n: usize,
     /// Columns.
     pub d: usize,
-    /// Per tensor: verdict, metrics, evidence.
+    /// Per tensor: verdict, metrics, evidence, warnings.
     pub tensors: BTreeMap<&'a str, TensorSummary<'a>>,
+    /// Every tensor's warnings as `TENSOR: text`; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// kNN accuracy (with `--labels`).
     pub knn_accuracy: Option<f64>,
     /// The kNN subsample, when one was taken.
@@ -169,13 +176,19 @@ impl<'a> AnalyzeSummary<'a> {
             .tensors
             .iter()
             .map(|(name, tv)| {
+                let record = last.and_then(|e| e.tensors.get(name));
                 let summary = TensorSummary {
                     verdict: tv.verdict,
-                    metrics: last.and_then(|e| e.tensors.get(name)).map(|t| &t.metrics),
+                    metrics: record.map(|t| &t.metrics),
                     evidence: &tv.evidence,
+                    warnings: record.map_or(&[][..], |t| t.warnings.as_slice()),
                 };
                 (name.as_str(), summary)
             })
+            .collect::<BTreeMap<_, _>>();
+        let warnings = tensors
+            .iter()
+            .flat_map(|(name, t)| t.warnings.iter().map(move |w| format!("{name}: {w}")))
             .collect();
         Some(AnalyzeSummary {
             verdict: run.verdict.verdict,
@@ -184,6 +197,7 @@ impl<'a> AnalyzeSummary<'a> {
             n: record.dataset.n_probe,
             d: record.dataset.input_dim,
             tensors,
+            warnings,
             knn_accuracy: last.and_then(|e| e.knn_accuracy),
             knn_subsample: last.and_then(|e| e.knn_subsample),
             info: last.map(|e| e.info.as_slice()),

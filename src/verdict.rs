@@ -14,7 +14,14 @@
 //!   rank over min(N−1, d) below `dimensional_rank_ratio` and the uncentred one over min(N, d) below
 //!   `dimensional_rank_ratio_raw`. Batch-norm on the output keeps std_l2 near 1/√d here, so std
 //!   is not used for it. Centred rank alone cannot see complete collapse (tiny isotropic noise
-//!   has a high centred rank), which is why complete collapse is judged first.
+//!   has a high centred rank), which is why complete collapse is judged first. With N ≤ d the
+//!   ratios are taken against min(N−1, d) = N−1 and min(N, d) = N: they say how much of the
+//!   room N rows leave is used, and the tensor record says so in its `warnings`.
+//!
+//! **Onset** ([`onset_epoch`]): the verdict of an epoch is the worst verdict of its tensors; the
+//! onset of a run's final verdict F is the first analysed epoch from which every analysed epoch
+//! is judged at least as severe as F (healthy < dimensional < complete < diverged). A run that
+//! diverged has its divergence epoch as onset; a healthy run has none.
 
 use ib_reports::record::{EpochRecord, Evidence, RunVerdict, TensorRecord, TensorVerdict, Verdict};
 use std::collections::BTreeMap;
@@ -107,8 +114,47 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
     TensorVerdict { verdict, evidence }
 }
 
+/// The verdict of one epoch: the worst verdict of its tensors; `None` when the epoch analysed
+/// no tensor (it has no verdict and does not count for the onset).
+pub fn judge_epoch(epoch: &EpochRecord, th: &VerdictConfig) -> Option<Verdict> {
+    epoch
+        .tensors
+        .values()
+        .map(|t| judge_tensor(t, th).verdict)
+        .max()
+}
+
+/// When the final verdict `verdict` began (ARCHITECTURE.md §6): for a run that diverged, the
+/// epoch of divergence; for a healthy run, `None`; otherwise the first analysed epoch E such that
+/// every analysed epoch from E on is judged ([`judge_epoch`]) at least as severe as `verdict`.
+/// "At least as severe" rather than "equal": a run that was completely collapsed at epoch 8 and
+/// dimensionally collapsed since has been collapsed since epoch 8. `None` also when the last
+/// analysed epoch is judged milder than `verdict` (a verdict its epochs do not support).
+pub fn onset_epoch(
+    epochs: &[EpochRecord],
+    verdict: Verdict,
+    diverged_at: Option<usize>,
+    th: &VerdictConfig,
+) -> Option<usize> {
+    if let Some(epoch) = diverged_at {
+        return Some(epoch);
+    }
+    if verdict == Verdict::Healthy {
+        return None;
+    }
+    let mut onset = None;
+    for e in epochs.iter().rev() {
+        match judge_epoch(e, th) {
+            None => continue,
+            Some(v) if v >= verdict => onset = Some(e.epoch),
+            Some(_) => break,
+        }
+    }
+    onset
+}
+
 /// Judge the last recorded epoch of a run: the worst verdict over its tensors, or `diverged`
-/// when training stopped on a non-finite loss.
+/// when training stopped on a non-finite loss; with the epoch it began ([`onset_epoch`]).
 pub fn judge_run(
     epochs: &[EpochRecord],
     diverged_at: Option<usize>,
@@ -122,6 +168,7 @@ pub fn judge_run(
                 Verdict::Healthy
             },
             epoch: 0,
+            onset_epoch: diverged_at,
             summary: "no snapshot was analysed".into(),
             tensors: BTreeMap::new(),
         };
@@ -142,6 +189,7 @@ pub fn judge_run(
     RunVerdict {
         verdict,
         epoch: last.epoch,
+        onset_epoch: onset_epoch(epochs, verdict, diverged_at, th),
         summary: summarise(verdict, diverged_at, &tensors),
         tensors,
     }
@@ -221,6 +269,7 @@ mod tests {
             metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
             spectrum: vec![],
             channel_std: vec![],
+            warnings: vec![],
         }
     }
 
@@ -336,6 +385,106 @@ mod tests {
         let mut t = tensor(&[]);
         t.finite = false;
         assert_eq!(judge_tensor(&t, &th()).verdict, Verdict::Diverged);
+    }
+
+    /// An epoch whose only tensor is judged `v` (`None`: an epoch that analysed nothing).
+    fn epoch(epoch: usize, v: Option<Verdict>) -> EpochRecord {
+        let healthy = [
+            ("normalised_std_l2", 0.9),
+            ("effective_rank", 40.0),
+            ("angular_spread", 1.2),
+            ("effective_rank_centred_ratio", 0.8),
+            ("effective_rank_ratio", 0.7),
+        ];
+        let mut t = tensor(&healthy);
+        match v {
+            None | Some(Verdict::Healthy) => {}
+            Some(Verdict::DimensionalCollapse) => {
+                t.metrics
+                    .insert("effective_rank_centred_ratio".into(), 0.05);
+                t.metrics.insert("effective_rank_ratio".into(), 0.05);
+            }
+            Some(Verdict::CompleteCollapse) => {
+                t.metrics.insert("normalised_std_l2".into(), 0.01);
+                t.metrics.insert("effective_rank".into(), 1.1);
+                t.metrics.insert("angular_spread".into(), 0.01);
+            }
+            Some(Verdict::Diverged) => t.finite = false,
+        }
+        EpochRecord {
+            epoch,
+            loss: None,
+            lr: None,
+            tensors: match v {
+                Some(_) => [("z".to_string(), t)].into_iter().collect(),
+                None => BTreeMap::new(),
+            },
+            info: vec![],
+            lagrangian: vec![],
+            knn_accuracy: None,
+            knn_subsample: None,
+        }
+    }
+
+    /// Epochs 0, 5, 10, … judged as `pattern` says: H, D, C, X (diverged tensor), `.` (nothing).
+    fn series(pattern: &str) -> Vec<EpochRecord> {
+        pattern
+            .chars()
+            .enumerate()
+            .map(|(i, c)| {
+                let v = match c {
+                    'H' => Some(Verdict::Healthy),
+                    'D' => Some(Verdict::DimensionalCollapse),
+                    'C' => Some(Verdict::CompleteCollapse),
+                    'X' => Some(Verdict::Diverged),
+                    _ => None,
+                };
+                epoch(5 * i, v)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn onset_is_the_first_epoch_from_which_the_verdict_holds() {
+        let th = th();
+        let onset = |p: &str| {
+            let epochs = series(p);
+            let v = judge_run(&epochs, None, &th);
+            assert_eq!(v.onset_epoch, onset_epoch(&epochs, v.verdict, None, &th));
+            (v.verdict, v.onset_epoch)
+        };
+        use Verdict::*;
+        assert_eq!(onset("HHHH"), (Healthy, None));
+        assert_eq!(onset("HCCH"), (Healthy, None));
+        assert_eq!(onset("CCCC"), (CompleteCollapse, Some(0)));
+        assert_eq!(onset("HHHC"), (CompleteCollapse, Some(15)));
+        assert_eq!(onset("HCCHCC"), (CompleteCollapse, Some(20)));
+        // At least as severe holds; milder breaks.
+        assert_eq!(onset("HCDD"), (DimensionalCollapse, Some(5)));
+        assert_eq!(onset("HDDCC"), (CompleteCollapse, Some(15)));
+        assert_eq!(onset("HDCDHD"), (DimensionalCollapse, Some(25)));
+        // Epochs without tensors are skipped; the verdict is that of the last analysed epoch.
+        assert_eq!(onset("HC.C."), (CompleteCollapse, Some(5)));
+        assert_eq!(onset("HC.HC"), (CompleteCollapse, Some(20)));
+        // A non-finite tensor is diverged from that epoch.
+        assert_eq!(onset("HCXX"), (Diverged, Some(10)));
+    }
+
+    #[test]
+    fn a_diverged_run_has_its_divergence_epoch_as_onset() {
+        let th = th();
+        let epochs = series("HHC");
+        let v = judge_run(&epochs, Some(13), &th);
+        assert_eq!((v.verdict, v.onset_epoch), (Verdict::Diverged, Some(13)));
+        let v = judge_run(&[], Some(1), &th);
+        assert_eq!((v.verdict, v.onset_epoch), (Verdict::Diverged, Some(1)));
+        let v = judge_run(&[], None, &th);
+        assert_eq!((v.verdict, v.onset_epoch), (Verdict::Healthy, None));
+        // A verdict its last epoch does not support has no onset.
+        assert_eq!(
+            onset_epoch(&series("CCH"), Verdict::CompleteCollapse, None, &th),
+            None
+        );
     }
 
     #[test]

@@ -178,13 +178,14 @@ fn json_shape_and_run_directory() {
 #[test]
 fn bad_input_exits_2_naming_the_file_and_the_fix() {
     let tmp = tempfile::tempdir().unwrap();
-    let wide = write(tmp.path(), "wide.npy", 20, 64, &gaussian(20 * 64, 1));
+    // N ≤ d is judged, not refused (tests/wide_inputs.rs); one row is refused.
+    let one = write(tmp.path(), "one.npy", 1, 64, &gaussian(64, 1));
     bin()
         .arg("analyze")
-        .arg(&wide)
+        .arg(&one)
         .assert()
         .code(2)
-        .stderr(contains("wide.npy").and(contains("d = 64")));
+        .stderr(contains("one.npy").and(contains("at least 2 embeddings")));
     let ok = write(tmp.path(), "ok.npy", 100, 8, &gaussian(800, 2));
     let labels = tmp.path().join("labels.npy");
     write_npy(&labels, &[99], &vec![0.0; 99]);

@@ -256,7 +256,9 @@ fn names_from_files_cannot_forge_workflow_commands() {
         "title=ib-analyze check%3A emb\\n%3A%3Aerror title=INJECTED%3A%3Ax"
     );
     assert!(
-        message.starts_with("emb\\n::error title=INJECTED::x is complete-collapse at epoch 0 ("),
+        message.starts_with(
+            "emb\\n::error title=INJECTED::x is complete-collapse at epoch 0 since epoch 0 ("
+        ),
         "{message}"
     );
     assert!(message.contains("x: normalised_std_l2"), "{message}");
@@ -349,7 +351,7 @@ fn junit_is_well_formed_with_control_characters_and_distinct_repeated_names() {
         assert!(failure
             .attribute("message")
             .unwrap()
-            .starts_with("complete-collapse: "));
+            .starts_with("complete-collapse since epoch 0: "));
         assert!(failure.text().unwrap().contains("normalised_std_l2"));
     }
     let second = cases[1]
@@ -358,7 +360,7 @@ fn junit_is_well_formed_with_control_characters_and_distinct_repeated_names() {
         .unwrap();
     assert_eq!(
         second.attribute("message"),
-        Some("complete-collapse: s\\e[31m\\0\\u{7f}\\u{fffe}")
+        Some("complete-collapse since epoch 0: s\\e[31m\\0\\u{7f}\\u{fffe}")
     );
 }
 

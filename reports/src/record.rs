@@ -182,6 +182,10 @@ pub struct TensorRecord {
     pub spectrum: Vec<f64>,
     /// Per-channel standard deviation (unbiased) of the raw rows.
     pub channel_std: Vec<f64>,
+    /// Caveats on how the metrics read (e.g. N ≤ d: the rank ratios are capped by N,
+    /// ARCHITECTURE.md §6). Absent when empty, so records without caveats are unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl TensorRecord {
@@ -196,6 +200,11 @@ impl TensorRecord {
 pub struct RunVerdict {
     pub verdict: Verdict,
     pub epoch: usize,
+    /// When the verdict began (ARCHITECTURE.md §6): the first analysed epoch from which every
+    /// analysed epoch's verdict is at least as severe as `verdict` (for a diverged run, the epoch
+    /// of divergence). Absent for a healthy run, and in records written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onset_epoch: Option<usize>,
     /// One-line human summary of the deciding signals.
     pub summary: String,
     pub tensors: BTreeMap<String, TensorVerdict>,

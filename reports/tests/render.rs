@@ -351,3 +351,47 @@ fn losses_on_different_scales_get_one_panel_per_run() {
         write_report(&record, &out).unwrap();
     }
 }
+
+#[test]
+fn the_onset_is_marked_on_every_chart_over_epochs_and_only_there() {
+    let mut record = fixture("healthy_and_collapse");
+    let collapsed = record
+        .runs
+        .iter()
+        .position(|r| r.verdict.verdict != ib_reports::record::Verdict::Healthy)
+        .unwrap();
+    // Records written before the field existed have no onset: no marker anywhere.
+    for run in &mut record.runs {
+        run.verdict.onset_epoch = None;
+    }
+    assert!(ib_reports::charts::chart_specs(&record)
+        .iter()
+        .all(|s| s.panels.iter().all(|p| p.v_lines.is_empty())));
+    record.runs[collapsed].verdict.onset_epoch = Some(2);
+    let label = ">\nonset 2\n</text>";
+    let specs = ib_reports::charts::chart_specs(&record);
+    for spec in &specs {
+        for panel in &spec.panels {
+            let over_epochs = panel.x_axis == ib_reports::charts::XAxis::Epoch;
+            let xs: Vec<f64> = panel.v_lines.iter().map(|v| v.x).collect();
+            assert_eq!(
+                xs,
+                if over_epochs { vec![2.0] } else { vec![] },
+                "{}",
+                spec.name
+            );
+        }
+    }
+    let charts = render_svgs(&record).unwrap();
+    for name in ["figure2", "loss", "std_l2", "effective_rank"] {
+        assert!(chart(&charts, name).svg.contains(label), "{name}");
+    }
+    for name in ["spectrum", "channel_std"] {
+        assert!(!chart(&charts, name).svg.contains(label), "{name}");
+    }
+    assert!(chart(&charts, "std_l2")
+        .svg
+        .contains("complete since epoch 2"));
+    let page = render_html(&record, &charts).unwrap();
+    assert!(page.contains("since epoch 2: every analysed epoch from 2 on"));
+}

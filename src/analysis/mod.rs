@@ -42,6 +42,8 @@ pub fn to_array3(t: &Tensor) -> Result<ndarray::Array3<f64>> {
 /// Two streaming passes over the rows ([`Moments`]): no f64 copy of an f32 embedding is made,
 /// and memory beyond the embedding is O(d²).
 ///
+/// With N ≤ d the record carries the warning of [`capped_by_n`].
+///
 /// Every value is scale-stable (ARCHITECTURE.md §4): rows whose entries are all 0 have no
 /// direction and are counted in `zero_norm_rows`; entries of 1e200 or 1e-300 neither overflow nor
 /// vanish. Finite entries too large for the spectrum itself (singular values beyond the f64
@@ -56,6 +58,7 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
             metrics: BTreeMap::new(),
             spectrum: Vec::new(),
             channel_std: Vec::new(),
+            warnings: capped_by_n(n, d),
         });
     }
     let moments = moments(z)?;
@@ -118,7 +121,24 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
         metrics: m,
         spectrum,
         channel_std,
+        warnings: capped_by_n(n, d),
     })
+}
+
+/// The caveat of an N×d tensor with N ≤ d (ARCHITECTURE.md §6): N rows span at most N
+/// dimensions (N − 1 once centred), so the rank ratios are taken against min(N−1, d) = N − 1
+/// and min(N, d) = N. They still show dimensional collapse within those N rows, but not
+/// whether the embedding would use all d dimensions given more rows (RankMe, Garrido et al.
+/// 2023, estimates the rank with N ≫ d).
+pub fn capped_by_n(n: usize, d: usize) -> Vec<String> {
+    if n > d {
+        return Vec::new();
+    }
+    vec![format!(
+        "N = {n} ≤ d = {d}: the rank ratios are capped by N (taken against min(N−1, d) = {} \
+         and min(N, d) = {n}); use more rows than columns to see all {d} dimensions",
+        n.saturating_sub(1)
+    )]
 }
 
 /// Both passes of [`Moments`] over the blocks of `z`.

@@ -31,7 +31,7 @@ use std::path::{Path, PathBuf};
 pub use crate::format::scale_text;
 pub use plot::spec::{
     ChartSpec, ColourBar, LegendEntry, LineStyleKind, PanelSpec, PointLabel, RefLine, Series,
-    XAxis, SIZE,
+    VLine, XAxis, SIZE,
 };
 pub use plot::style::{ensure_font, ramp, run_colour, PALETTE};
 pub use select::{chart_tensor, info_key, lagrangian_key, InfoKey, DEFAULT_TENSOR};
@@ -63,7 +63,8 @@ pub const CHART_NAMES: &[&str] = &[
 ];
 
 /// The plain-data description of every chart of `record` that has data, in display order
-/// (see [`CHART_NAMES`]).
+/// (see [`CHART_NAMES`]). Every panel over epochs marks the onset of each run's verdict
+/// ([`series::onset_lines`]).
 pub fn chart_specs(record: &RunRecord) -> Vec<ChartSpec> {
     let tensor = chart_tensor(record);
     let t = tensor.as_deref();
@@ -81,10 +82,19 @@ pub fn chart_specs(record: &RunRecord) -> Vec<ChartSpec> {
         t.map(|t| spectrum::spectrum(record, t)),
         t.map(|t| channel_std::channel_std(record, t)),
     ];
+    let onsets = series::onset_lines(record);
     specs
         .into_iter()
         .flatten()
         .filter(ChartSpec::has_data)
+        .map(|mut spec| {
+            for panel in &mut spec.panels {
+                if panel.x_axis == XAxis::Epoch {
+                    panel.v_lines = onsets.clone();
+                }
+            }
+            spec
+        })
         .collect()
 }
 

@@ -2,10 +2,10 @@
 //! over an index, the epoch span shared by every epoch axis, and the legend row of a run.
 //! Non-finite values are dropped here; nothing is computed beyond selecting and sorting.
 
-use super::plot::spec::{LegendEntry, LineStyleKind, Series};
+use super::plot::spec::{LegendEntry, LineStyleKind, Series, VLine};
 use super::plot::style::run_colour;
 use super::select::InfoKey;
-use crate::record::{EpochRecord, MethodRun, RunRecord, TensorRecord};
+use crate::record::{EpochRecord, MethodRun, RunRecord, TensorRecord, Verdict};
 use std::collections::BTreeSet;
 
 /// `(epoch, value)` of a tensor metric over a run, keeping only finite values of finite tensors.
@@ -87,6 +87,24 @@ pub(super) fn epoch_span(record: &RunRecord) -> Option<(f64, f64)> {
     Some((lo as f64, hi as f64))
 }
 
+/// One marker per run whose verdict records an onset (`onset_epoch`, ARCHITECTURE.md §6), at
+/// that epoch, in the run's colour (which names the run), labelled `onset E`.
+pub(super) fn onset_lines(record: &RunRecord) -> Vec<VLine> {
+    record
+        .runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, run)| {
+            let e = run.verdict.onset_epoch?;
+            Some(VLine {
+                x: e as f64,
+                label: format!("onset {e}"),
+                colour: run_colour(i),
+            })
+        })
+        .collect()
+}
+
 /// The legend row of a run: its name, and why it shows nothing or where it diverged.
 pub(super) fn run_entry(
     index: usize,
@@ -107,7 +125,18 @@ pub(super) fn run_entry(
     }
 }
 
-/// One solid line per run of `points(run)`, with the run legend.
+/// The first word of a verdict (`complete`, `dimensional`, ...), for the narrow legend column.
+fn short_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Healthy => "healthy",
+        Verdict::DimensionalCollapse => "dimensional",
+        Verdict::CompleteCollapse => "complete",
+        Verdict::Diverged => "diverged",
+    }
+}
+
+/// One solid line per run of `points(run)`, with the run legend (over epochs: a run with
+/// points whose verdict has an onset says since when, as its marker does).
 pub(super) fn per_run(
     record: &RunRecord,
     missing: &str,
@@ -117,7 +146,14 @@ pub(super) fn per_run(
     let mut legend = Vec::new();
     for (i, run) in record.runs.iter().enumerate() {
         let p = points(run);
-        legend.push(run_entry(i, run, !p.is_empty(), missing));
+        let mut entry = run_entry(i, run, !p.is_empty(), missing);
+        if let (None, Some(e)) = (&entry.detail, run.verdict.onset_epoch) {
+            entry.detail = Some(format!(
+                "{} since epoch {e}",
+                short_word(run.verdict.verdict)
+            ));
+        }
+        legend.push(entry);
         series.push(Series::line(
             run.name.clone(),
             run_colour(i),

@@ -117,16 +117,38 @@ fn verdicts(view: &ReportView) -> String {
             .as_ref()
             .map(|e| format!("<br><small>diverged at epoch {}</small>", escape(e)))
             .unwrap_or_default();
+        // The onset sentence (ARCHITECTURE.md §6); a diverged run already says its epoch.
+        let onset = match (&r.onset_epoch, &r.diverged_at) {
+            (Some(e), None) => format!(
+                "<br><small class=\"onset\">{} since epoch {e}: every analysed epoch from {e} on \
+                 is judged at least this severe (marked on the charts over epochs)</small>",
+                escape(&r.verdict),
+                e = escape(e)
+            ),
+            _ => String::new(),
+        };
+        let warnings: String = r
+            .warnings
+            .iter()
+            .map(|w| {
+                format!(
+                    "<br><small class=\"warning\">warning: {}</small>",
+                    escape(w)
+                )
+            })
+            .collect();
         let _ = writeln!(
             s,
-            "<tr><td><strong>{}</strong><br><small>{} · seed {}</small></td><td>{}</td><td class=\"num\">{}</td><td class=\"summary\">{}{}</td></tr>",
+            "<tr><td><strong>{}</strong><br><small>{} · seed {}</small></td><td>{}</td><td class=\"num\">{}</td><td class=\"summary\">{}{}{}{}</td></tr>",
             escape(&r.name),
             escape(&r.method),
             escape(&r.seed),
             badge(&r.verdict, &r.verdict_class),
             escape(&r.epoch),
             escape(&r.summary),
-            diverged
+            diverged,
+            onset,
+            warnings
         );
     }
     s.push_str("</tbody>\n</table>\n");

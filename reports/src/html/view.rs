@@ -100,6 +100,12 @@ pub struct RunView {
     pub epoch: String,
     pub summary: String,
     pub diverged_at: Option<String>,
+    /// The epoch the verdict began (`onset_epoch` of the record), when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub onset_epoch: Option<String>,
+    /// Caveats of the judged epoch's tensors, `TENSOR: text` (e.g. N ≤ d).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub tensors: Vec<TensorEvidenceView>,
     pub metrics: MetricTable,
 }
@@ -251,6 +257,19 @@ impl RunView {
             epoch: v.epoch.to_string(),
             summary: v.summary.clone(),
             diverged_at: run.diverged_at.map(|e| e.to_string()),
+            onset_epoch: v.onset_epoch.map(|e| e.to_string()),
+            warnings: run
+                .epochs
+                .iter()
+                .rev()
+                .find(|e| e.epoch == v.epoch && !e.tensors.is_empty())
+                .map(|e| {
+                    e.tensors
+                        .iter()
+                        .flat_map(|(t, tr)| tr.warnings.iter().map(move |w| format!("{t}: {w}")))
+                        .collect()
+                })
+                .unwrap_or_default(),
             tensors,
             metrics: MetricTable::build(run),
         }

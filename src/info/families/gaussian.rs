@@ -28,6 +28,7 @@ pub(in crate::info) fn gaussian_rows(
 ) {
     // The ridge keeps a singular covariance finite; the true differential entropy of data with
     // constant (or zero-variance PCA) columns is −∞, so such entropies are not reported as numbers.
+    // So is that of N ≤ d rows: their sample covariance has rank ≤ N − 1 < d (ARCHITECTURE.md §6).
     let singular = |m: &Array2<f64>, extra: &mut Vec<String>| -> bool {
         let c = constant_columns(m);
         if c > 0 {
@@ -36,7 +37,16 @@ pub(in crate::info) fn gaussian_rows(
                 m.ncols()
             ));
         }
-        c > 0 || sd.rank_deficient
+        let few = m.nrows() <= m.ncols();
+        if few {
+            extra.push(format!(
+                "{} rows in {} dimensions: the sample covariance is singular (rank <= N - 1), \
+                 the differential entropy is -inf",
+                m.nrows(),
+                m.ncols()
+            ));
+        }
+        c > 0 || few || sd.rank_deficient
     };
     let mark = |e: Result<Estimate, EstimatorError>, deg: bool| {
         e.map(|mut e| {
@@ -59,7 +69,11 @@ pub(in crate::info) fn gaussian_rows(
     if let Some((v, vp)) = pairs.and_then(|p| pair_matrices(sd, p)) {
         let mut extra = sd.warnings.clone();
         let deg_v = singular(&v, &mut extra);
-        let i = gaussian_mutual_information(v.view(), vp.view(), cfg.ridge);
+        // With N ≤ d pairs the log-determinants are those of the ridge: no number.
+        let i = mark(
+            gaussian_mutual_information(v.view(), vp.view(), cfg.ridge),
+            v.nrows() <= v.ncols(),
+        );
         ctx.push_estimate("I(V;V')", "gaussian", sd.dim, i, f64::NAN, None, &extra);
         let c = mark(
             gaussian_conditional_entropy(v.view(), vp.view(), cfg.ridge),

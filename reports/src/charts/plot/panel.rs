@@ -128,6 +128,42 @@ fn draw_plot<DB: DrawingBackend>(
         )))?;
     }
 
+    // Vertical markers under the data, labels stacked from the top so that several runs'
+    // markers at one epoch stay readable.
+    for (i, v) in spec.v_lines.iter().enumerate() {
+        if !v.x.is_finite() || v.x < x0 || v.x > x1 {
+            continue;
+        }
+        chart.draw_series(DashedLineSeries::new(
+            vec![(v.x, y0), (v.x, y1)],
+            3,
+            4,
+            v.colour.stroke_width(2),
+        ))?;
+        let (_, yr) = chart.plotting_area().get_pixel_range();
+        let step = (yr.end - yr.start) as f64 / (y1 - y0);
+        let dy = if step.is_finite() && step > 0.0 {
+            (ps.ticks as f64 * 1.3 * i as f64) / step
+        } else {
+            0.0
+        };
+        // Labels in the right half of the plot are drawn to the left of the marker.
+        let right = v.x > (x0 + x1) / 2.0;
+        let (anchor, shift) = if right {
+            (HPos::Right, -5)
+        } else {
+            (HPos::Left, 5)
+        };
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((v.x, y1 - dy))
+                + Text::new(
+                    v.label.clone(),
+                    (shift, 4),
+                    text(ps.ticks, &v.colour).pos(Pos::new(anchor, VPos::Top)),
+                ),
+        ))?;
+    }
+
     for s in &spec.series {
         let points: Vec<(f64, f64)> = s
             .points

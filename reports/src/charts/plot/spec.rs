@@ -72,6 +72,15 @@ pub struct RefLine {
     pub colour: RGBColor,
 }
 
+/// A dotted vertical marker at `x` with a short label at its top (e.g. the epoch a run's
+/// verdict began, ARCHITECTURE.md §6).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VLine {
+    pub x: f64,
+    pub label: String,
+    pub colour: RGBColor,
+}
+
 /// A short text drawn next to a data point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PointLabel {
@@ -132,6 +141,8 @@ pub struct PanelSpec {
     pub y_include_zero: bool,
     pub series: Vec<Series>,
     pub ref_lines: Vec<RefLine>,
+    /// Vertical markers (drawn under the data; not part of the fitted x range).
+    pub v_lines: Vec<VLine>,
     pub labels: Vec<PointLabel>,
     /// A note shown in the middle of the plot (always shown when no series has a point).
     pub note: Option<String>,
@@ -152,6 +163,7 @@ impl PanelSpec {
             y_include_zero: false,
             series: Vec::new(),
             ref_lines: Vec::new(),
+            v_lines: Vec::new(),
             labels: Vec::new(),
             note: None,
         }
