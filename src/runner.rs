@@ -114,8 +114,8 @@ fn check_shape(cfg: &RunConfig, shape: &DataShape, file: Option<&str>) -> Result
         }
     }
     // The probe is what is judged: too few rows and a verdict signal can never fire (see
-    // [`min_probe_rows`]). Judged tensors with N ≤ d, which `analyze` refuses, get a note
-    // ([`narrow_probe_notes`]): their spectrum cannot show dimensional collapse.
+    // [`min_probe_rows`]). Judged tensors with N ≤ d get a note ([`narrow_probe_notes`]): their
+    // rank ratios are capped by N (ARCHITECTURE.md §6), as `analyze` warns too.
     let n = shape.n_probe;
     let (need, key, why) = min_probe_rows(&cfg.verdict);
     if n < need {
@@ -202,7 +202,7 @@ fn narrow_probe_notes(cfg: &RunConfig, shape: &DataShape) -> Vec<String> {
             format!(
                 "the probe set has {n} rows but {tensor} has d = {d} columns ({key}): with N ≤ d \
                  its rank ratios are capped by N, so its verdict says little about dimensional \
-                 collapse (analyze refuses such an embedding); give the probe more than {d} rows"
+                 collapse; give the probe more than {d} rows"
             )
         })
         .collect()

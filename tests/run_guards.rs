@@ -318,7 +318,7 @@ fn a_probe_too_small_to_judge_is_refused_and_a_narrow_one_is_flagged() {
         "dataset.n_probe = 8",
         &["at least 12"],
     );
-    // A probe with N ≤ d for a judged tensor (as analyze refuses) trains, with a note naming
+    // A probe with N ≤ d for a judged tensor trains, with a note naming
     // the tensor and the key.
     let rows = tmp.path().join("narrow.npy");
     write_npy(&rows, &[64, 4], &gaussian(256, 5));
