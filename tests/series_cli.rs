@@ -311,6 +311,14 @@ fn bad_directories_are_refused_naming_the_file_and_nothing_is_written() {
         ],
     );
 
+    // More files than a run may hold: refused from the names, before any file is opened.
+    let many = tmp.path().join("many");
+    std::fs::create_dir(&many).unwrap();
+    for e in 0..=1000 {
+        std::fs::write(many.join(format!("epoch-{e:04}.npy")), b"").unwrap();
+    }
+    check(&many, &["1001 epoch files", "1000"]);
+
     let labels = npy_series(tmp.path(), "labels", &["0001"]);
     let y = tmp.path().join("y.npy");
     std::fs::write(&y, npy_f64(&[N - 1], &vec![0.0; N - 1])).unwrap();
@@ -359,7 +367,7 @@ fn an_out_holding_something_else_is_refused_and_a_failed_update_keeps_the_old_an
     let dir2 = npy_series(tmp.path(), "t", &["0001"]);
     fails(
         bin().arg("analyze").arg(&dir2).arg("--out").arg(&out),
-        &["'s'", "'t'", "--name s"],
+        &["'s'", "'t'", "another --out"],
     );
     // An update that fails on bad input leaves the earlier analysis as it was.
     let before: Vec<(PathBuf, Vec<u8>)> = walk(&out);
@@ -669,4 +677,55 @@ fn a_runs_snapshot_directory_gives_the_runs_own_numbers() {
     };
     assert_eq!(intervals(&analysed[0]), 0);
     assert!(intervals(&analysed[2]) > 0);
+}
+
+/// Writes an `.npz` (deflated) of f64 arrays.
+fn write_npz(path: &Path, members: &[(&str, Vec<u8>)]) {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in members {
+        w.start_file(format!("{name}.npy"), opts).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    std::fs::write(path, w.finish().unwrap().into_inner()).unwrap();
+}
+
+#[test]
+fn npz_epochs_with_the_snapshot_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("npz");
+    std::fs::create_dir(&dir).unwrap();
+    let y: Vec<f64> = (0..N).map(|i| (i % 2) as f64).collect();
+    for e in 0..2u64 {
+        write_npz(
+            &dir.join(format!("epoch-{e}.npz")),
+            &[
+                ("online.projector", npy_f64(&[N, D], &gaussian(N * D, e))),
+                ("labels", npy_f64(&[N], &y)),
+            ],
+        );
+    }
+    let j = analyze_json(&[dir.as_os_str()]);
+    assert_eq!(j["series"]["epochs"], 2);
+    assert!(j["tensors"]["online.projector"].is_object(), "{j}");
+    assert!(j["knn_accuracy"].is_number(), "{j}");
+    // A member of another width in a later epoch: both files and both widths named.
+    write_npz(
+        &dir.join("epoch-2.npz"),
+        &[
+            ("online.projector", npy_f64(&[N, 3], &gaussian(N * 3, 9))),
+            ("labels", npy_f64(&[N], &y)),
+        ],
+    );
+    fails(
+        bin().arg("analyze").arg(&dir),
+        &[
+            "epoch-0.npz",
+            "epoch-2.npz",
+            "online.projector",
+            "d = 4 and d = 3",
+        ],
+    );
 }

@@ -87,8 +87,8 @@ fn earlier_analysis(out: &Path, name: &str) -> Result<bool> {
     match series_name {
         Some(n) if n == name => Ok(true),
         Some(n) => bail!(
-            "output directory '{}' holds the analysis of the series '{}', not of '{}': pass another --out, \
-             or --name {} to update it",
+            "output directory '{}' holds the analysis of the series '{}', not of '{}': pass another --out \
+             (or --name {} if this directory is that series, renamed)",
             shown_path(out),
             shown(&n),
             shown(name),

@@ -42,9 +42,12 @@ const VIEWS: &str = "views.projector";
 const TARGET: &str = "target.projector";
 const LABELS: &str = "labels";
 
-/// Whether INPUT names a directory (series mode).
+/// Whether INPUT names a directory (series mode). A directory named like an input file
+/// (`x.npy`, `x.csv`, ...) is not a series: it is refused as a path that is not a regular file,
+/// as for any INPUT file.
 pub fn is_series(input: &str) -> bool {
-    Path::new(input).is_dir()
+    let path = Path::new(input);
+    path.is_dir() && Format::from_path(path).is_none()
 }
 
 /// What `analyze DIR` needs.
