@@ -13,7 +13,9 @@
 //! it is stored under and its text matches its check; anything else (a truncated or edited
 //! entry, another tool's file) is measured again and overwritten, never trusted. A record is
 //! stored only when its JSON reads back equal to it (serde_json with `float_roundtrip`, so every
-//! f64 comes back bit for bit), so a result from the cache equals the measured one.
+//! f64 comes back bit for bit), so a result from the cache equals the measured one; a file is
+//! hashed before and after it is measured ([`super::series`]), so a record is filed under the
+//! content it was measured on.
 //! XXH3 is not a cryptographic hash: the cache guards against change and corruption, not against
 //! someone forging entries in OUT.
 

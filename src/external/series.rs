@@ -502,6 +502,15 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
             None => {
                 let r = measure(f, &layout, shared_labels.as_deref(), cfg, &info_cfg)
                     .with_context(|| format!("epoch {} ('{}')", f.epoch, shown_path(&f.path)))?;
+                // The bytes measured must be the bytes hashed, or the cache would file this
+                // record under another content's key.
+                if cache::file_hash(&f.path).ok().as_ref() != Some(&hash) {
+                    bail!(
+                        "'{}' changed while it was read: analyse again (write epoch files to a \
+                         dotfile and rename them into place, never over an existing epoch)",
+                        shown_path(&f.path)
+                    );
+                }
                 measured += 1;
                 if let Some(bytes) = cache::entry_bytes(&key, &r) {
                     new_entries.push((key.clone(), bytes));
