@@ -147,8 +147,9 @@ probe too small for the verdict (12 rows with the default thresholds), [info] bo
 #[derive(Debug, Args)]
 #[command(after_long_help = ANALYZE_HELP)]
 pub struct AnalyzeArgs {
-    /// The embeddings V, N×d: .npy, .npz:KEY, .safetensors:NAME or .csv (numeric, header row).
-    #[arg(value_name = "INPUT[:KEY]")]
+    /// The embeddings V, N×d: .npy, .npz:KEY, .safetensors:NAME or .csv (numeric, header row);
+    /// or a directory of epoch-NNNN.{npy,npz,safetensors} files, one run (see below).
+    #[arg(value_name = "INPUT[:KEY]|DIR")]
     pub input: String,
     /// The target network's output: N'×K×d paired with --views, or N×d paired with INPUT row by row.
     #[arg(long, value_name = "INPUT[:KEY]")]
@@ -156,12 +157,18 @@ pub struct AnalyzeArgs {
     /// K transformed views of each of N' inputs, N'×K×d (gives H(V|X), I(X;V), H(T) = ln K).
     #[arg(long, value_name = "INPUT[:KEY]")]
     pub views: Option<String>,
-    /// N integer labels of INPUT's rows (leave-one-out kNN accuracy; never used otherwise).
+    /// N integer labels of INPUT's rows (leave-one-out kNN accuracy; never used otherwise);
+    /// with a DIR, shared by every epoch file.
     #[arg(long, value_name = "INPUT[:KEY]")]
     pub labels: Option<String>,
-    /// Write a run directory (run.json, metrics.csv, charts, report.html) here.
+    /// Write a run directory (run.json, metrics.csv, charts, report.html) here; with a DIR it
+    /// also keeps the per-epoch cache, and an OUT holding an earlier analysis of the run is
+    /// updated.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// The run's name with a DIR (a plain file name) [default: the directory's name].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
     /// TOML with [verdict] thresholds and [info] settings (other keys are ignored here).
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
@@ -197,6 +204,18 @@ and kept in its own precision (f32 stays f32), so memory peaks near the file's s
 1,000,000 x 128 f32 file: about 1.1x).
 The std and spectral metrics use every row; the information estimates ([info] max_rows) and
 the kNN accuracy (--knn-rows) use seeded subsamples whose size and seed are in the output.
+
+A series (INPUT is a directory): one file per epoch, epoch-NNNN.npy (N x d), or
+epoch-NNNN.safetensors / epoch-NNNN.npz holding the snapshot tensors of a `run`
+(online.backbone, online.projector, online.predictor: judged; views.projector N x K x d and
+target.projector: information; labels: kNN accuracy). The number in the name is the epoch and
+orders the files; every file has the same extension, tensors and shapes. Names starting with
+'.' are ignored: write `.epoch-0007.safetensors.tmp`, then rename it to `epoch-0007.safetensors`.
+Any other name, two files of one epoch (epoch-3.npy and epoch-0003.npy), an empty directory or
+a file that cannot be read is exit 2, naming the file, with nothing written. --views/--target
+are refused (the files hold them); --labels FILE is shared by every epoch. With --out, each
+epoch's result is cached in OUT/cache by a hash of the file, the tool version and the settings:
+`analyze DIR --out OUT` after every epoch measures only the new file.
 
 The exit code is 0 whatever the verdict (use `ib-analyze check` on the --out directory to gate CI);
 2 on bad input (the message names the file and the fix).";

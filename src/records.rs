@@ -119,6 +119,23 @@ pub struct AnalyzeConfig {
     pub verdict: VerdictConfig,
     /// The master seed.
     pub seed: u64,
+    /// For a directory INPUT (a series of epoch files, ARCHITECTURE.md §3): how it was read;
+    /// absent for a single file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series: Option<SeriesConfig>,
+}
+
+/// How `analyze DIR` read its series (the `series` of [`AnalyzeConfig`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesConfig {
+    /// The run's name (`--name`, or the directory's file name).
+    pub name: String,
+    /// The files' extension: `npy`, `npz` or `safetensors`.
+    pub format: String,
+    /// The epoch files analysed, in epoch order (file names only).
+    pub files: Vec<String>,
+    /// The kNN subsample cap (`knn.max_rows`, `--knn-rows`), which shapes the kNN accuracy.
+    pub knn_max_rows: usize,
 }
 
 /// One tensor of the `analyze --json` summary.

@@ -1,13 +1,17 @@
 //! `ib-analyze analyze`: measure and judge embeddings exported from elsewhere; with `--out`,
-//! write the same run directory as `run`.
+//! write the same run directory as `run`. INPUT may be a directory of epoch files (a series,
+//! ARCHITECTURE.md §3): one run with one epoch per file, cached per epoch in OUT.
 
 use anyhow::{bail, Context, Result};
+use std::path::Path;
 use std::process::ExitCode;
 
 use crate::cli::AnalyzeArgs;
 use crate::config::RunConfig;
+use crate::external::{self, cache, SeriesOutcome, SeriesRequest};
+use crate::files::{shown, shown_path};
 use crate::records::{canonical, AnalyzeManifest, AnalyzeSummary};
-use crate::{external, gate, output, tool_version};
+use crate::{gate, output, tool_version};
 
 /// The command.
 pub fn execute(args: &AnalyzeArgs) -> Result<ExitCode> {
@@ -21,31 +25,186 @@ pub fn execute(args: &AnalyzeArgs) -> Result<ExitCode> {
         }
         cfg.knn.max_rows = rows;
     }
+    if external::is_series(&args.input) {
+        return series(args, &cfg);
+    }
+    if args.name.is_some() {
+        bail!("--name names the run of a directory INPUT (a series); a single file's run is named after its KEY or stem");
+    }
     let record = external::analyze(&args.inputs(), &cfg)?;
     if let Some(out) = &args.out {
         // The directory is named by --out only: no name taken from the input reaches a path.
         let dir = output::create_run_dir(Some(out), "analyze")?;
-        let manifest = AnalyzeManifest {
-            tool: tool_version(),
-            source: "analyze",
-            config: record.config.clone(),
-        };
-        let written = output::write_manifest(&dir.path, &manifest)
-            .and_then(|()| output::write_record(&record, &dir.path));
+        let written = write_out(&dir.path, &record, None);
         if let Err(e) = written {
             dir.discard();
             return Err(e);
         }
     }
+    print(args, &record, None)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `manifest.json`, the cache entries of a series, then the run directory's files (`run.json`
+/// last).
+fn write_out(
+    out: &Path,
+    record: &ib_reports::record::RunRecord,
+    series: Option<&SeriesOutcome>,
+) -> Result<()> {
+    if let Some(s) = series {
+        cache::store(&cache::dir_of(out), &s.new_entries, &s.keys)?;
+    }
+    let manifest = AnalyzeManifest {
+        tool: tool_version(),
+        source: "analyze",
+        config: record.config.clone(),
+    };
+    output::write_manifest(out, &manifest)?;
+    output::write_record(record, out)
+}
+
+/// Whether `out` holds an earlier analysis of the series `name` (which this one updates);
+/// false for a missing or empty directory; an error for anything else.
+fn earlier_analysis(out: &Path, name: &str) -> Result<bool> {
+    if !out.exists() {
+        return Ok(false);
+    }
+    if out.is_dir()
+        && std::fs::read_dir(out)
+            .with_context(|| format!("'{}' exists but cannot be read", shown_path(out)))?
+            .next()
+            .is_none()
+    {
+        return Ok(false);
+    }
+    let manifest = out.join("manifest.json");
+    let series_name = crate::files::read_regular(&manifest, 1 << 24)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .filter(|v| v["source"] == "analyze")
+        .and_then(|v| v["config"]["series"]["name"].as_str().map(str::to_string));
+    match series_name {
+        Some(n) if n == name => Ok(true),
+        Some(n) => bail!(
+            "output directory '{}' holds the analysis of the series '{}', not of '{}': pass another --out \
+             (or --name {} if this directory is that series, renamed)",
+            shown_path(out),
+            shown(&n),
+            shown(name),
+            shown(&n)
+        ),
+        None => bail!(
+            "output directory '{}' already exists and is not an earlier analysis of a series (no manifest.json \
+             of `analyze DIR`): pass a new --out, or remove it",
+            shown_path(out)
+        ),
+    }
+}
+
+fn series(args: &AnalyzeArgs, cfg: &RunConfig) -> Result<ExitCode> {
+    for (flag, given) in [("--views", &args.views), ("--target", &args.target)] {
+        if given.is_some() {
+            bail!(
+                "{flag} with a directory INPUT: each epoch file holds its own views.projector and target.projector; \
+                 drop {flag} (it applies to a single INPUT file)"
+            );
+        }
+    }
+    let dir = Path::new(&args.input);
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => external::default_name(dir)?,
+    };
+    crate::config::check_plain_name(
+        &name,
+        if args.name.is_some() {
+            "--name"
+        } else {
+            "the directory's name (pass --name)"
+        },
+    )?;
+    let update = match &args.out {
+        Some(out) => earlier_analysis(out, &name)?,
+        None => false,
+    };
+    let cache_dir = args.out.as_deref().filter(|_| update).map(cache::dir_of);
+    use std::io::IsTerminal;
+    let outcome = external::analyze_series(&SeriesRequest {
+        dir,
+        name: &name,
+        inputs: &args.inputs(),
+        cfg,
+        cache: cache_dir.as_deref(),
+        progress: std::io::stderr().is_terminal(),
+    })?;
+    for f in &outcome.appeared {
+        eprintln!(
+            "note: '{}' appeared while the directory was read: it is not in this analysis; analyse again to add it",
+            shown(f)
+        );
+    }
+    if let Some(out) = &args.out {
+        if update {
+            // The old run.json goes first: until the new one is written last, the directory
+            // reads as incomplete (ARCHITECTURE.md §2), never as a mix passed off as complete.
+            match std::fs::remove_file(out.join("run.json")) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(anyhow::Error::from(e).context(format!(
+                        "could not replace '{}'",
+                        shown_path(&out.join("run.json"))
+                    )))
+                }
+                _ => {}
+            }
+            write_out(out, &outcome.record, Some(&outcome))?;
+        } else {
+            let run_dir = output::create_run_dir(Some(out), "analyze")?;
+            if let Err(e) = write_out(&run_dir.path, &outcome.record, Some(&outcome)) {
+                run_dir.discard();
+                return Err(e);
+            }
+        }
+    }
+    print(args, &outcome.record, Some(&outcome))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print(
+    args: &AnalyzeArgs,
+    record: &ib_reports::record::RunRecord,
+    series: Option<&SeriesOutcome>,
+) -> Result<()> {
+    let epochs = record.runs.first().map_or(0, |r| r.epochs.len());
     if args.json {
-        let summary = AnalyzeSummary::of(&record).context("the record holds no run")?;
-        println!("{}", serde_json::to_string(&canonical(&summary)?)?);
+        let summary = AnalyzeSummary::of(record).context("the record holds no run")?;
+        let mut value = canonical(&summary)?;
+        if let (Some(s), Some(obj)) = (series, value.as_object_mut()) {
+            obj.insert(
+                "series".into(),
+                serde_json::json!({
+                    "epochs": epochs,
+                    "cached": s.cached,
+                    "measured": s.measured,
+                    "first_epoch": record.runs[0].epochs.first().map(|e| e.epoch),
+                    "last_epoch": record.runs[0].epochs.last().map(|e| e.epoch),
+                    "appeared": s.appeared,
+                }),
+            );
+        }
+        println!("{}", serde_json::to_string(&value)?);
     } else {
-        let report = gate::check(&record, &[], gate::FailOn::Complete)?;
+        let report = gate::check(record, &[], gate::FailOn::Complete)?;
         print!("{}", gate::render_lines(&report));
+        if let Some(s) = series {
+            println!(
+                "series: {epochs} epochs ({} from the cache, {} measured)",
+                s.cached, s.measured
+            );
+        }
         if let Some(out) = &args.out {
             println!("report: {}", out.join("report.html").display());
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(())
 }

@@ -48,6 +48,7 @@ mod dataset;
 mod dtype;
 pub mod embedding;
 mod error;
+pub mod members;
 pub mod npy;
 pub mod npz;
 mod read;

@@ -6,6 +6,9 @@
 //! of N' inputs, giving H(V|X), I(X;V) and H(T) = ln K), `--target` (the target network's output:
 //! N'×K×d paired with `--views`, or N×d paired with INPUT row by row, giving I(V;V') and
 //! H(V|V')), `--labels` (N integers: leave-one-out kNN accuracy).
+//!
+//! INPUT may also be a directory of per-epoch files ([`series`]: one run, one epoch per file,
+//! each epoch's result cached by content hash in OUT by [`cache`]; ARCHITECTURE.md §3).
 
 use anyhow::{bail, Context, Result};
 use ib_reports::record::{DatasetInfo, MethodRun, RunRecord, SCHEMA_VERSION};
@@ -21,6 +24,11 @@ pub use crate::records::AnalyzeInputs;
 use crate::records::{canonical, AnalyzeConfig};
 use crate::tool_version;
 use crate::verdict::judge_run;
+
+pub mod cache;
+mod series;
+
+pub use series::{analyze_series, default_name, is_series, SeriesOutcome, SeriesRequest};
 
 fn spec(arg: &str, flag: &str) -> Result<InputSpec> {
     InputSpec::parse(arg).with_context(|| format!("{flag} {}", shown(arg)))
@@ -143,6 +151,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             info: cfg.info.clone(),
             verdict: cfg.verdict.clone(),
             seed: cfg.seed,
+            series: None,
         })?,
         runs: vec![MethodRun {
             name: name.clone(),
