@@ -3,6 +3,7 @@
 //! ARCHITECTURE.md §3, the run directory, and bad input.
 
 use assert_cmd::Command;
+use predicates::prelude::*;
 use predicates::str::contains;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
