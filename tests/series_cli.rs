@@ -729,3 +729,68 @@ fn npz_epochs_with_the_snapshot_keys() {
         ],
     );
 }
+
+/// A series that collapses, recovers and collapses for good: `check` on its analysis exits 1
+/// and names the epoch the final collapse began (ARCHITECTURE.md §6), in the text line and in
+/// `--json`. The pattern is made by construction: Gaussian rows are healthy, one row repeated
+/// with 1e-6 noise is complete collapse.
+#[test]
+fn check_on_a_collapsing_series_exits_1_and_names_the_onset_epoch() {
+    const ROWS: usize = 200;
+    const WIDTH: usize = 16;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("mine");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Epochs 0, 2, 4, ...: healthy, healthy, collapsed, healthy, collapsed from epoch 8 on.
+    let collapsed_at = [false, false, true, false, true, true, true];
+    let centre = gaussian(WIDTH, 7);
+    for (i, &collapsed) in collapsed_at.iter().enumerate() {
+        let g = gaussian(ROWS * WIDTH, 300 + i as u64);
+        let values: Vec<f64> = if collapsed {
+            g.iter()
+                .enumerate()
+                .map(|(k, v)| centre[k % WIDTH] + 1e-6 * v)
+                .collect()
+        } else {
+            g
+        };
+        write_npy(
+            &dir.join(format!("epoch-{:04}.npy", 2 * i)),
+            &[ROWS, WIDTH],
+            &values,
+        );
+    }
+    let out = tmp.path().join("out");
+    bin()
+        .arg("analyze")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let text = bin().arg("check").arg(&out).assert().code(1);
+    let stdout = String::from_utf8_lossy(&text.get_output().stdout).into_owned();
+    assert!(stdout.contains("complete-collapse"), "{stdout}");
+    assert!(stdout.contains("since epoch 8"), "{stdout}");
+    let json = bin().args(["check", "--json"]).arg(&out).assert().code(1);
+    let v = json_of(json.get_output());
+    assert_eq!(v["runs"][0]["name"], "mine");
+    assert_eq!(v["runs"][0]["verdict"], "complete-collapse");
+    assert_eq!(v["runs"][0]["onset_epoch"], 8);
+    assert_eq!(v["runs"][0]["epoch"], 12);
+    // The same series without its last three epochs ends healthy: no onset, exit 0.
+    for e in [8, 10, 12] {
+        std::fs::remove_file(dir.join(format!("epoch-{e:04}.npy"))).unwrap();
+    }
+    bin()
+        .arg("analyze")
+        .arg(&dir)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let json = bin().args(["check", "--json"]).arg(&out).assert().success();
+    let v = json_of(json.get_output());
+    assert_eq!(v["runs"][0]["verdict"], "healthy");
+    assert!(v["runs"][0]["onset_epoch"].is_null());
+}
