@@ -11,8 +11,10 @@ For each size N x d this script
      1e-6 relative) and, as an informative second column, in float32;
    - `ib-analyze analyze FILE --json` with RAYON_NUM_THREADS=THREADS;
    recording wall time and peak RSS (os.wait4) of each process;
-3. prints a markdown table: medians, the speed ratio numpy / ib-analyze, peak RSS over the file
-   size, and the largest relative value difference.
+3. prints a markdown table: medians of wall and CPU (user + system) seconds, the speed ratios
+   numpy / ib-analyze, peak RSS over the file size, and the largest relative value difference
+   (of std_l2, effective_rank, effective_rank_centred). CPU seconds are the steadier figure on
+   a loaded machine.
 
 The numpy definitions replicate estimators/src/std_metrics.rs and spectral.rs exactly:
 std_l2 = mean over columns of the unbiased (ddof = 1) std of the rows scaled to unit norm
@@ -96,7 +98,7 @@ def numpy_metrics(path, dtype, threads):
 
 
 def run(cmd, env=None):
-    """Wall seconds, peak RSS bytes and stdout of one subprocess."""
+    """Wall seconds, CPU seconds (user + system), peak RSS bytes and stdout of one subprocess."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, env=env)
     out = p.stdout.read()
@@ -105,7 +107,7 @@ def run(cmd, env=None):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit(f"{cmd[0]} failed with exit code {p.returncode}")
-    return wall, usage.ru_maxrss * 1024, out
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, out
 
 
 def ours_metrics(out):
@@ -174,39 +176,45 @@ def main():
     rows = []
     for n, d, path in files:
         t = {"np64": [], "np32": [], "ours": []}
+        cpu = {"np64": [], "np32": [], "ours": []}
         rss = {"np64": [], "np32": [], "ours": []}
         vals = {}
         for rep in range(args.repeats):
             for side in ("np64", "ours", "np32"):
                 if side == "ours":
                     cmd = [args.bin, "analyze", path, "--json"]
-                    wall, peak, out = run(cmd, env)
+                    wall, cpu_s, peak, out = run(cmd, env)
                     v = ours_metrics(out)
                 else:
                     dtype = "float64" if side == "np64" else "float32"
-                    wall, peak, out = run(me + ["--numpy", f"{path}:{dtype}"], env_np)
+                    wall, cpu_s, peak, out = run(me + ["--numpy", f"{path}:{dtype}"], env_np)
                     v = json.loads(out)
                 t[side].append(wall)
+                cpu[side].append(cpu_s)
                 rss[side].append(peak)
                 vals[side] = v
-                print(f"{n}x{d} rep {rep} {side}: {wall:.1f} s, {peak / 1e6:.0f} MB, {v}",
+                print(f"{n}x{d} rep {rep} {side}: {wall:.1f} s, CPU {cpu_s:.1f} s, "
+                      f"{peak / 1e6:.0f} MB, {v}",
                       file=sys.stderr)
         size = os.path.getsize(path)
         keys = ("std_l2", "effective_rank", "effective_rank_centred")
         diff = max(rel(vals["ours"][k], vals["np64"][k]) for k in keys)
         diff32 = max(rel(vals["np32"][k], vals["np64"][k]) for k in keys)
         med = {k: statistics.median(x) for k, x in t.items()}
+        mcpu = {k: statistics.median(x) for k, x in cpu.items()}
         rows.append(
             f"| {n} × {d} | {size / 1e6:.0f} MB | {med['np64']:.1f} s | {med['ours']:.1f} s "
             f"| {med['np64'] / med['ours']:.2f}× "
+            f"| {mcpu['np64']:.0f} s | {mcpu['ours']:.0f} s | {mcpu['np64'] / mcpu['ours']:.2f}× "
             f"| {max(rss['np64']) / size:.2f} | {max(rss['ours']) / size:.2f} "
             f"| {diff:.1e} | {med['np32']:.1f} s | {diff32:.1e} |"
         )
     print(f"\nthreads: {args.threads} (BLAS and rayon), repeats: {args.repeats} (medians), "
           "alternating numpy f64 / ib-analyze / numpy f32\n")
-    print("| N × d | file | numpy f64 | ib-analyze | speed-up | numpy RSS/file "
-          "| ib-analyze RSS/file | max rel. diff vs numpy f64 | numpy f32 | f32 rel. diff |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| N × d | file | numpy f64 | ib-analyze | speed-up (wall) | numpy CPU | ib-analyze CPU "
+          "| speed-up (CPU) | numpy RSS/file | ib-analyze RSS/file | max rel. diff vs numpy f64 "
+          "| numpy f32 | f32 rel. diff |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(r)
 
