@@ -1,8 +1,9 @@
 //! Dense symmetric linear algebra on [`ndarray`] matrices: the one place the crate decomposes a
 //! matrix. Every eigen-decomposition and Cholesky factorisation of the crate (spectra, PCA,
 //! Gaussian log-determinants) goes through these functions, which call
-//! [faer](https://docs.rs/faer) sequentially (`Par::Seq`), so results do not depend on the
-//! number of threads.
+//! [faer](https://docs.rs/faer) sequentially (`Par::Seq`) or, for the large spectra of
+//! [`symmetric_eigenvalues_lower`], as a fixed number of rayon tasks ([`EIGEN_PAR_DEGREE`]), so
+//! results do not depend on the number of threads.
 //!
 //! - [`symmetric_eigenvalues`]: eigenvalues of a symmetric matrix, descending (Householder
 //!   tridiagonalisation and the implicit QR algorithm).
