@@ -120,6 +120,7 @@ pub mod cpu;
 pub mod error;
 pub mod estimate;
 pub mod gaussian;
+pub mod gram;
 pub mod knn;
 pub mod linalg;
 pub mod moments;

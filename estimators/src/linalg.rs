@@ -1,8 +1,9 @@
 //! Dense symmetric linear algebra on [`ndarray`] matrices: the one place the crate decomposes a
 //! matrix. Every eigen-decomposition and Cholesky factorisation of the crate (spectra, PCA,
 //! Gaussian log-determinants) goes through these functions, which call
-//! [faer](https://docs.rs/faer) sequentially (`Par::Seq`), so results do not depend on the
-//! number of threads.
+//! [faer](https://docs.rs/faer) sequentially (`Par::Seq`) or, for the large spectra of
+//! [`symmetric_eigenvalues_lower`], as a fixed number of rayon tasks ([`EIGEN_PAR_DEGREE`]), so
+//! results do not depend on the number of threads.
 //!
 //! - [`symmetric_eigenvalues`]: eigenvalues of a symmetric matrix, descending (Householder
 //!   tridiagonalisation and the implicit QR algorithm).
@@ -50,10 +51,36 @@ fn to_faer(a: ArrayView2<f64>) -> Mat<f64> {
 /// assert!((l[0] - 3.0).abs() < 1e-14 && (l[1] - 1.0).abs() < 1e-14);
 /// ```
 pub fn symmetric_eigenvalues(a: ArrayView2<f64>) -> Vec<f64> {
-    let n = a.nrows();
     let m = to_faer(a);
+    eigenvalues_of(m.as_ref(), Par::Seq)
+}
+
+/// Matrices from this order on are tridiagonalised with [`EIGEN_PAR_DEGREE`] tasks.
+pub const EIGEN_PAR_MIN_DIM: usize = 1024;
+
+/// The fixed number of tasks a large eigenvalue problem is split into, whatever the number of
+/// threads: faer's parallel tridiagonalisation sums one partial result per task, so the bits
+/// depend on this number and not on how many threads run the tasks (tested below).
+pub const EIGEN_PAR_DEGREE: usize = 2;
+
+/// Eigenvalues of the symmetric matrix whose lower triangle `a` holds (faer, column-major),
+/// descending; like [`symmetric_eigenvalues`] without a copy into faer's layout (faer's solver
+/// still takes one d×d working copy). From order
+/// [`EIGEN_PAR_MIN_DIM`] on the tridiagonalisation runs as [`EIGEN_PAR_DEGREE`] rayon tasks,
+/// with the same bits for any thread count.
+pub fn symmetric_eigenvalues_lower(a: MatRef<'_, f64>) -> Vec<f64> {
+    let par = if a.nrows() >= EIGEN_PAR_MIN_DIM {
+        Par::rayon(EIGEN_PAR_DEGREE)
+    } else {
+        Par::Seq
+    };
+    eigenvalues_of(a, par)
+}
+
+fn eigenvalues_of(m: MatRef<'_, f64>, par: Par) -> Vec<f64> {
+    let n = m.nrows();
+    assert_eq!(n, m.ncols(), "a square matrix is needed");
     let mut s = faer::diag::Diag::<f64>::zeros(n);
-    let par = Par::Seq;
     let mut buf = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
         n,
         ComputeEigenvectors::No,
@@ -61,7 +88,7 @@ pub fn symmetric_eigenvalues(a: ArrayView2<f64>) -> Vec<f64> {
         Default::default(),
     ));
     let done = self_adjoint_evd(
-        m.as_ref(),
+        m,
         s.as_mut(),
         None,
         par,
@@ -196,6 +223,30 @@ mod tests {
     fn gaussian_matrix(rows: usize, cols: usize, seed: u64) -> Array2<f64> {
         let mut rng = StdRng::seed_from_u64(seed);
         Array2::from_shape_fn((rows, cols), |_| StandardNormal.sample(&mut rng))
+    }
+
+    #[test]
+    fn large_spectra_have_the_same_bits_with_one_and_several_threads() {
+        let n = EIGEN_PAR_MIN_DIM + 37;
+        let x = gaussian_matrix(n / 2, n, 21);
+        let g = x.t().dot(&x);
+        let m = to_faer(g.view());
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| symmetric_eigenvalues_lower(m.as_ref()))
+        };
+        let (one, two, three) = (run(1), run(2), run(3));
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&one), bits(&two));
+        assert_eq!(bits(&one), bits(&three));
+        // And they are the eigenvalues: the sequential solver agrees to rounding.
+        let seq = symmetric_eigenvalues(g.view());
+        for (a, b) in one.iter().zip(&seq) {
+            assert!((a - b).abs() <= 1e-10 * seq[0], "{a} vs {b}");
+        }
     }
 
     fn assert_spectrum(actual: &[f64], expected: &[f64], rel: f64) {

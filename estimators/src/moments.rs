@@ -7,12 +7,20 @@
 //! ```text
 //! pass 1:  n,  Σ_i z_i,  Σ_i u_i  (u_i = z_i / ‖z_i‖₂, 0 for a zero row),  max |z_ij|,  zero rows
 //! pass 2:  z̄, ū, m̂ = ū/‖ū‖ known:
-//!          Σ_i (z_ij − z̄_j)²,  Σ_i (u_ij − ū_j)²,  G = Σ_i z_i z_iᵀ,
+//!          Σ_i (z_ij − z̄_j)²,  Σ_i (u_ij − ū_j)²,
 //!          G_c = Σ_i (z_i − z̄)(z_i − z̄)ᵀ,  Σ_i angle(u_i, m̂) over non-zero rows
+//! finish:  G = Σ_i z_i z_iᵀ = G_c + n·z̄ z̄ᵀ
 //! ```
 //!
 //! The deviations are summed about the pass-1 mean (not as Σz² − n·z̄², which cancels
-//! catastrophically for a collapsed embedding whose spread is 1e-8 of its norm). The results
+//! catastrophically for a collapsed embedding whose spread is 1e-8 of its norm). For the same
+//! reason only the centred Gram G_c is accumulated ([`crate::gram::add_lower`]: a blocked,
+//! multi-threaded rank-b update of its lower triangle whose bits do not depend on the thread
+//! count), and the raw Gram is derived from it by *adding* the positive semi-definite n·z̄ z̄ᵀ:
+//! both terms are sums of outer products, nothing is subtracted, so the raw Gram keeps the
+//! accuracy of a direct Σ z_i z_iᵀ (absolute error ≈ ε·‖G‖), whereas G_c = G − n·z̄ z̄ᵀ would
+//! cancel. One d×d matrix holds G_c, is decomposed, then receives n·z̄ z̄ᵀ in place and is
+//! decomposed again ([`crate::linalg::symmetric_eigenvalues_lower`]). The results
 //! equal those of the whole-matrix functions ([`std_metrics::std_l2`],
 //! [`spectral::singular_values_centred`], ...) up to summation order, which the tests check;
 //! those functions remain the definitions. The spectra come from the d×d Gram matrices, so
@@ -31,12 +39,13 @@
 //! [`spectral`]: crate::spectral
 //! [`spectral::singular_values_centred`]: crate::spectral::singular_values_centred
 
-use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, Axis, CowArray};
+use faer::Mat;
+use ndarray::{Array1, ArrayView2};
 
 use crate::error::{check_matrix, EstimatorError};
+use crate::gram;
+use crate::linalg::symmetric_eigenvalues_lower;
 use crate::normalize::{exponent_for, max_abs, pow2, UnitScale};
-use crate::spectral::gram_singular_values;
 use crate::std_metrics::{angle_to, L2_NORMALIZE_EPS};
 
 /// First pass: counts, sums, the largest |entry| and the zero rows.
@@ -65,10 +74,12 @@ pub struct MomentsPass2 {
     /// Mean direction of the u_i; None when ‖ū‖ ≤ 1e-12 (no mean direction).
     m_hat: Option<Array1<f64>>,
     zero_rows: usize,
-    gram: Array2<f64>,
+    /// G_c, lower triangle (column-major).
+    gram_centred: Mat<f64>,
+    /// The current block of centred rows, z·2^exp − z̄ (row-major, reused).
+    centred: Vec<f64>,
     ss_z: Array1<f64>,
     ss_u: Array1<f64>,
-    gram_centred: Array2<f64>,
     angle_sum: f64,
 }
 
@@ -81,8 +92,10 @@ pub struct Moments {
     mean_z: Array1<f64>,
     ss_z: Array1<f64>,
     ss_u: Array1<f64>,
-    gram: Array2<f64>,
-    gram_centred: Array2<f64>,
+    /// Singular values of z·2^exp from G, descending, all d of them.
+    singular: Vec<f64>,
+    /// Likewise of the centred matrix, from G_c.
+    singular_centred: Vec<f64>,
     angle_sum: f64,
     has_direction: bool,
     zero_rows: usize,
@@ -118,6 +131,15 @@ fn sum_exponent(max: f64) -> i32 {
     } else {
         0
     }
+}
+
+/// Square roots of the eigenvalues of the Gram matrix whose lower triangle `g` holds,
+/// descending (tiny negative eigenvalues from rounding clamped to 0).
+fn gram_singular_values(g: faer::MatRef<'_, f64>) -> Vec<f64> {
+    symmetric_eigenvalues_lower(g)
+        .into_iter()
+        .map(|l| l.max(0.0).sqrt())
+        .collect()
 }
 
 impl MomentsPass1 {
@@ -189,10 +211,10 @@ impl MomentsPass1 {
             mean_u,
             m_hat,
             zero_rows: self.zero_rows,
-            gram: Array2::zeros((d, d)),
+            gram_centred: Mat::zeros(d, d),
+            centred: Vec::new(),
             ss_z: Array1::zeros(d),
             ss_u: Array1::zeros(d),
-            gram_centred: Array2::zeros((d, d)),
             angle_sum: 0.0,
         })
     }
@@ -203,17 +225,22 @@ impl MomentsPass2 {
     pub fn add(&mut self, block: ArrayView2<f64>) -> Result<(), EstimatorError> {
         let d = self.mean_z.len();
         check_block(block, d)?;
-        let z: CowArray<f64, _> = if self.exp == 0 {
-            block.into()
-        } else {
-            let f = pow2(self.exp);
-            block.mapv(|v| v * f).into()
-        };
-        let centred = &z - &self.mean_z.view().insert_axis(Axis(0));
+        let f = pow2(self.exp);
+        let b = block.nrows();
+        self.centred.clear();
+        self.centred.resize(b * d, 0.0);
         let mut u = vec![0.0; d];
-        for (row, c) in block.outer_iter().zip(centred.outer_iter()) {
-            for (s, &v) in self.ss_z.iter_mut().zip(c.iter()) {
-                *s += v * v;
+        for (row, c) in block.outer_iter().zip(self.centred.chunks_exact_mut(d)) {
+            for (((c, s), &v), &m) in c
+                .iter_mut()
+                .zip(self.ss_z.iter_mut())
+                .zip(row.iter())
+                .zip(self.mean_z.iter())
+            {
+                // z·2^exp is exact (a power of two); exp = 0 for ordinary data.
+                let x = if self.exp == 0 { v } else { v * f };
+                *c = x - m;
+                *s += *c * *c;
             }
             let zero = normalise_into(row, &mut u);
             for ((s, &v), &m) in self.ss_u.iter_mut().zip(&u).zip(self.mean_u.iter()) {
@@ -223,9 +250,11 @@ impl MomentsPass2 {
                 self.angle_sum += angle_to(u.iter(), m_hat.view());
             }
         }
-        general_mat_mul(1.0, &z.t(), &z, 1.0, &mut self.gram);
-        general_mat_mul(1.0, &centred.t(), &centred, 1.0, &mut self.gram_centred);
-        self.seen += block.nrows();
+        if b > 0 {
+            let c = faer::MatRef::from_row_major_slice(&self.centred, b, d);
+            gram::add_lower(self.gram_centred.as_mut(), c);
+        }
+        self.seen += b;
         Ok(())
     }
 
@@ -237,14 +266,27 @@ impl MomentsPass2 {
                 y_rows: self.seen,
             });
         }
+        let mut g = self.gram_centred;
+        let singular_centred = gram_singular_values(g.as_ref());
+        // G = G_c + n·z̄ z̄ᵀ (lower triangle; see the module documentation).
+        let n = self.n as f64;
+        let d = self.mean_z.len();
+        for j in 0..d {
+            let nm = n * self.mean_z[j];
+            for i in j..d {
+                g[(i, j)] += nm * self.mean_z[i];
+            }
+        }
+        let singular = gram_singular_values(g.as_ref());
+        drop(g);
         Ok(Moments {
             n: self.n,
             exp: self.exp,
             mean_z: self.mean_z,
             ss_z: self.ss_z,
             ss_u: self.ss_u,
-            gram: self.gram,
-            gram_centred: self.gram_centred,
+            singular,
+            singular_centred,
             angle_sum: self.angle_sum,
             has_direction: self.m_hat.is_some(),
             zero_rows: self.zero_rows,
@@ -331,7 +373,7 @@ impl Moments {
 
     /// [`crate::spectral::singular_values`]: descending, min(N, d) of them.
     pub fn singular_values(&self) -> Vec<f64> {
-        self.spectrum(&self.gram)
+        self.spectrum(&self.singular)
     }
 
     /// [`crate::spectral::singular_values_centred`]: of the column-centred matrix, descending,
@@ -340,15 +382,15 @@ impl Moments {
     /// Centring removes one dimension, so values past the first N − 1 are exactly 0 (rather
     /// than the Gram matrix's rounding noise).
     pub fn singular_values_centred(&self) -> Vec<f64> {
-        let mut s = self.spectrum(&self.gram_centred);
+        let mut s = self.spectrum(&self.singular_centred);
         for v in s.iter_mut().skip(self.n.saturating_sub(1)) {
             *v = 0.0;
         }
         s
     }
 
-    fn spectrum(&self, gram: &Array2<f64>) -> Vec<f64> {
-        let mut s = gram_singular_values(gram.view());
+    fn spectrum(&self, singular: &[f64]) -> Vec<f64> {
+        let mut s = singular.to_vec();
         s.truncate(self.n.min(self.d()));
         let back = self.unscale();
         s.iter_mut().for_each(|v| *v *= back);
@@ -360,7 +402,7 @@ impl Moments {
 mod tests {
     use super::*;
     use crate::{spectral, std_metrics};
-    use ndarray::{s, Array2};
+    use ndarray::{s, Array2, Axis};
     use rand::{Rng, SeedableRng};
 
     fn random(n: usize, d: usize, seed: u64) -> Array2<f64> {
@@ -437,6 +479,29 @@ mod tests {
         for block in [1, 3, 64, 1000, 5000] {
             assert_matches_definitions(&z, block);
         }
+    }
+
+    #[test]
+    fn results_have_the_same_bits_with_one_and_several_threads() {
+        let z = random(700, 300, 11);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| streamed(&z, 256))
+        };
+        let (one, two) = (run(1), run(2));
+        let bits = |v: Vec<f64>| v.into_iter().map(f64::to_bits).collect::<Vec<_>>();
+        assert_eq!(bits(one.singular_values()), bits(two.singular_values()));
+        assert_eq!(
+            bits(one.singular_values_centred()),
+            bits(two.singular_values_centred())
+        );
+        assert_eq!(
+            one.std_l2().unwrap().to_bits(),
+            two.std_l2().unwrap().to_bits()
+        );
     }
 
     #[test]

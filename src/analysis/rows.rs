@@ -2,13 +2,24 @@
 //!
 //! An f32 export stays f32 in memory: a 1,000,000 × 128 f32 `.npy` is 512 MB and its f64 copy
 //! would be another 1 GB. Every consumer reads it through [`Rows`]: streamed in blocks of
-//! [`BLOCK_ROWS`] rows converted to f64 (exact: every f32 is an f64), or as an f64 copy of a
+//! [`block_rows`] rows converted to f64 (exact: every f32 is an f64), or as an f64 copy of a
 //! selected subset of rows. f64 data is viewed in place, block by block, without copies.
 
 use ndarray::{Array2, ArrayView2, ArrayView3, Axis};
 
-/// Rows per block of [`Rows::for_each_block`] (4096 × 128 f64 = 4 MB).
+/// Most rows per block of [`Rows::for_each_block`] (4096 × 128 f64 = 4 MB).
 pub const BLOCK_ROWS: usize = 4096;
+
+/// Values per block beyond which wide embeddings get fewer rows per block (32 MB of f64).
+pub const BLOCK_VALUES: usize = 1 << 22;
+
+/// Rows per block for d columns: [`BLOCK_ROWS`] up to d = 1024, then [`BLOCK_VALUES`]/d but at
+/// least 512, so that an f64 block of a 8192-wide embedding is 32 MB rather than 268 MB while
+/// the Gram update of each block still has 512 rows to amortise its d² reads. Fixed by d
+/// alone: the block boundaries (and so the summation order) never depend on the machine.
+pub fn block_rows(d: usize) -> usize {
+    (BLOCK_VALUES / d.max(1)).clamp(512, BLOCK_ROWS)
+}
 
 /// An owned N×d embedding, f32 or f64.
 #[derive(Debug, Clone)]
@@ -88,20 +99,21 @@ impl Rows<'_> {
         }
     }
 
-    /// Calls `f` on consecutive blocks of at most [`BLOCK_ROWS`] rows, in row order, as f64;
+    /// Calls `f` on consecutive blocks of at most [`block_rows`]`(d)` rows, in row order, as f64;
     /// stops at the first error.
     pub fn for_each_block<E>(
         &self,
         mut f: impl FnMut(ArrayView2<f64>) -> Result<(), E>,
     ) -> Result<(), E> {
+        let rows = block_rows(self.dim().1);
         match self {
             Rows::F32(a) => {
-                for block in a.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+                for block in a.axis_chunks_iter(Axis(0), rows) {
                     f(block.mapv(f64::from).view())?;
                 }
             }
             Rows::F64(a) => {
-                for block in a.axis_chunks_iter(Axis(0), BLOCK_ROWS) {
+                for block in a.axis_chunks_iter(Axis(0), rows) {
                     f(block)?;
                 }
             }
@@ -212,6 +224,9 @@ mod tests {
         };
         assert_eq!(collect(r32), collect(r64));
         assert_eq!(collect(r32).0, vec![BLOCK_ROWS, 3]);
+        assert_eq!(block_rows(1024), BLOCK_ROWS);
+        assert_eq!((block_rows(2048), block_rows(8192)), (2048, 512));
+        assert_eq!(block_rows(1 << 20), 512);
         assert_eq!(r32.select(&[5, 0]), r64.select(&[5, 0]));
         let sum = |r: Rows| r.fold_row(7, 0.0, |s, v| s + v);
         assert_eq!(sum(r32), sum(r64));
