@@ -3,7 +3,8 @@
 //! gained files measures only the new ones.
 //!
 //! The key is the XXH3-128 hash of a canonical JSON object holding everything that shapes the
-//! epoch's numbers: the tool version, the XXH3-128 hash of the epoch file's bytes (and of the
+//! epoch's numbers: the build ([`build_id`]: the tool version and the hash of the running
+//! executable, so another build of the same version measures again), the XXH3-128 hash of the epoch file's bytes (and of the
 //! shared `--labels` file's), the tensor name of a `.npy` series, the information settings as
 //! applied to that epoch (seed combined with the master seed, bootstrap replicates) and the kNN
 //! subsample cap. Anything else changed (a new tool version, another `[info]`) is another key.
@@ -43,6 +44,32 @@ pub fn file_hash(path: &Path) -> std::io::Result<String> {
         h.update(&buf[..n]);
     }
     Ok(format!("{:032x}", h.digest128()))
+}
+
+/// The build that measures: the tool version and the hex XXH3-128 of the running executable
+/// (a few milliseconds, once per process). When the executable cannot be read, a value unique
+/// to this process, so that nothing cached is reused rather than something stale.
+pub fn build_id() -> String {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| file_hash(&p).ok());
+        match exe {
+            Some(h) => format!("{} {h}", crate::tool_version()),
+            None => {
+                let nanos = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos());
+                format!(
+                    "{} unhashed {} {nanos}",
+                    crate::tool_version(),
+                    std::process::id()
+                )
+            }
+        }
+    })
+    .clone()
 }
 
 /// The key of an epoch: hex XXH3-128 of the canonical JSON of `parts`.

@@ -482,7 +482,7 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
             )
         })?;
         let key = cache::key(&serde_json::json!({
-            "tool": tool_version(),
+            "build": cache::build_id(),
             "file": hash,
             "format": f.format.extension(),
             "tensor": if f.format == Format::Npy { Some(name) } else { None },
