@@ -158,6 +158,13 @@ mod tests {
     use super::*;
     use std::collections::BTreeMap;
 
+    #[test]
+    fn the_build_is_the_version_and_the_executables_hash() {
+        let exe = file_hash(&std::env::current_exe().unwrap()).unwrap();
+        assert_eq!(build_id(), format!("{} {exe}", crate::tool_version()));
+        assert_eq!(build_id(), build_id());
+    }
+
     fn record() -> EpochRecord {
         EpochRecord {
             epoch: 3,
