@@ -10,6 +10,7 @@
 //! The data are checked later by the readers ([`super::read_embedding`] and friends): a header
 //! that is well formed here can still belong to a truncated file.
 
+use super::read::open_error as io_error;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
@@ -26,22 +27,6 @@ const MAX_SAFETENSORS_HEADER: u64 = 100_000_000;
 
 /// Array name → shape, sorted by name.
 pub type Members = BTreeMap<String, Vec<usize>>;
-
-fn io_error(file: &str) -> impl Fn(std::io::Error) -> InputError + '_ {
-    move |error| match error.kind() {
-        std::io::ErrorKind::NotFound => InputError::NotFound {
-            file: file.to_string(),
-        },
-        std::io::ErrorKind::InvalidInput => InputError::NotRegular {
-            file: file.to_string(),
-            detail: error.to_string(),
-        },
-        _ => InputError::Io {
-            file: file.to_string(),
-            error,
-        },
-    }
-}
 
 fn malformed(file: &str, format: &'static str, detail: impl Into<String>) -> InputError {
     InputError::Malformed {

@@ -21,7 +21,13 @@ use super::{fmt_shape, Format, InputError, InputSpec};
 /// would block), with [`InputError::NotRegular`]. Every read of the file is then bounded by
 /// the size returned here.
 pub(super) fn open_input(path: &Path, file: &str) -> Result<(File, u64), InputError> {
-    crate::files::open_regular(path).map_err(|error| match error.kind() {
+    crate::files::open_regular(path).map_err(open_error(file))
+}
+
+/// The [`InputError`] of an I/O error on `file`: a missing file, a path that is not a regular
+/// file ([`crate::files::open_regular`]'s `InvalidInput`), or any other I/O failure.
+pub(super) fn open_error(file: &str) -> impl Fn(std::io::Error) -> InputError + '_ {
+    move |error| match error.kind() {
         std::io::ErrorKind::NotFound => InputError::NotFound {
             file: file.to_string(),
         },
@@ -33,7 +39,7 @@ pub(super) fn open_input(path: &Path, file: &str) -> Result<(File, u64), InputEr
             file: file.to_string(),
             error,
         },
-    })
+    }
 }
 
 /// Reads a whole regular file ([`open_input`]), no more bytes than its size, after checking
