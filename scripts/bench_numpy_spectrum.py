@@ -22,7 +22,7 @@ std_l2 = mean over columns of the unbiased (ddof = 1) std of the rows scaled to 
 d x d Gram matrix G = z'z (centred: of z - mean); RankMe = exp(-sum p ln p), p = s/sum(s) + 1e-7.
 
 Usage:
-  /work/venv-bench/bin/python scripts/bench_numpy_spectrum.py \
+  python3 scripts/bench_numpy_spectrum.py \
       --bin target/release/ib-analyze --dir /tmp/spectrum --sizes 50000x2048 16384x8192 -r 3
 """
 
