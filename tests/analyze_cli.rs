@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{gaussian, write_npy};
+use common::{gaussian, low_rank, write_npy};
 
 fn bin() -> Command {
     let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
@@ -31,19 +31,6 @@ fn write(dir: &Path, name: &str, n: usize, d: usize, values: &[f64]) -> PathBuf 
     let p = dir.join(name);
     write_npy(&p, &[n, d], values);
     p
-}
-
-/// N×d = `basis` (N×r Gaussian) × (r×d Gaussian mixing): rank r exactly.
-fn low_rank(n: usize, d: usize, r: usize, seed: u64) -> Vec<f64> {
-    let a = gaussian(n * r, seed);
-    let m = gaussian(r * d, seed + 1);
-    let mut out = vec![0.0; n * d];
-    for i in 0..n {
-        for j in 0..d {
-            out[i * d + j] = (0..r).map(|k| a[i * r + k] * m[k * d + j]).sum();
-        }
-    }
-    out
 }
 
 /// Batch-norm over the rows: each column to mean 0, variance 1 (what an output BN does).

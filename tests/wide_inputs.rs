@@ -9,7 +9,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{gaussian, write_npy};
+use common::{gaussian, low_rank, write_npy};
 
 fn bin() -> Command {
     let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
@@ -32,19 +32,6 @@ fn analyze_json(args: &[&Path]) -> Value {
     }
     let out = cmd.arg("--json").assert().success();
     serde_json::from_slice(&out.get_output().stdout).unwrap()
-}
-
-/// N×d of rank r exactly: an N×r Gaussian basis times an r×d Gaussian mixing.
-fn low_rank(n: usize, d: usize, r: usize, seed: u64) -> Vec<f64> {
-    let a = gaussian(n * r, seed);
-    let m = gaussian(r * d, seed + 1);
-    let mut out = vec![0.0; n * d];
-    for i in 0..n {
-        for j in 0..d {
-            out[i * d + j] = (0..r).map(|k| a[i * r + k] * m[k * d + j]).sum();
-        }
-    }
-    out
 }
 
 fn capped(n: usize, d: usize) -> String {

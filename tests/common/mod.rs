@@ -55,3 +55,16 @@ pub fn gaussian(n: usize, seed: u64) -> Vec<f64> {
         })
         .collect()
 }
+
+/// N×d of rank r exactly, row-major: an N×r Gaussian basis times an r×d Gaussian mixing.
+pub fn low_rank(n: usize, d: usize, r: usize, seed: u64) -> Vec<f64> {
+    let a = gaussian(n * r, seed);
+    let m = gaussian(r * d, seed + 1);
+    let mut out = vec![0.0; n * d];
+    for i in 0..n {
+        for j in 0..d {
+            out[i * d + j] = (0..r).map(|k| a[i * r + k] * m[k * d + j]).sum();
+        }
+    }
+    out
+}
