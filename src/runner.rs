@@ -391,7 +391,7 @@ fn train_one(
                     online: online.view().into(),
                     views: Some(views.view().into()),
                     target: Some(target.view().into()),
-                    k_transforms: Some(data.k_views()),
+                    h_t: Some((data.k_views() as f64).ln()),
                 }),
             info_cfg: &info_cfg,
             order: RowOrder::HeadlineFirst,

@@ -121,6 +121,7 @@ pub mod error;
 pub mod estimate;
 pub mod gaussian;
 pub mod gram;
+pub mod interval;
 pub mod knn;
 pub mod linalg;
 pub mod moments;

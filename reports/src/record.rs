@@ -140,9 +140,23 @@ pub struct InfoRow {
     /// `-inf`, `inf` or `nan` when the estimate is not a finite number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonfinite: Option<String>,
-    /// Seeded bootstrap confidence interval (lower, upper), when computed.
+    /// Confidence interval (lower, upper) around `value`, when computed: it always contains
+    /// `value` and covers sampling spread only, not an estimator's bias (ARCHITECTURE.md §5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ci: Option<(f64, f64)>,
+    /// How `ci` was computed (e.g. `jackknife-20 t 95%`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_method: Option<String>,
+    /// How the scale was chosen when it came from the sample (e.g. `cells 50%`: the bin width
+    /// at which the points occupy about half as many cells as there are points); None for a
+    /// scale given in the configuration. Series over epochs are matched by this rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<String>,
+    /// Plug-in rows (`binned`, `merge`): true when (nearly) every point has its own cell, or
+    /// all share one, at this scale: the value then says nothing about the embedding (ln of
+    /// the sample size, or 0). Never used for the Lagrangian or the headline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub saturated: Option<bool>,
     /// Inputs (rows of the snapshot) the estimate used, after any subsampling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<usize>,
@@ -163,10 +177,15 @@ pub struct LagrangianRow {
     pub estimator: String,
     pub space: String,
     pub scale: Option<f64>,
+    /// The scale rule of the rows it was computed from ([`InfoRow::scale_rule`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale_rule: Option<String>,
     pub measured: f64,
-    pub theorem: f64,
-    /// H(T) − H(V|X) (≥ 0; zero only for an encoder injective on the views).
-    pub gap: f64,
+    /// None (null) when H(T) is not known: `analyze` without `--fixed-transforms` or `--h-t`.
+    pub theorem: Option<f64>,
+    /// H(T) − H(V|X) (≥ 0; zero only for an encoder injective on the views); None (null) when
+    /// H(T) is not known.
+    pub gap: Option<f64>,
 }
 
 /// Metrics of one N×d tensor at one epoch.

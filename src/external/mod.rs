@@ -126,7 +126,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             online: rows,
             views: views_in,
             target: target_in,
-            k_transforms: k,
+            h_t: k.map(|k| (k as f64).ln()),
         }),
         info_cfg: &info_cfg,
         order: RowOrder::AsComputed,

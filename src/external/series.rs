@@ -398,7 +398,7 @@ fn measure(
             online: online.rows(),
             views: Some(v.view().into()),
             target: target.as_ref().map(|t| t.view().into()),
-            k_transforms: layout.k,
+            h_t: layout.k.map(|k| (k as f64).ln()),
         }),
         _ => None,
     };

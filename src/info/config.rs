@@ -117,12 +117,15 @@ pub struct InfoInputs<'a> {
     pub tensor: &'a str,
     /// Online output on the N clean inputs, N×d.
     pub online: Rows<'a>,
-    /// Online output on the K transforms of each input, N×K×d.
+    /// Online output on the K transforms of each of N′ inputs, N′×K×d (N′ ≥ 2). With N′ = N
+    /// row i of `views` belongs to input i of `online`; otherwise the views are of other (or
+    /// some of the same) inputs and are sampled on their own.
     pub views: Option<Views<'a>>,
-    /// Target output on the same views, N×K×d (requires `views`).
+    /// Target output on the same views, N′×K×d (requires `views`).
     pub target: Option<Views<'a>>,
-    /// K of H(T) = ln K; None = the K of `views`.
-    pub k_transforms: Option<usize>,
+    /// H(T) in nats when it is known (ln K for K fixed, equiprobable transforms); None: the
+    /// theorem form of the Lagrangian and the gap are not reported.
+    pub h_t: Option<f64>,
 }
 
 /// Input that no estimate can be computed from.

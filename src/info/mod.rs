@@ -68,7 +68,7 @@ use space::{reduce, transform};
 /// The rows of `online` in the seeded content-hash order used to subsample inputs: its first
 /// `m` rows are a seeded subsample independent of the row order.
 pub fn subsample_order(online: Rows, seed: u64) -> Vec<usize> {
-    input_order(online, None, None, seed)
+    input_order(Some(online), None, None, seed)
 }
 
 /// Every information quantity of one tensor (see the module documentation), one [`InfoRow`] per
@@ -95,9 +95,9 @@ pub fn information(
     let k = match inputs.views {
         Some(v) => {
             let (n, k, dv) = v.dim();
-            if n != n_all || dv != d || k == 0 {
+            if n < 2 || dv != d || k == 0 {
                 return Err(InfoError::Shape(format!(
-                    "views must be {n_all}×K×{d} with K ≥ 1, got {n}×{k}×{dv}"
+                    "views must be N'×K×{d} with N' ≥ 2 and K ≥ 1, got {n}×{k}×{dv}"
                 )));
             }
             if !v.all_finite() {
@@ -122,16 +122,32 @@ pub fn information(
             return Err(InfoError::NonFinite("target"));
         }
     }
-    let k_t = inputs.k_transforms.or(k);
-    if k_t == Some(0) {
-        return Err(InfoError::Config("k_transforms must be at least 1".into()));
+    if let Some(h) = inputs.h_t {
+        if !(h.is_finite() && h >= 0.0) {
+            return Err(InfoError::Config(format!(
+                "H(T) must be a finite number of nats >= 0, got {h}"
+            )));
+        }
     }
 
-    // Input selection (content-hash order), then the arrays in that order.
-    let order = input_order(inputs.online, inputs.views, inputs.target, cfg.seed);
+    // Input selection (content-hash order), then the arrays in that order. Views of the same
+    // N inputs are ranked with their clean rows; views of other inputs on their own.
+    let n_views_all = inputs.views.map(|v| v.dim().0);
+    let joint = n_views_all.is_none_or(|nv| nv == n_all);
+    let order = if joint {
+        input_order(Some(inputs.online), inputs.views, inputs.target, cfg.seed)
+    } else {
+        input_order(Some(inputs.online), None, None, cfg.seed)
+    };
     let n = n_all.min(cfg.max_rows);
-    let sel = &order[..n];
-    let clean = inputs.online.select(sel);
+    let clean = inputs.online.select(&order[..n]);
+    let view_order = if joint {
+        order
+    } else {
+        input_order(None, inputs.views, inputs.target, cfg.seed)
+    };
+    let nv = n_views_all.map_or(n, |nv| nv.min(cfg.max_rows));
+    let sel = &view_order[..nv];
     let flat = |a: Views| a.select_flat(sel);
     let u_raw = inputs.views.map(flat);
     // Without a target network, V' is the online output on the other views.
@@ -146,6 +162,18 @@ pub fn information(
             "subsampled {n} of {n_all} inputs (seeded content hash, seed {})",
             cfg.seed
         ));
+    }
+    if let Some(nv_all) = n_views_all.filter(|_| !joint) {
+        base_warnings.push(format!(
+            "views of {nv_all} inputs, not the {n_all} rows of the input: H(V) of kl and gaussian \
+             comes from the input's rows, every other quantity from the views"
+        ));
+        if nv < nv_all {
+            base_warnings.push(format!(
+                "views: subsampled {nv} of {nv_all} inputs (seeded content hash, seed {})",
+                cfg.seed
+            ));
+        }
     }
     if inputs.target.is_none() && u_raw.is_some() {
         base_warnings
@@ -166,6 +194,8 @@ pub fn information(
             tensor: inputs.tensor,
             space,
             rows: n,
+            view_rows: k.map(|_| nv),
+            on_views: false,
             seed: cfg.seed,
             out: Vec::new(),
         };
@@ -177,21 +207,24 @@ pub fn information(
         let reduced = |dim| reduce(&c, u.as_ref(), w.as_ref(), dim, seed, &warnings);
         let lo = need_lo.then(|| reduced(cfg.pca_dim)).transpose()?;
         let hi = need_hi.then(|| reduced(cfg.max_dim)).transpose()?;
-        let pairs = k.map(|k| view_pairs(n, k, cfg.seed));
+        let pairs = k.map(|k| view_pairs(nv, k, cfg.seed));
         let scales = cfg.scales_for(space);
         let mut families: Vec<(String, Vec<(f64, Parts)>)> = Vec::new();
 
         if let Some(lo) = &lo {
             if cfg.has(Family::Kl) {
+                ctx.on_views = false;
                 kl_rows(&mut ctx, lo, cfg);
             }
             if cfg.has(Family::Ksg) {
                 if let Some(p) = &pairs {
+                    ctx.on_views = true;
                     ksg_rows(&mut ctx, lo, p, cfg);
                 }
             }
             for (fam, name) in [(Family::Binned, "binned"), (Family::Merge, "merge")] {
                 if cfg.has(fam) {
+                    ctx.on_views = k.is_some();
                     let parts = plugin_rows(&mut ctx, lo, k, fam, name, scales, cfg);
                     families.push((name.to_string(), parts));
                 }
@@ -202,26 +235,27 @@ pub fn information(
                 gaussian_rows(&mut ctx, hi, pairs.as_deref(), cfg);
             }
             if cfg.has(Family::Pairwise) {
+                ctx.on_views = k.is_some();
                 families.extend(pairwise_rows(&mut ctx, hi, k, scales, cfg));
             }
         }
-        if let Some(kt) = k_t {
-            let h_t = (kt as f64).ln();
-            for (name, parts) in &families {
-                for (scale, p) in parts {
-                    let Some(p) = p.complete() else { continue };
-                    for &beta in &cfg.betas {
-                        lagr.push(LagrangianRow {
-                            tensor: inputs.tensor.to_string(),
-                            beta,
-                            estimator: name.clone(),
-                            space: space.as_str().to_string(),
-                            scale: Some(*scale),
-                            measured: p.i_xv - beta * p.i_vv,
-                            theorem: (1.0 - beta) * p.h_v + beta * p.h_v_vp - h_t,
-                            gap: h_t - p.h_vx,
-                        });
-                    }
+        for (name, parts) in &families {
+            for (scale, p) in parts {
+                let Some(p) = p.complete() else { continue };
+                for &beta in &cfg.betas {
+                    lagr.push(LagrangianRow {
+                        tensor: inputs.tensor.to_string(),
+                        beta,
+                        estimator: name.clone(),
+                        space: space.as_str().to_string(),
+                        scale: Some(*scale),
+                        scale_rule: None,
+                        measured: p.i_xv - beta * p.i_vv,
+                        theorem: inputs
+                            .h_t
+                            .map(|h_t| (1.0 - beta) * p.h_v + beta * p.h_v_vp - h_t),
+                        gap: inputs.h_t.map(|h_t| h_t - p.h_vx),
+                    });
                 }
             }
         }

@@ -24,18 +24,26 @@ fn hash_step(h: u64, v: f64) -> u64 {
 }
 
 /// The order in which inputs are used: ranked by a seeded hash of each input's whole content
-/// (clean row, its views and target rows), ties (identical inputs) by index. Selecting the first
-/// `m` of this order is a seeded subsample that does not depend on the row order of the snapshot.
+/// (clean row, its views and target rows; views alone for views of other inputs than the clean
+/// rows'), ties (identical inputs) by index. Selecting the first `m` of this order is a seeded
+/// subsample that does not depend on the row order of the snapshot.
 pub(crate) fn input_order<'a>(
-    online: Rows,
+    online: Option<Rows>,
     views: Option<Views<'a>>,
     target: Option<Views<'a>>,
     seed: u64,
 ) -> Vec<usize> {
-    let n = online.nrows();
+    let n = match (online, views) {
+        (Some(o), _) => o.nrows(),
+        (None, Some(v)) => v.dim().0,
+        (None, None) => 0,
+    };
     let mut keyed: Vec<(u64, usize)> = (0..n)
         .map(|i| {
-            let mut h = online.fold_row(i, hash_start(seed), hash_step);
+            let mut h = match online {
+                Some(o) => o.fold_row(i, hash_start(seed), hash_step),
+                None => hash_start(seed),
+            };
             for v in views.iter().chain(target.iter()) {
                 h = v.fold_input(i, hash_start(h), hash_step);
             }

@@ -9,7 +9,12 @@ use super::config::Space;
 pub(super) struct Ctx<'a> {
     pub tensor: &'a str,
     pub space: Space,
+    /// Inputs of the clean rows used.
     pub rows: usize,
+    /// Inputs of the views used, when there are views.
+    pub view_rows: Option<usize>,
+    /// The rows pushed next come from the views (their `rows` is `view_rows`).
+    pub on_views: bool,
     pub seed: u64,
     pub out: Vec<InfoRow>,
 }
@@ -37,7 +42,13 @@ impl Ctx<'_> {
             value,
             nonfinite,
             ci: if value.is_some() { ci } else { None },
-            rows: Some(self.rows),
+            ci_method: None,
+            scale_rule: None,
+            saturated: None,
+            rows: Some(match (self.on_views, self.view_rows) {
+                (true, Some(v)) => v,
+                _ => self.rows,
+            }),
             seed: Some(self.seed),
             warnings,
         });

@@ -39,11 +39,12 @@ pub(super) fn lagrangian(record: &RunRecord, key: &InfoKey) -> ChartSpec {
             .collect();
         let theorem: Vec<_> = rows
             .iter()
-            .filter_map(|r| Some((r.beta, finite(r.theorem)?)))
+            .filter_map(|r| Some((r.beta, finite(r.theorem?)?)))
             .collect();
         let mut entry = run_entry(i, run, !rows.is_empty(), "no LB rows at this scale");
         if let (Some(e), Some(r)) = (last, rows.first()) {
-            entry.detail = Some(format!("gap {} · epoch {}", fmt_num(r.gap), e.epoch));
+            let gap = r.gap.map_or_else(|| "n/a (H(T) unknown)".to_string(), fmt_num);
+            entry.detail = Some(format!("gap {gap} · epoch {}", e.epoch));
         }
         legend.push(entry);
         panel.series.push(Series::line(

@@ -403,8 +403,8 @@ impl LagrangianRowView {
             space: r.space.clone(),
             scale: scale_text(r.scale),
             measured: fmt_num(r.measured),
-            theorem: fmt_num(r.theorem),
-            gap: fmt_num(r.gap),
+            theorem: r.theorem.map_or_else(|| "n/a".to_string(), fmt_num),
+            gap: r.gap.map_or_else(|| "n/a".to_string(), fmt_num),
         }
     }
 }

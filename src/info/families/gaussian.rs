@@ -55,6 +55,7 @@ pub(in crate::info) fn gaussian_rows(
         })
     };
     let mut extra = sd.warnings.clone();
+    ctx.on_views = false;
     let deg = singular(&sd.clean, &mut extra);
     let h = mark(gaussian_entropy(sd.clean.view(), cfg.ridge), deg);
     ctx.push_estimate(
@@ -67,6 +68,7 @@ pub(in crate::info) fn gaussian_rows(
         &extra,
     );
     if let Some((v, vp)) = pairs.and_then(|p| pair_matrices(sd, p)) {
+        ctx.on_views = true;
         let mut extra = sd.warnings.clone();
         let deg_v = singular(&v, &mut extra);
         // With N ≤ d pairs the log-determinants are those of the ridge: no number.
