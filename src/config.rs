@@ -585,7 +585,11 @@ mod tests {
             ("epochs = 100001", "epochs"),
             ("epochs = 5000\nsnapshot_every = 2", "snapshot_every"),
             ("[dataset]\nk_views = 1025", "dataset.k_views"),
-            ("[info]\nbootstrap = 10001", "info.bootstrap"),
+            ("[info]\nci_groups = 1001", "info.ci_groups"),
+            ("[info]\nci_groups = 1", "info.ci_groups"),
+            ("[info]\nci_level = 1.0", "info.ci_level"),
+            ("[info]\nbootstrap = 50", "info.ci_groups"),
+            ("[info]\nscales = \"fine\"", "auto"),
             ("[info]\nk = 1001", "info.k"),
             ("[info]\nbetas = [1e300]", "info.betas"),
             ("[info]\nbetas = [-0.5]", "info.betas"),
@@ -596,10 +600,9 @@ mod tests {
             assert!(format!("{e:#}").contains(key), "{text}: {e:#}");
         }
         RunConfig::from_toml_over_default("epochs = 99900\nsnapshot_every = 100").unwrap();
-        RunConfig::from_toml_over_default("[info]\nbootstrap = 10000").unwrap();
-        let e = RunConfig::from_toml_over_default("[info]\nbootstrap = 10000\nmax_rows = 100000")
-            .unwrap_err();
-        assert!(format!("{e:#}").contains("info.max_rows"), "{e:#}");
+        RunConfig::from_toml_over_default("[info]\nci_groups = 1000").unwrap();
+        RunConfig::from_toml_over_default("[info]\nscales = \"auto\"").unwrap();
+        RunConfig::from_toml_over_default("[info]\nscales = [0.1, 0.2]").unwrap();
     }
 
     #[test]

@@ -361,7 +361,7 @@ fn train_one(
         info_cfg.seed ^= cfg.seed;
         if end.epoch != cfg.epochs {
             // Bootstrap intervals for the headline numbers: the last epoch's.
-            info_cfg.bootstrap = 0;
+            info_cfg.ci_groups = 0;
         }
         let knn = match (&bank, &data.y_train, &data.y_probe) {
             (Some((bank, probe)), Some(bank_labels), Some(probe_labels)) => Knn::Bank {

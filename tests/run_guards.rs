@@ -35,7 +35,7 @@ predictor_hidden = 4
 [optim]
 batch_size = 32
 [info]
-bootstrap = 0
+ci_groups = 0
 "#;
 
 /// `TINY` with `extra` TOML merged in (a table in `extra` replaces keys of the same table).
@@ -114,7 +114,8 @@ fn absurd_sizes_are_refused_against_the_memory_before_anything_is_written() {
 fn counts_are_bounded_and_name_their_key() {
     let tmp = tempfile::tempdir().unwrap();
     for (extra, key) in [
-        ("[info]\nbootstrap = 100000000\n", "info.bootstrap"),
+        ("[info]\nci_groups = 100000000\n", "info.ci_groups"),
+        ("[info]\nbootstrap = 50\n", "info.ci_groups"),
         ("epochs = 10000000\n", "epochs"),
         ("epochs = 50000\nsnapshot_every = 1\n", "snapshot_every"),
         ("[dataset]\nk_views = 100000000\n", "dataset.k_views"),
@@ -349,11 +350,12 @@ fn a_probe_too_small_to_judge_is_refused_and_a_narrow_one_is_flagged() {
 fn sigint_during_the_analysis_stops_the_run_without_run_json() {
     use std::process::Stdio;
     let tmp = tempfile::tempdir().unwrap();
-    // Light training, a heavy last analysis (bootstrap intervals are computed only there).
+    // Light training, a heavy last analysis (intervals are computed only there: 400 jackknife
+    // groups, each re-evaluating every estimator).
     let config = tmp.path().join("heavy.toml");
     std::fs::write(
         &config,
-        tiny_with("[dataset]\nn_probe = 400\nk_views = 8\n[info]\nbootstrap = 300\n"),
+        tiny_with("[dataset]\nn_probe = 400\nk_views = 8\n[info]\nci_groups = 400\n"),
     )
     .unwrap();
     let out = tmp.path().join("out");

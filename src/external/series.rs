@@ -472,7 +472,7 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
         info_cfg.seed ^= cfg.seed;
         if i != last {
             // Bootstrap intervals for the headline numbers: the last epoch's (as `run`).
-            info_cfg.bootstrap = 0;
+            info_cfg.ci_groups = 0;
         }
         let hash = cache::file_hash(&f.path).map_err(|e| {
             anyhow!(

@@ -54,6 +54,70 @@ impl Family {
     ];
 }
 
+/// How the scales of the plug-in and pairwise families are chosen (`info.scales`).
+///
+/// `"auto"` (ARCHITECTURE.md §5): `binned` and `merge` at the widths where the analysed points
+/// occupy about 50 %, 20 % and 5 % as many cells (grid cells, or single-linkage components)
+/// as there are points ([`AUTO_CELL_FRACTIONS`]; rule `cells 50%`); `pairwise-*` at
+/// σ = s·ρ for s in [`AUTO_PAIRWISE`], ρ = 1 on the unit sphere (`l2`, rule none: the absolute
+/// scale the headline compares across runs) and the root-mean-square norm of the rows in `raw`
+/// (rule `0.2×rms`). A list: absolute scales, the same at every epoch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scales {
+    /// Chosen from the sample at each snapshot.
+    Auto,
+    /// Absolute scales.
+    List(Vec<f64>),
+}
+
+/// The occupancy targets of the automatic plug-in scales: cells / points.
+pub const AUTO_CELL_FRACTIONS: [f64; 3] = [0.5, 0.2, 0.05];
+
+/// The automatic pairwise widths, in units of the rows' radius (1 on the unit sphere).
+pub const AUTO_PAIRWISE: [f64; 4] = [0.05, 0.1, 0.2, 0.4];
+
+/// The scales of one space (see [`InfoConfig::scales_for`]).
+pub(super) enum ScalePlan<'a> {
+    Fixed(&'a [f64]),
+    Auto,
+}
+
+impl Serialize for Scales {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Scales::Auto => s.serialize_str("auto"),
+            Scales::List(l) => l.serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Scales {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Scales;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("\"auto\" or a list of scales (numbers > 0)")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Scales, E> {
+                if v == "auto" {
+                    Ok(Scales::Auto)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Scales, A::Error> {
+                let mut out = Vec::new();
+                while let Some(v) = a.next_element::<f64>()? {
+                    out.push(v);
+                }
+                Ok(Scales::List(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// Settings of [`information`] (the `[info]` table of the run configuration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -62,10 +126,10 @@ pub struct InfoConfig {
     pub estimators: Vec<Family>,
     /// Spaces to compute in.
     pub spaces: Vec<Space>,
-    /// Scales (bin width ε of `binned`/`merge`, noise σ of `pairwise-*`), absolute, in the units
-    /// of the `l2` space (the unit sphere: distances in [0, 2]); also used for `raw` unless
-    /// `raw_scales` is set.
-    pub scales: Vec<f64>,
+    /// Scales (bin width ε of `binned`/`merge`, noise σ of `pairwise-*`): `"auto"` (the default:
+    /// chosen from the sample, see [`Scales`]) or a list, absolute, in the units of the `l2` space
+    /// (the unit sphere: distances in [0, 2]), also used for `raw` unless `raw_scales` is set.
+    pub scales: Scales,
     /// Scales for the `raw` space (absolute, in the embedding's units); None = `scales`.
     pub raw_scales: Option<Vec<f64>>,
     /// β grid of the Lagrangian rows.
@@ -82,8 +146,15 @@ pub struct InfoConfig {
     pub max_rows: usize,
     /// Query inputs of the pairwise family (its cost is ∝ queries·K·N·K·dim).
     pub pairwise_queries: usize,
-    /// Bootstrap replicates for the confidence intervals (0 = none).
-    pub bootstrap: usize,
+    /// Groups of the delete-a-group jackknife behind the confidence intervals (0 = none;
+    /// `ib_estimators::interval`): each interval re-evaluates its estimator once per group.
+    pub ci_groups: usize,
+    /// Level of the confidence intervals, in (0, 1).
+    pub ci_level: f64,
+    /// Replaced by `ci_groups` (the percentile bootstrap gave intervals that exclude their own
+    /// estimate): accepted by the parser only to refuse it with that advice.
+    #[serde(skip_serializing)]
+    pub bootstrap: Option<serde::de::IgnoredAny>,
     /// Ridge ε added to covariance diagonals by the Gaussian proxy.
     pub ridge: f64,
     /// Seed of the input selection, PCA, view pairing and bootstrap.
@@ -95,7 +166,7 @@ impl Default for InfoConfig {
         InfoConfig {
             estimators: Family::ALL.to_vec(),
             spaces: vec![Space::L2, Space::Raw],
-            scales: vec![0.05, 0.1, 0.2, 0.4],
+            scales: Scales::Auto,
             raw_scales: None,
             betas: vec![0.0, 0.25, 0.5, 1.0, 2.0],
             k: 3,
@@ -103,7 +174,9 @@ impl Default for InfoConfig {
             max_dim: Some(256),
             max_rows: 4096,
             pairwise_queries: 32,
-            bootstrap: 50,
+            ci_groups: ib_estimators::interval::DEFAULT_GROUPS,
+            ci_level: 0.95,
+            bootstrap: None,
             ridge: 1e-6,
             seed: 0,
         }
@@ -142,16 +215,10 @@ pub enum InfoError {
     Config(String),
 }
 
-/// Most bootstrap replicates (`info.bootstrap`). A 95 % percentile interval is stable with
-/// 1000–2000 replicates (Efron & Tibshirani 1993, §13.3); every replicate re-weights the inputs
-/// with its own multiplicity vector of N f64 (all held at once, N ≤ `info.max_rows`) and
-/// re-evaluates the estimators, so its memory and time grow with the count.
-pub const MAX_BOOTSTRAP: usize = 10_000;
-
-/// Most bootstrap multiplicity weights held at once, `info.bootstrap` × `info.max_rows` (f64:
-/// 2 GiB). The replicates' weight vectors are drawn together, one per replicate, each as long
-/// as the rows used (at most `info.max_rows`); the defaults hold 50 × 4096.
-pub const MAX_BOOTSTRAP_WEIGHTS: usize = 1 << 28;
+/// Most jackknife groups (`info.ci_groups`): every group re-evaluates the estimators once;
+/// 20 give the interval's t quantile with 19 degrees of freedom (2.09 at 95 %, against 1.96
+/// with infinitely many).
+pub const MAX_CI_GROUPS: usize = 1000;
 
 /// Most entries of `info.scales`, `info.raw_scales` and `info.betas`: each scale runs the
 /// plug-in and pairwise families once more on every snapshot, each β adds a Lagrangian row per
@@ -173,16 +240,25 @@ impl InfoConfig {
     pub fn validate(&self) -> Result<(), InfoError> {
         let bad = |m: String| Err(InfoError::Config(m));
         let scales_ok = |s: &[f64]| s.iter().all(|v| v.is_finite() && *v > 0.0);
-        if !scales_ok(&self.scales) {
-            return bad(format!(
-                "info.scales must be finite and > 0, got {:?}",
-                self.scales
-            ));
+        if let Scales::List(list) = &self.scales {
+            if !scales_ok(list) {
+                return bad(format!(
+                    "info.scales must be \"auto\" or finite numbers > 0, got {list:?}"
+                ));
+            }
         }
         if let Some(r) = &self.raw_scales {
             if !scales_ok(r) {
                 return bad(format!("info.raw_scales must be finite and > 0, got {r:?}"));
             }
+        }
+        if self.bootstrap.is_some() {
+            return bad(
+                "info.bootstrap was replaced by info.ci_groups: intervals now come from a \
+                 delete-a-group jackknife (ARCHITECTURE.md §5); remove info.bootstrap, and set \
+                 info.ci_groups = 0 to turn the intervals off"
+                    .into(),
+            );
         }
         if !self.betas.iter().all(|b| (0.0..=MAX_BETA).contains(b)) {
             return bad(format!(
@@ -191,7 +267,13 @@ impl InfoConfig {
             ));
         }
         for (key, len) in [
-            ("info.scales", self.scales.len()),
+            (
+                "info.scales",
+                match &self.scales {
+                    Scales::Auto => 0,
+                    Scales::List(l) => l.len(),
+                },
+            ),
             (
                 "info.raw_scales",
                 self.raw_scales.as_ref().map_or(0, Vec::len),
@@ -234,20 +316,17 @@ impl InfoConfig {
         if self.pairwise_queries == 0 {
             return bad("info.pairwise_queries must be at least 1".into());
         }
-        if self.bootstrap > MAX_BOOTSTRAP {
+        if self.ci_groups == 1 || self.ci_groups > MAX_CI_GROUPS {
             return bad(format!(
-                "info.bootstrap = {} is above {MAX_BOOTSTRAP} replicates: a 95 % interval is stable \
-                 with 1000-2000, and every replicate holds N weights and re-runs the estimators \
-                 (0 turns the intervals off)",
-                self.bootstrap
+                "info.ci_groups = {} must be 0 (no intervals) or 2 to {MAX_CI_GROUPS}: each group \
+                 re-evaluates the estimators once (20 by default)",
+                self.ci_groups
             ));
         }
-        if self.bootstrap.saturating_mul(self.max_rows) > MAX_BOOTSTRAP_WEIGHTS {
+        if !(self.ci_level > 0.0 && self.ci_level < 1.0) {
             return bad(format!(
-                "info.bootstrap × info.max_rows = {} × {} is above {MAX_BOOTSTRAP_WEIGHTS} weights \
-                 (2 GiB): every replicate holds one weight per row used; lower info.bootstrap or \
-                 info.max_rows",
-                self.bootstrap, self.max_rows
+                "info.ci_level must be in (0, 1), e.g. 0.95, got {}",
+                self.ci_level
             ));
         }
         if !(self.ridge.is_finite() && self.ridge >= 0.0) {
@@ -256,10 +335,13 @@ impl InfoConfig {
         Ok(())
     }
 
-    pub(super) fn scales_for(&self, space: Space) -> &[f64] {
-        match (space, &self.raw_scales) {
-            (Space::Raw, Some(r)) => r,
-            _ => &self.scales,
+    /// The scales of the plug-in and pairwise families in `space`: a list from the
+    /// configuration, or the rules chosen from the sample ([`Scales::Auto`]).
+    pub(super) fn scales_for(&self, space: Space) -> ScalePlan<'_> {
+        match (space, &self.raw_scales, &self.scales) {
+            (Space::Raw, Some(r), _) => ScalePlan::Fixed(r),
+            (_, _, Scales::List(l)) => ScalePlan::Fixed(l),
+            (_, _, Scales::Auto) => ScalePlan::Auto,
         }
     }
 

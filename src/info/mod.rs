@@ -44,7 +44,7 @@
 //! ln r_i are resampled with the neighbours of the full sample (a resample with duplicate rows
 //! would give −∞).
 
-mod bootstrap;
+mod ci;
 mod config;
 mod families;
 mod order;
@@ -58,12 +58,12 @@ use ib_reports::record::{InfoRow, LagrangianRow};
 
 use crate::analysis::{Rows, Views};
 
-pub use config::{Family, InfoConfig, InfoError, InfoInputs, Space};
+pub use config::{Family, InfoConfig, InfoError, InfoInputs, Scales, Space};
 
 use families::{gaussian_rows, kl_rows, ksg_rows, pairwise_rows, plugin_rows};
 use order::{input_order, mix, view_pairs};
-use rows::{Ctx, Parts};
-use space::{reduce, transform};
+use rows::{Ctx, Parts, ScalePoint};
+use space::{radius, reduce, transform};
 
 /// The rows of `online` in the seeded content-hash order used to subsample inputs: its first
 /// `m` rows are a seeded subsample independent of the row order.
@@ -189,6 +189,11 @@ pub fn information(
             (clean.clone(), u_raw.clone(), w_raw.clone()),
             &mut warnings,
         );
+        // The rows' radius of the automatic pairwise widths (1 on the unit sphere).
+        let radius = match space {
+            Space::L2 => 1.0,
+            Space::Raw => radius(u.as_ref().unwrap_or(&c)),
+        };
         let seed = mix(cfg.seed ^ space as u64);
         let mut ctx = Ctx {
             tensor: inputs.tensor,
@@ -196,6 +201,7 @@ pub fn information(
             rows: n,
             view_rows: k.map(|_| nv),
             on_views: false,
+            ci_method: None,
             seed: cfg.seed,
             out: Vec::new(),
         };
@@ -208,8 +214,8 @@ pub fn information(
         let lo = need_lo.then(|| reduced(cfg.pca_dim)).transpose()?;
         let hi = need_hi.then(|| reduced(cfg.max_dim)).transpose()?;
         let pairs = k.map(|k| view_pairs(nv, k, cfg.seed));
-        let scales = cfg.scales_for(space);
-        let mut families: Vec<(String, Vec<(f64, Parts)>)> = Vec::new();
+        let plan = cfg.scales_for(space);
+        let mut families: Vec<(String, Vec<(ScalePoint, Parts)>)> = Vec::new();
 
         if let Some(lo) = &lo {
             if cfg.has(Family::Kl) {
@@ -225,7 +231,7 @@ pub fn information(
             for (fam, name) in [(Family::Binned, "binned"), (Family::Merge, "merge")] {
                 if cfg.has(fam) {
                     ctx.on_views = k.is_some();
-                    let parts = plugin_rows(&mut ctx, lo, k, fam, name, scales, cfg);
+                    let parts = plugin_rows(&mut ctx, lo, k, fam, name, &plan, cfg);
                     families.push((name.to_string(), parts));
                 }
             }
@@ -236,7 +242,7 @@ pub fn information(
             }
             if cfg.has(Family::Pairwise) {
                 ctx.on_views = k.is_some();
-                families.extend(pairwise_rows(&mut ctx, hi, k, scales, cfg));
+                families.extend(pairwise_rows(&mut ctx, hi, k, &plan, radius, cfg));
             }
         }
         for (name, parts) in &families {
@@ -248,8 +254,8 @@ pub fn information(
                         beta,
                         estimator: name.clone(),
                         space: space.as_str().to_string(),
-                        scale: Some(*scale),
-                        scale_rule: None,
+                        scale: scale.value,
+                        scale_rule: scale.rule.clone(),
                         measured: p.i_xv - beta * p.i_vv,
                         theorem: inputs
                             .h_t

@@ -15,6 +15,8 @@ pub(super) struct Ctx<'a> {
     pub view_rows: Option<usize>,
     /// The rows pushed next come from the views (their `rows` is `view_rows`).
     pub on_views: bool,
+    /// The `ci_method` of the rows pushed next with an interval.
+    pub ci_method: Option<String>,
     pub seed: u64,
     pub out: Vec<InfoRow>,
 }
@@ -42,7 +44,11 @@ impl Ctx<'_> {
             value,
             nonfinite,
             ci: if value.is_some() { ci } else { None },
-            ci_method: None,
+            ci_method: if value.is_some() && ci.is_some() {
+                self.ci_method.clone()
+            } else {
+                None
+            },
             scale_rule: None,
             saturated: None,
             rows: Some(match (self.on_views, self.view_rows) {
@@ -52,6 +58,14 @@ impl Ctx<'_> {
             seed: Some(self.seed),
             warnings,
         });
+    }
+
+    /// Sets the scale rule and the saturation of the last row pushed.
+    pub fn mark(&mut self, scale: &ScalePoint, saturated: Option<bool>) {
+        if let Some(r) = self.out.last_mut() {
+            r.scale_rule = scale.rule.clone();
+            r.saturated = saturated;
+        }
     }
 
     /// A row from an estimator result: degenerate estimates become value None with the true
@@ -98,9 +112,19 @@ fn finite_or_word(v: f64) -> (Option<f64>, Option<String>) {
     }
 }
 
+/// One scale of a plug-in or pairwise family: its absolute value (None when no width could be
+/// chosen: every point equal) and, for a scale chosen from the sample, its rule (`cells 50%`).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ScalePoint {
+    pub value: Option<f64>,
+    pub rule: Option<String>,
+}
+
 /// The parts of a Lagrangian at one scale.
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Parts {
+    /// Some part rests on a saturated estimate: no Lagrangian row.
+    pub saturated: bool,
     pub h_v: Option<f64>,
     pub h_vx: Option<f64>,
     pub i_xv: Option<f64>,
@@ -120,6 +144,9 @@ pub(super) struct Complete {
 impl Parts {
     /// Every part, if all are present and finite.
     pub fn complete(&self) -> Option<Complete> {
+        if self.saturated {
+            return None;
+        }
         let f = |v: Option<f64>| v.filter(|x| x.is_finite());
         Some(Complete {
             h_v: f(self.h_v)?,

@@ -50,6 +50,19 @@ pub(super) fn transform(
     (c, u, w)
 }
 
+/// The root-mean-square norm of the rows, sqrt(mean ‖row‖²), in the full dimension: the unit
+/// of the automatic pairwise widths in the `raw` space (ARCHITECTURE.md §5). 1 when every row
+/// is 0 (there is no unit to take; every width then gives the same value).
+pub(super) fn radius(m: &Array2<f64>) -> f64 {
+    let n = m.nrows().max(1) as f64;
+    let r = (m.iter().map(|v| v * v).sum::<f64>() / n).sqrt();
+    if r > 0.0 && r.is_finite() {
+        r
+    } else {
+        1.0
+    }
+}
+
 /// PCA to `dim` axes fitted on the views (or the clean rows without views; at most
 /// [`FIT_ROWS`] rows), applied to every array.
 pub(super) fn reduce(

@@ -29,11 +29,11 @@ fn encoder(f: impl Fn(usize, usize) -> usize) -> (Array2<f64>, Array3<f64>) {
 fn exact_cfg() -> InfoConfig {
     InfoConfig {
         spaces: vec![Space::Raw],
-        scales: vec![1e-3, 0.5],
+        scales: Scales::List(vec![1e-3, 0.5]),
         pca_dim: None,
         max_dim: None,
         pairwise_queries: N,
-        bootstrap: 20,
+        ci_groups: 20,
         ..InfoConfig::default()
     }
 }
@@ -102,17 +102,22 @@ fn check_exact(
                 assert!((l.theorem.unwrap() - theorem).abs() < 1e-12);
                 assert!((l.gap.unwrap() - (h_t - e.h_vx)).abs() < 1e-12);
             }
+            // A scale where every point has its own cell, or all share one, is saturated:
+            // no Lagrangian row rests on it.
+            let saturated = rows
+                .iter()
+                .any(|r| r.estimator == est && r.scale == Some(s) && r.saturated == Some(true));
             assert_eq!(
                 lagr.iter()
                     .filter(|l| l.estimator == est && l.scale == Some(s))
                     .count(),
-                cfg.betas.len()
+                if saturated { 0 } else { cfg.betas.len() }
             );
         }
     }
     // σ → ∞: the noise swamps everything, every pairwise quantity → 0.
     let far = InfoConfig {
-        scales: vec![1e6],
+        scales: Scales::List(vec![1e6]),
         estimators: vec![Family::Pairwise],
         ..exact_cfg()
     };
@@ -247,7 +252,7 @@ fn lagrangian_identity_and_bounds_on_random_data() {
     let cfg = InfoConfig {
         pca_dim: Some(4),
         pairwise_queries: 20,
-        bootstrap: 30,
+        ci_groups: 30,
         ..InfoConfig::default()
     };
     let (rows, lagr) = run(&online, &views, &target, &cfg);
@@ -353,7 +358,7 @@ fn invariant_to_the_order_of_inputs() {
         max_dim: None,
         pairwise_queries: 15,
         max_rows: 30,
-        bootstrap: 0,
+        ci_groups: 0,
         ..InfoConfig::default()
     };
     let a = run(&online, &views, &target, &cfg);
@@ -385,7 +390,11 @@ fn without_views_only_h_v() {
         target: None,
         h_t: Some(8f64.ln()),
     };
-    let (rows, lagr) = information(&inputs, &InfoConfig::default()).unwrap();
+    let cfg = InfoConfig {
+        scales: Scales::List(vec![0.05]),
+        ..InfoConfig::default()
+    };
+    let (rows, lagr) = information(&inputs, &cfg).unwrap();
     assert!(lagr.is_empty());
     assert!(rows.iter().all(|r| r.quantity == "H(V)"));
     // Distinct rows at a fine scale: H(V) = ln N.
@@ -432,7 +441,7 @@ fn bad_inputs_are_errors_not_panics() {
         Err(InfoError::NonFinite("online"))
     );
     let cfg = InfoConfig {
-        scales: vec![0.0],
+        scales: Scales::List(vec![0.0]),
         ..InfoConfig::default()
     };
     assert!(cfg.validate().is_err());
@@ -489,15 +498,244 @@ fn timing() {
 fn timing_by_family() {
     let (online, views, target) = random_inputs(512, 8, 128, 5);
     for f in Family::ALL {
-        for b in [0, 100] {
+        for b in [0, 20] {
             let cfg = InfoConfig {
                 estimators: vec![f],
-                bootstrap: b,
+                ci_groups: b,
                 ..InfoConfig::default()
             };
             let t = std::time::Instant::now();
             run(&online, &views, &target, &cfg);
-            eprintln!("{f:?} bootstrap {b}: {:.3} s", t.elapsed().as_secs_f64());
+            eprintln!("{f:?} ci_groups {b}: {:.3} s", t.elapsed().as_secs_f64());
         }
     }
+}
+
+#[test]
+fn intervals_contain_their_estimates_and_name_their_method() {
+    let (online, views, target) = random_inputs(80, 4, 6, 11);
+    let cfg = InfoConfig {
+        pca_dim: Some(4),
+        pairwise_queries: 20,
+        ..InfoConfig::default()
+    };
+    let (rows, _) = run(&online, &views, &target, &cfg);
+    let with_ci: Vec<_> = rows.iter().filter(|r| r.ci.is_some()).collect();
+    // kl, ksg1, kl-minus-ksg1, the plug-in and the pairwise H(V), H(V|X), I(X;V) in both spaces.
+    for est in [
+        "kl",
+        "ksg1",
+        "kl-minus-ksg1",
+        "binned",
+        "merge",
+        "pairwise-kl",
+    ] {
+        assert!(with_ci.iter().any(|r| r.estimator == est), "{est}");
+    }
+    for r in &with_ci {
+        let (lo, hi) = r.ci.unwrap();
+        let v = r.value.unwrap();
+        assert!(lo <= v && v <= hi, "{r:?}");
+        assert_eq!(r.ci_method.as_deref(), Some("jackknife-20 t 95%"), "{r:?}");
+    }
+    assert!(rows.iter().all(|r| r.ci.is_some() == r.ci_method.is_some()));
+    // Off: no interval anywhere.
+    let off = InfoConfig {
+        ci_groups: 0,
+        ..cfg.clone()
+    };
+    let (rows_off, _) = run(&online, &views, &target, &off);
+    assert!(rows_off
+        .iter()
+        .all(|r| r.ci.is_none() && r.ci_method.is_none()));
+    // The values do not depend on the intervals.
+    assert_eq!(keyed(&rows), keyed(&rows_off));
+}
+
+#[test]
+fn automatic_plugin_scales_are_informative_and_recorded() {
+    let (online, views, target) = random_inputs(100, 4, 8, 12);
+    let cfg = InfoConfig {
+        pca_dim: Some(8),
+        ..InfoConfig::default()
+    };
+    let (rows, lagr) = run(&online, &views, &target, &cfg);
+    for est in ["binned", "merge"] {
+        for space in ["l2", "raw"] {
+            let h: Vec<_> = rows
+                .iter()
+                .filter(|r| r.estimator == est && r.space == space && r.quantity == "H(V)")
+                .collect();
+            let rules: Vec<_> = h.iter().map(|r| r.scale_rule.as_deref().unwrap()).collect();
+            assert_eq!(
+                rules,
+                ["cells 50%", "cells 20%", "cells 5%"],
+                "{est} {space}"
+            );
+            for r in &h {
+                assert!(
+                    r.scale.unwrap() > 0.0 && r.saturated == Some(false),
+                    "{r:?}"
+                );
+            }
+            // At about f·P cells the entropy is below ln(f·P) + a margin and above 0.
+            let p = 400f64;
+            for (r, f) in h.iter().zip([0.5, 0.2, 0.05]) {
+                let v = r.value.unwrap();
+                assert!(v > 0.0 && v < (f * p).ln() + 0.7, "{est} {space} {f}: {v}");
+            }
+        }
+    }
+    // Pairwise: absolute σ on the sphere, σ = s·rms in raw.
+    let raw: Vec<_> = rows
+        .iter()
+        .filter(|r| r.estimator == "pairwise-kl" && r.space == "raw" && r.quantity == "H(V)")
+        .collect();
+    let rms = (views.iter().map(|v| v * v).sum::<f64>() / 400.0).sqrt();
+    for (r, s) in raw.iter().zip([0.05, 0.1, 0.2, 0.4]) {
+        assert!((r.scale.unwrap() - s * rms).abs() < 1e-9 * rms, "{r:?}");
+        assert_eq!(r.scale_rule.as_deref(), Some(format!("{s}×rms").as_str()));
+    }
+    assert!(rows.iter().any(|r| r.estimator == "pairwise-kl"
+        && r.space == "l2"
+        && r.scale == Some(0.2)
+        && r.scale_rule.is_none()));
+    // Lagrangian rows carry the rule of their estimates.
+    assert!(lagr
+        .iter()
+        .any(|l| l.estimator == "merge" && l.scale_rule.as_deref() == Some("cells 20%")));
+}
+
+#[test]
+fn saturated_scales_are_flagged_and_kept_out_of_the_lagrangian() {
+    let (online, views, target) = random_inputs(50, 4, 6, 13);
+    let cfg = InfoConfig {
+        pca_dim: Some(6),
+        scales: Scales::List(vec![1e-6, 1e6]),
+        ..InfoConfig::default()
+    };
+    let (rows, lagr) = run(&online, &views, &target, &cfg);
+    for r in rows
+        .iter()
+        .filter(|r| matches!(r.estimator.as_str(), "binned" | "merge"))
+    {
+        // 1e-6: every point alone; 1e6: merge puts everything together (the origin-anchored grid
+        // only into orthants: not necessarily one cell).
+        if r.scale == Some(1e-6) || r.estimator == "merge" {
+            assert_eq!(r.saturated, Some(true), "{r:?}");
+        }
+    }
+    assert!(rows
+        .iter()
+        .filter(|r| r.estimator.starts_with("pairwise"))
+        .all(|r| r.saturated.is_none()));
+    assert!(!lagr
+        .iter()
+        .any(|l| l.scale == Some(1e-6) && matches!(l.estimator.as_str(), "binned" | "merge")));
+    assert!(lagr.iter().any(|l| l.estimator == "pairwise-kl"));
+}
+
+#[test]
+fn without_h_t_the_theorem_form_is_not_reported() {
+    let (online, views, target) = random_inputs(40, 4, 5, 14);
+    let inputs = InfoInputs {
+        tensor: "t",
+        online: online.view().into(),
+        views: Some(views.view().into()),
+        target: Some(target.view().into()),
+        h_t: None,
+    };
+    let cfg = InfoConfig {
+        pca_dim: Some(3),
+        ..InfoConfig::default()
+    };
+    let (_, lagr) = information(&inputs, &cfg).unwrap();
+    let (_, with) = run(&online, &views, &target, &cfg);
+    assert!(!lagr.is_empty());
+    assert_eq!(lagr.len(), with.len());
+    for (a, b) in lagr.iter().zip(&with) {
+        assert!(a.theorem.is_none() && a.gap.is_none());
+        assert_eq!(a.measured, b.measured);
+    }
+    let bad = InfoInputs {
+        h_t: Some(f64::NAN),
+        ..inputs
+    };
+    assert!(matches!(information(&bad, &cfg), Err(InfoError::Config(_))));
+}
+
+#[test]
+fn views_of_a_subset_of_the_inputs() {
+    let (online, views, target) = random_inputs(60, 4, 5, 15);
+    let cfg = InfoConfig {
+        pca_dim: Some(3),
+        pairwise_queries: 10,
+        ..InfoConfig::default()
+    };
+    // Every input a pairwise query, so that the pairwise rows do not depend on the order.
+    let cfg = InfoConfig {
+        pairwise_queries: 100,
+        ..cfg
+    };
+    // Views of 25 other inputs (N' < N), then of 90 (N' > N); N' = N below.
+    let (o2, v2, t2) = random_inputs(90, 4, 5, 16);
+    for nv in [25, 90] {
+        let v = v2.slice(ndarray::s![..nv, .., ..]).to_owned();
+        let t = t2.slice(ndarray::s![..nv, .., ..]).to_owned();
+        let inputs = InfoInputs {
+            tensor: "t",
+            online: online.view().into(),
+            views: Some(v.view().into()),
+            target: Some(t.view().into()),
+            h_t: Some(4f64.ln()),
+        };
+        let (rows, lagr) = information(&inputs, &cfg).unwrap();
+        assert!(!lagr.is_empty());
+        for r in &rows {
+            let clean = matches!(r.estimator.as_str(), "kl")
+                || (r.estimator == "gaussian" && r.quantity == "H(V)");
+            assert_eq!(r.rows, Some(if clean { 60 } else { nv }), "{r:?}");
+            assert!(r
+                .warnings
+                .iter()
+                .any(|w| w.contains(&format!("views of {nv} inputs"))));
+        }
+        // The view quantities are those of the views alone: the same as with clean rows that
+        // are the views' own inputs (N' = N), up to the PCA's rounding.
+        let own = InfoInputs {
+            online: o2.slice(ndarray::s![..nv, ..]).into(),
+            ..inputs
+        };
+        let (rows_own, _) = information(
+            &own,
+            &InfoConfig {
+                ci_groups: 0,
+                ..cfg.clone()
+            },
+        )
+        .unwrap();
+        for r in rows.iter().filter(|r| {
+            // Not ksg1: its view pairs are drawn along the input order, which differs.
+            matches!(r.estimator.as_str(), "binned" | "merge" | "pairwise-kl")
+        }) {
+            let o = rows_own
+                .iter()
+                .find(|x| {
+                    x.quantity == r.quantity
+                        && x.estimator == r.estimator
+                        && x.space == r.space
+                        && x.scale_rule == r.scale_rule
+                        && (x.scale_rule.is_some() || x.scale == r.scale)
+                })
+                .unwrap();
+            let (a, b) = (r.value.unwrap(), o.value.unwrap());
+            assert!((a - b).abs() < 1e-6, "{r:?} vs {o:?}");
+        }
+    }
+    // N' = N keeps the joint order of the earlier releases: same rows as before.
+    let (rows, _) = run(&online, &views, &target, &cfg);
+    assert!(rows.iter().all(|r| r.rows == Some(60)));
+    assert!(!rows
+        .iter()
+        .any(|r| r.warnings.iter().any(|w| w.contains("views of"))));
 }

@@ -20,7 +20,7 @@
 //!     serialised copy) and their f64 copies for the analysis;
 //!   - **analysis**: the d×d Gram matrices of the spectra (× 4 with the eigensolver's work), the
 //!     probe × bank similarities of the kNN monitor, the information rows' copies of the views
-//!     (× 4) and the bootstrap multiplicity vectors (`info.bootstrap` × N f64).
+//!     (× 4) and the jackknife weight vectors (`info.ci_groups` × N f64).
 //!
 //! A method's peak is its model plus the largest of its phases (training, the snapshot forward,
 //! the snapshot tensors with the analysis); the run's is a fixed [`BASELINE`], the data and that
@@ -250,7 +250,7 @@ pub fn estimate(cfg: &RunConfig, shape: &DataShape, workers: usize) -> Estimate 
             0
         },
         prod(&[n_info, k.saturating_add(1), p, 4 * F64]),
-        prod(&[cfg.info.bootstrap, n_info, F64]),
+        prod(&[cfg.info.ci_groups, n_info, F64]),
     ]);
     let phase = training
         .max(snapshot_forward)
@@ -284,7 +284,7 @@ pub fn estimate(cfg: &RunConfig, shape: &DataShape, workers: usize) -> Estimate 
                 bytes: snapshot_tensors,
             },
             Part {
-                what: "the analysis (spectra, kNN monitor, information, bootstrap)",
+                what: "the analysis (spectra, kNN monitor, information, intervals)",
                 bytes: analysis,
             },
         ],
@@ -372,10 +372,10 @@ fn drivers(cfg: &RunConfig, shape: &DataShape) -> Vec<(String, u128)> {
     }
     {
         let mut c = cfg.clone();
-        c.info.bootstrap = d.info.bootstrap.min(cfg.info.bootstrap);
+        c.info.ci_groups = d.info.ci_groups.min(cfg.info.ci_groups);
         try_key(
-            "info.bootstrap".into(),
-            cfg.info.bootstrap.to_string(),
+            "info.ci_groups".into(),
+            cfg.info.ci_groups.to_string(),
             c,
             *shape,
         );
@@ -534,7 +534,7 @@ mod tests {
              [dataset]\nn_train = 8192\nn_probe = 2048\n\
              [model]\nencoder_hidden = 2048\nfeature_dim = 1024\nprojector_hidden = 1024\n\
              projection_dim = 512\n[optim]\nbatch_size = 512\n\
-             [info]\nbootstrap = 0\nestimators = [\"kl\"]\n",
+             [info]\nci_groups = 0\nestimators = [\"kl\"]\n",
         )
         .unwrap();
         check(&wide, synthetic(&wide), 1, 1636.0);
@@ -543,7 +543,7 @@ mod tests {
             "methods = [\"simsiam\"]\nepochs = 1\nsnapshot_every = 1\n\
              [dataset]\nkind = \"digits\"\nn_probe = 300\n\
              [model]\nencoder = \"cnn\"\ncnn_channels = [64, 128]\n[optim]\nbatch_size = 512\n\
-             [info]\nbootstrap = 0\nestimators = [\"kl\"]\n",
+             [info]\nci_groups = 0\nestimators = [\"kl\"]\n",
         )
         .unwrap();
         let shape = crate::data::planned(&cnn.dataset).unwrap().unwrap();
@@ -556,7 +556,7 @@ mod tests {
         c.model.feature_dim = usize::MAX;
         c.model.encoder_hidden = usize::MAX;
         c.optim.batch_size = usize::MAX;
-        c.info.bootstrap = usize::MAX;
+        c.info.ci_groups = usize::MAX;
         let s = DataShape {
             n_train: usize::MAX,
             n_probe: usize::MAX,

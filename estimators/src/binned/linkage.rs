@@ -108,6 +108,77 @@ pub fn linkage_labels(x: ArrayView2<f64>, eps: &[f64]) -> Vec<Vec<usize>> {
     out
 }
 
+/// The N − 1 edge lengths (Euclidean) of a minimum spanning tree of the rows of `x`, ascending
+/// (Prim's algorithm on the complete graph: O(N²·d) time, O(N) memory; each step's update of
+/// the distances to the tree runs on rayon, one independent minimum per row, so the result
+/// does not depend on the thread count). Single linkage at threshold ε (`< ε` merges, as in
+/// [`linkage_labels`]) has exactly N − #{edges < ε} components (Kruskal), so these lengths
+/// give the threshold of any number of components.
+pub fn mst_edge_lengths(x: ArrayView2<f64>) -> Vec<f64> {
+    use rayon::prelude::*;
+    let n = x.nrows();
+    if n < 2 {
+        return Vec::new();
+    }
+    let rows: Vec<Vec<f64>> = x.rows().into_iter().map(|r| r.to_vec()).collect();
+    let mut in_tree = vec![false; n];
+    let mut best = vec![f64::INFINITY; n];
+    let mut edges = Vec::with_capacity(n - 1);
+    let mut last = 0usize;
+    in_tree[0] = true;
+    for _ in 1..n {
+        let from = &rows[last];
+        best.par_iter_mut()
+            .zip(in_tree.par_iter())
+            .zip(rows.par_iter())
+            .with_min_len(512)
+            .for_each(|((b, &t), r)| {
+                if !t {
+                    let d = sq_euclid(from, r);
+                    if d < *b {
+                        *b = d;
+                    }
+                }
+            });
+        let mut next = usize::MAX;
+        let mut next_d = f64::INFINITY;
+        for i in 0..n {
+            if !in_tree[i] && (next == usize::MAX || best[i] < next_d) {
+                next = i;
+                next_d = best[i];
+            }
+        }
+        in_tree[next] = true;
+        edges.push(next_d.sqrt());
+        last = next;
+    }
+    edges.sort_by(f64::total_cmp);
+    edges
+}
+
+/// A single-linkage threshold ε at which N points with the ascending MST edge lengths
+/// `edges` ([`mst_edge_lengths`]) form `target` components: the geometric mean of the two
+/// edges around the cut (so that no edge length equals ε; half the upper one when the lower is
+/// 0, duplicate points). None when `target` is not in 2..=N − 1 or the cut falls between equal
+/// lengths (ties: no threshold separates them).
+pub fn linkage_width_for_components(edges: &[f64], target: usize) -> Option<f64> {
+    let n = edges.len() + 1;
+    if target < 2 || target >= n {
+        return None;
+    }
+    // `n − target` edges must be below ε, the rest at or above it.
+    let below = edges[n - target - 1];
+    let above = edges[n - target];
+    if above <= below || above.is_nan() {
+        return None;
+    }
+    Some(if below > 0.0 {
+        (below * above).sqrt()
+    } else {
+        above * 0.5
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -120,5 +191,22 @@ mod tests {
         assert_eq!(l[0], vec![0, 1, 2, 3]);
         assert_eq!(l[1], vec![0, 0, 0, 1]);
         assert_eq!(l[2], vec![0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn mst_thresholds_give_the_component_counts() {
+        let x = ndarray::Array2::from_shape_fn((150, 3), |(i, j)| {
+            (((i * 7919 + j * 104_729) % 1000) as f64 / 1000.0).powi(2) + j as f64
+        });
+        let edges = mst_edge_lengths(x.view());
+        assert_eq!(edges.len(), 149);
+        assert!(edges.windows(2).all(|w| w[0] <= w[1]));
+        for target in [100, 50, 10, 2] {
+            let eps = linkage_width_for_components(&edges, target).unwrap();
+            let l = linkage_labels(x.view(), &[eps]);
+            assert_eq!(l[0].iter().max().unwrap() + 1, target, "ε = {eps}");
+        }
+        assert!(linkage_width_for_components(&edges, 1).is_none());
+        assert!(linkage_width_for_components(&edges, 150).is_none());
     }
 }

@@ -24,8 +24,8 @@ pub mod views;
 use ndarray::ArrayView2;
 
 pub use counts::{bin_indices, BinRange, Binning};
-pub use grid::grid_labels;
-pub use linkage::linkage_labels;
+pub use grid::{column_minima, grid_labels, grid_labels_from, grid_width_for_cells, occupied};
+pub use linkage::{linkage_labels, linkage_width_for_components, mst_edge_lengths};
 pub use views::{ViewCounts, ViewEntropies};
 
 use crate::error::{check_matrix, EstimatorError};

@@ -56,6 +56,7 @@ pub(in crate::info) fn gaussian_rows(
     };
     let mut extra = sd.warnings.clone();
     ctx.on_views = false;
+    ctx.ci_method = None;
     let deg = singular(&sd.clean, &mut extra);
     let h = mark(gaussian_entropy(sd.clean.view(), cfg.ridge), deg);
     ctx.push_estimate(

@@ -1,15 +1,24 @@
 //! The kNN families: Kozachenko–Leonenko H(V) (`kl`), KSG-1 I(V;V') (`ksg1`) and their
 //! difference H(V|V') (`kl-minus-ksg1`).
 
-use ib_estimators::knn::neighbors::{kth_neighbor_distances, Points};
 use ib_estimators::{kl_entropy, ksg_mutual_information, KnnParams, KsgAlgorithm};
+use ndarray::{Array2, Axis};
 
-use crate::info::bootstrap::{bootstrap_weights, interval};
+use crate::info::ci::Jackknife;
 use crate::info::config::InfoConfig;
 use crate::info::rows::Ctx;
 use crate::info::space::{pair_matrices, SpaceData};
 
-/// `kl`: H(V) of the clean rows, with a bootstrap of the per-point terms.
+/// A finite, non-degenerate value, else NaN (no interval rests on a degenerate replicate).
+fn usable(e: Result<ib_estimators::Estimate, ib_estimators::EstimatorError>) -> f64 {
+    match e {
+        Ok(e) if !e.degenerate => e.value,
+        _ => f64::NAN,
+    }
+}
+
+/// `kl`: H(V) of the clean rows, with a jackknife interval (the estimate recomputed, neighbours
+/// and all, on the rows kept with each group left out).
 pub(in crate::info) fn kl_rows(ctx: &mut Ctx, sd: &SpaceData, cfg: &InfoConfig) {
     let Ok(params) = KnnParams::new(cfg.k) else {
         return;
@@ -18,29 +27,31 @@ pub(in crate::info) fn kl_rows(ctx: &mut Ctx, sd: &SpaceData, cfg: &InfoConfig) 
         e.degenerate |= sd.rank_deficient;
         e
     });
-    // Bootstrap the per-point terms ln r_i with the full sample's neighbours.
-    let ci = match (&est, cfg.bootstrap) {
-        (Ok(e), b) if b > 0 && !e.degenerate && e.value.is_finite() => Points::new(sd.clean.view())
-            .and_then(|p| kth_neighbor_distances(&p, params.k, params.norm, params.search))
-            .ok()
-            .and_then(|r| {
-                let n = r.len();
-                let ln_r: Vec<f64> = r.iter().map(|v| v.ln()).collect();
-                let mean = ln_r.iter().sum::<f64>() / n as f64;
-                let dimf = sd.dim as f64;
-                let reps = bootstrap_weights(n, b, cfg.seed, 0x4B1)
-                    .iter()
-                    .map(|m| {
-                        let rm = m.iter().zip(&ln_r).map(|(w, l)| w * l).sum::<f64>() / n as f64;
-                        e.value + dimf * (rm - mean)
-                    })
-                    .collect();
-                interval(reps, b)
-            }),
-        _ => None,
-    };
+    let jack = Jackknife::new(sd.clean.nrows(), cfg).filter(|_| {
+        est.as_ref()
+            .is_ok_and(|e| !e.degenerate && e.value.is_finite())
+    });
+    ctx.ci_method = jack.as_ref().map(Jackknife::method);
+    let ci = jack.as_ref().and_then(|j| {
+        let reps: Vec<f64> = j
+            .kept()
+            .map(|kept| usable(kl_entropy(sd.clean.select(Axis(0), &kept).view(), &params)))
+            .collect();
+        j.interval(est.as_ref().ok()?.value, &reps)
+    });
     let extra = sd.warnings.clone();
     ctx.push_estimate("H(V)", "kl", sd.dim, est, f64::NEG_INFINITY, ci, &extra);
+}
+
+/// The KSG-1 estimate of the pairs and H_KL(V) − I_KSG1.
+fn ksg_and_cond(v: &Array2<f64>, vp: &Array2<f64>, params: &KnnParams) -> (f64, f64) {
+    let i = usable(ksg_mutual_information(
+        v.view(),
+        vp.view(),
+        params,
+        KsgAlgorithm::One,
+    ));
+    (i, usable(kl_entropy(v.view(), params)) - i)
 }
 
 /// `ksg1` and `kl-minus-ksg1` on the seeded view pairs.
@@ -73,15 +84,38 @@ pub(in crate::info) fn ksg_rows(
         }
         (Err(e), _) | (_, Err(e)) => Err(e.clone()),
     };
+    // Jackknife over the pairs (one per input), both estimates recomputed on the kept pairs.
+    let ok = |e: &Result<ib_estimators::Estimate, _>| {
+        e.as_ref()
+            .is_ok_and(|e: &ib_estimators::Estimate| !e.degenerate && e.value.is_finite())
+    };
+    let jack = Jackknife::new(v.nrows(), cfg).filter(|_| ok(&i) && ok(&cond));
+    ctx.ci_method = jack.as_ref().map(Jackknife::method);
+    let (ci_i, ci_c) = match (&jack, &i, &cond) {
+        (Some(j), Ok(ie), Ok(ce)) => {
+            let (ri, rc): (Vec<f64>, Vec<f64>) = j
+                .kept()
+                .map(|kept| {
+                    ksg_and_cond(
+                        &v.select(Axis(0), &kept),
+                        &vp.select(Axis(0), &kept),
+                        &params,
+                    )
+                })
+                .unzip();
+            (j.interval(ie.value, &ri), j.interval(ce.value, &rc))
+        }
+        _ => (None, None),
+    };
     // Degenerate KSG (ties, collapse) is an artefact: the value is undefined.
-    ctx.push_estimate("I(V;V')", "ksg1", sd.dim, i, f64::NAN, None, &extra);
+    ctx.push_estimate("I(V;V')", "ksg1", sd.dim, i, f64::NAN, ci_i, &extra);
     ctx.push_estimate(
         "H(V|V')",
         "kl-minus-ksg1",
         sd.dim,
         cond,
         f64::NAN,
-        None,
+        ci_c,
         &extra,
     );
 }

@@ -3,19 +3,50 @@
 
 use ib_estimators::pairwise::{joint_entropy, Kernel, KernelCache, ViewDistances};
 
-use crate::info::bootstrap::{bootstrap_weights, interval};
-use crate::info::config::InfoConfig;
-use crate::info::rows::{Ctx, Parts};
+use crate::info::ci::Jackknife;
+use crate::info::config::{InfoConfig, ScalePlan, Space, AUTO_PAIRWISE};
+use crate::info::rows::{Ctx, Parts, ScalePoint};
 use crate::info::space::SpaceData;
+
+/// The widths σ of the plan: a configured list as it is; `"auto"`: σ = s·ρ for s in
+/// [`AUTO_PAIRWISE`], ρ = 1 on the unit sphere (no rule: absolute) and `radius` (the rows'
+/// root-mean-square norm) in `raw`, rule `s×rms`.
+fn sigmas(plan: &ScalePlan, space: Space, radius: f64) -> Vec<ScalePoint> {
+    match plan {
+        ScalePlan::Fixed(list) => list
+            .iter()
+            .map(|&s| ScalePoint {
+                value: Some(s),
+                rule: None,
+            })
+            .collect(),
+        ScalePlan::Auto => AUTO_PAIRWISE
+            .iter()
+            .map(|&s| match space {
+                Space::L2 => ScalePoint {
+                    value: Some(s),
+                    rule: None,
+                },
+                Space::Raw => ScalePoint {
+                    value: Some(s * radius),
+                    rule: Some(format!("{s}×rms")),
+                },
+            })
+            .collect(),
+    }
+}
 
 /// Rows of the pairwise family (`pairwise-kl`, `pairwise-bhat`).
 pub(in crate::info) fn pairwise_rows(
     ctx: &mut Ctx,
     sd: &SpaceData,
     k: Option<usize>,
-    scales: &[f64],
+    plan: &ScalePlan,
+    radius: f64,
     cfg: &InfoConfig,
-) -> Vec<(String, Vec<(f64, Parts)>)> {
+) -> Vec<(String, Vec<(ScalePoint, Parts)>)> {
+    let points_all = sigmas(plan, ctx.space, radius);
+    let scales: Vec<f64> = points_all.iter().filter_map(|p| p.value).collect();
     let (points, kk) = match (&sd.u, k) {
         (Some(u), Some(k)) => (u, k),
         _ => (&sd.clean, 1),
@@ -41,7 +72,9 @@ pub(in crate::info) fn pairwise_rows(
         ci_i_xv: Option<(f64, f64)>,
         pair: Option<(f64, f64)>,
     }
-    let weights = bootstrap_weights(n, cfg.bootstrap, cfg.seed, 0xBA12);
+    let jack = Jackknife::new(n, cfg);
+    ctx.ci_method = jack.as_ref().map(Jackknife::method);
+    let weights: Vec<Vec<f64>> = jack.iter().flat_map(|j| j.weights()).collect();
     let ones = vec![1.0; n];
     // Largest width first, so that halvings reuse the kernel values (see `Kernel::new`).
     widths.reverse();
@@ -71,12 +104,13 @@ pub(in crate::info) fn pairwise_rows(
                     (h_v + h_w - h_j, h_j - h_w)
                 })
             };
+            let iv = |est: f64, r: &[f64]| jack.as_ref().and_then(|j| j.interval(est, r));
             At {
                 h_v,
                 h_vx,
-                ci_h_v: interval(r_hv, cfg.bootstrap),
-                ci_h_vx: interval(r_hvx, cfg.bootstrap),
-                ci_i_xv: interval(r_i, cfg.bootstrap),
+                ci_h_v: iv(h_v, &r_hv),
+                ci_h_vx: iv(h_vx, &r_hvx),
+                ci_i_xv: iv(h_v - h_vx, &r_i),
                 pair,
             }
         })
@@ -85,7 +119,8 @@ pub(in crate::info) fn pairwise_rows(
     let mut out = Vec::new();
     for (name, factor) in [("pairwise-kl", 1.0), ("pairwise-bhat", 2.0)] {
         let mut parts = Vec::new();
-        for &sigma in scales {
+        for point in &points_all {
+            let Some(sigma) = point.value else { continue };
             let a = find(factor * sigma);
             let mut warns = sd.warnings.clone();
             if nq < n {
@@ -95,6 +130,7 @@ pub(in crate::info) fn pairwise_rows(
             }
             let sc = Some(sigma);
             ctx.push("H(V)", name, sc, sd.dim, a.h_v, a.ci_h_v, warns.clone());
+            ctx.mark(point, None);
             let mut p = Parts {
                 h_v: Some(a.h_v),
                 ..Parts::default()
@@ -102,17 +138,21 @@ pub(in crate::info) fn pairwise_rows(
             if with_views {
                 let i_xv = a.h_v - a.h_vx;
                 ctx.push("H(V|X)", name, sc, sd.dim, a.h_vx, a.ci_h_vx, warns.clone());
+                ctx.mark(point, None);
                 ctx.push("I(X;V)", name, sc, sd.dim, i_xv, a.ci_i_xv, warns.clone());
+                ctx.mark(point, None);
                 p.h_vx = Some(a.h_vx);
                 p.i_xv = Some(i_xv);
                 if let Some((i, h)) = a.pair {
                     ctx.push("I(V;V')", name, sc, sd.dim, i, None, warns.clone());
+                    ctx.mark(point, None);
                     ctx.push("H(V|V')", name, sc, sd.dim, h, None, warns.clone());
+                    ctx.mark(point, None);
                     p.i_vv = Some(i);
                     p.h_v_vp = Some(h);
                 }
             }
-            parts.push((sigma, p));
+            parts.push((point.clone(), p));
         }
         out.push((name.to_string(), parts));
     }
