@@ -136,11 +136,19 @@ Config (TOML; every key optional, defaults shown):
   [knn]
   max_rows = 10000                  analyze: leave-one-out kNN accuracy on a seeded subsample
                                     of at most this many rows (also --knn-rows)
+  [info]                            information estimates (README, \"What is measured\")
+  scales = \"auto\"                  binned/merge at 50/20/5 % cell occupancy, pairwise sigma
+                                    0.05-0.4 on the sphere (x rms raw); or a list of absolute
+                                    scales (raw_scales = [...] for the raw space)
+  ci_groups = 20                    delete-a-group jackknife intervals (0 = none)
+  ci_level = 0.95                   their level; they cover sampling spread, not bias
+  k = 3                             neighbours of the kNN estimators
+  max_rows = 4096                   inputs used (seeded content-hash subsample)
 
 Before anything is written, the config is checked against the data and the memory available
 (MemAvailable on Linux): sizes that cannot fit, NaN or infinite numbers, thresholds <= 0, a
-probe too small for the verdict (12 rows with the default thresholds), [info] bootstrap above
-10000 and a name that is not a plain file name are refused, naming the key to change.
+probe too small for the verdict (12 rows with the default thresholds), [info] ci_groups above
+1000 and a name that is not a plain file name are refused, naming the key to change.
 
 --quick: epochs = 25, n_probe = 256 (flags given with it still apply).";
 

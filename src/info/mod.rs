@@ -4,14 +4,16 @@
 //! # What is measured
 //!
 //! Inputs: the online network's output on the N clean probe inputs (`online`, N×d), on the K
-//! probe transforms of each input (`views`, N×K×d: V = f(t(X)), t uniform on K transforms, so
-//! H(T) = ln K), and the target network's output on the same views (`target`, N×K×d: V').
+//! probe transforms of each of N′ inputs (`views`, N′×K×d: V = f(t(X)); for K fixed
+//! equiprobable transforms H(T) = ln K), and the target network's output on the same views
+//! (`target`, N′×K×d: V'). N′ = N: the same inputs; otherwise see ARCHITECTURE.md §5.
 //! Without `target`, V' is the online output itself on the other views (SimSiam / Barlow Twins,
 //! g = f).
 //!
 //! Each estimator family runs in the spaces of [`InfoConfig::spaces`]: `l2` (rows scaled to unit
 //! norm in the full dimension, then reduced) and `raw`. Scales are absolute, in the units of the
-//! space (PCA is an isometry on the kept axes, so reduction does not change units).
+//! space (PCA is an isometry on the kept axes, so reduction does not change units): listed in
+//! the configuration, or chosen from the sample (`"auto"`, each row naming its `scale_rule`).
 //!
 //! | estimator | quantities | scale | space dim | pairing / sample |
 //! |---|---|---|---|---|
@@ -19,9 +21,9 @@
 //! | `ksg1` | I(V;V') | none | `pca_dim` | N pairs: per input one view a and one view b ≠ a, drawn with the seed; V = online(view a), V' = target(view b) |
 //! | `kl-minus-ksg1` | H(V\|V') | none | `pca_dim` | H_KL(V of the pairs) − I_KSG1 |
 //! | `gaussian` | H(V); I(V;V'), H(V\|V') | none | `max_dim` | clean rows; the same N pairs |
-//! | `binned` | H(V), H(V\|X), I(X;V), I(V;V'), H(V\|V') | bin width ε | `pca_dim` | ε-grid cells floor(v/ε); all N·K views; all K×K view pairs (a, b) of each input |
-//! | `merge` | same | ε | `pca_dim` | single-linkage components at Euclidean distance < ε (views closer than ε merged, transitively); all views / K×K pairs |
-//! | `pairwise-kl`, `pairwise-bhat` | same | noise σ | `max_dim` | Gaussian channel V + σN(0,I), KL (upper) / Bhattacharyya (lower) pairwise functional, information part (see [`ib_estimators::pairwise`]); H(V) and the pair terms averaged over the first `pairwise_queries` inputs as query points against all N·K mixture components |
+//! | `binned` | H(V), H(V\|X), I(X;V), I(V;V'), H(V\|V') | bin width ε (auto: 50/20/5 % occupancy) | `pca_dim` | ε-grid cells floor((v − o)/ε), o = 0 for listed scales, the column minima for automatic ones; all N·K views; all K×K view pairs (a, b) of each input |
+//! | `merge` | same | ε (auto: 50/20/5 % occupancy) | `pca_dim` | single-linkage components at Euclidean distance < ε (views closer than ε merged, transitively); all views / K×K pairs |
+//! | `pairwise-kl`, `pairwise-bhat` | same | noise σ (auto: s on the sphere, s·rms raw) | `max_dim` | Gaussian channel V + σN(0,I), KL (upper) / Bhattacharyya (lower) pairwise functional, information part (see [`ib_estimators::pairwise`]); H(V) and the pair terms averaged over the first `pairwise_queries` inputs as query points against all N·K mixture components |
 //!
 //! The K×K pairs of the plug-in families make t and t' independent and uniform (t' = t
 //! included), which is the setting of the theorem, whose identities (ARCHITECTURE.md §5) hold exactly.
@@ -30,19 +32,19 @@
 //!
 //! Lagrangian rows (for `binned`, `merge`, `pairwise-kl`, `pairwise-bhat`, every β of `betas`)
 //! need all of H(V), H(V|X), I(X;V), I(V;V'), H(V|V') finite at the scale:
-//! `LB_measured = I(X;V) − β·I(V;V')`, `LB_theorem = (1−β)H(V) + βH(V|V') − ln K`,
-//! `gap = ln K − H(V|X)`. Since every family has I(X;V) = H(V) − H(V|X) and
-//! H(V|V') = H(V) − I(V;V') with one H(V), `LB_theorem − LB_measured = −gap` exactly.
+//! `LB_measured = I(X;V) − β·I(V;V')`, `LB_theorem = (1−β)H(V) + βH(V|V') − H(T)`,
+//! `gap = H(T) − H(V|X)` (the last two only when H(T) is given, [`InfoInputs::h_t`]). Rows on a
+//! saturated plug-in estimate (ARCHITECTURE.md §5) have no Lagrangian row. Since every family
+//! has I(X;V) = H(V) − H(V|X) and H(V|V') = H(V) − I(V;V') with one H(V),
+//! `LB_theorem − LB_measured = −gap` exactly.
 //!
 //! # Sampling and determinism
 //!
 //! Inputs are ranked by a seeded hash of their content (clean row, views, target); the first
 //! `max_rows` are used and the first `pairwise_queries` of them are the pairwise query inputs.
 //! The result therefore does not depend on the row order of the snapshot (up to rounding), and
-//! is identical for identical inputs and seed. Bootstrap: `bootstrap` replicates resample the
-//! used inputs with replacement (seeded), 95 % percentile interval; for `kl` the per-point terms
-//! ln r_i are resampled with the neighbours of the full sample (a resample with duplicate rows
-//! would give −∞).
+//! is identical for identical inputs and seed. Intervals: the delete-a-group jackknife over
+//! the used inputs (input i in group i mod `ci_groups`; `ci.rs`), ARCHITECTURE.md §5.
 
 mod ci;
 mod config;
