@@ -312,6 +312,14 @@ fn information(view: &ReportView) -> String {
     {
         let _ = writeln!(s, "<p class=\"meta\">{}</p>", escape(note));
     }
+    // Said once for every Lagrangian table whose theorem form and gap are n/a.
+    if let Some(note) = view.info.iter().find_map(|t| t.theorem_note.as_ref()) {
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\">LB theorem and gap n/a: {}</p>",
+            escape(note)
+        );
+    }
     for t in &view.info {
         s.push_str(&info_table(t));
     }
@@ -379,13 +387,6 @@ fn info_table(t: &InfoTable) -> String {
             );
         }
         s.push_str("</tbody>\n</table></div>\n");
-        if let Some(note) = &t.theorem_note {
-            let _ = writeln!(
-                s,
-                "<p class=\"meta\">LB theorem and gap n/a: {}</p>",
-                escape(note)
-            );
-        }
     }
     s
 }

@@ -452,7 +452,7 @@ pub const INTERVAL_NOTE: &str = "Intervals cover the sampling spread of each est
      dimensions can be far larger than the interval.";
 
 /// Said once when a row's scale was chosen from the sample.
-pub const SCALE_RULE_NOTE: &str = "A scale followed by a rule in parentheses (e.g. `cells 50%`) \
+pub const SCALE_RULE_NOTE: &str = "A scale followed by a rule in parentheses (e.g. cells 50%) \
      was chosen from the sample at that epoch by that rule, so its absolute value changes from \
      epoch to epoch; the charts follow such a series by its rule.";
 
