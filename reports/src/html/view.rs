@@ -508,3 +508,71 @@ impl LagrangianRowView {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(quantity: &str, value: Option<f64>) -> InfoRow {
+        InfoRow {
+            tensor: "t".into(),
+            quantity: quantity.into(),
+            estimator: "binned".into(),
+            space: "l2".into(),
+            scale: Some(0.1),
+            dim: 8,
+            value,
+            nonfinite: None,
+            ci: None,
+            ci_method: None,
+            scale_rule: None,
+            saturated: Some(true),
+            rows: Some(512),
+            seed: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_bias_note_is_for_knn_rows_above_three_dimensions() {
+        assert!(knn_bias_note("kl", 3).is_none());
+        assert!(knn_bias_note("kl", 4).is_some());
+        assert!(knn_bias_note("ksg1", 64).is_some());
+        assert!(knn_bias_note("kl-minus-ksg1", 10).is_some());
+        assert!(knn_bias_note("pairwise-kl", 64).is_none());
+        assert!(knn_bias_note("binned", 64).is_none());
+    }
+
+    #[test]
+    fn saturation_reasons_follow_the_value_where_it_tells() {
+        let own = saturation_reason(&row("H(V)", Some(512f64.ln())));
+        assert!(
+            own.contains("every point has its own cell at this scale"),
+            "{own}"
+        );
+        let one = saturation_reason(&row("I(V;V')", Some(0.0)));
+        assert!(one.contains("all points share one cell"), "{one}");
+        // Conditional entropies are 0 in both cases: both are named.
+        for q in ["H(V|X)", "H(V|V')"] {
+            let either = saturation_reason(&row(q, Some(0.0)));
+            assert!(either.contains("or all share one"), "{q}: {either}");
+        }
+        assert!(saturation_reason(&row("H(V)", None)).contains("or all share one"));
+    }
+
+    #[test]
+    fn rows_show_the_rule_with_the_scale_and_the_method_only_with_an_interval() {
+        let mut r = row("H(V)", Some(1.0));
+        r.saturated = None;
+        r.scale_rule = Some("cells 50%".into());
+        r.ci_method = Some("jackknife-20 t 95%".into());
+        let v = InfoRowView::build(&r);
+        assert_eq!(v.scale, "0.1 (cells 50%)");
+        assert_eq!((v.ci.as_str(), v.ci_method), ("–", None));
+        assert_eq!(v.saturated, None);
+        r.ci = Some((0.5, 1.5));
+        let v = InfoRowView::build(&r);
+        assert_eq!(v.ci_method.as_deref(), Some("jackknife-20 t 95%"));
+        assert!(v.bias_note.is_none(), "binned rows have no kNN note");
+    }
+}
