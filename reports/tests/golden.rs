@@ -2,7 +2,9 @@
 //! in tests/fixtures: `healthy_and_collapse` (a healthy and a completely collapsed run),
 //! `diverged` (NaN from epoch 0), `single_epoch` (one `analyze` epoch) and `with_info` (healthy,
 //! complete collapse, dimensional collapse and a run diverging midway, with information and
-//! Lagrangian rows and kNN accuracy).
+//! Lagrangian rows and kNN accuracy) and `with_caveats` (the same runs without H(T), with
+//! interval methods, a binned series whose scale rule picks its bin width per epoch, and
+//! saturated rows; made by make_with_caveats.py).
 //!
 //! After an intended change: `INSTA_UPDATE=always cargo test --release --test golden`, then read
 //! the changed files under tests/snapshots/ before committing them.
@@ -17,6 +19,7 @@ const FIXTURES: &[&str] = &[
     "diverged",
     "single_epoch",
     "with_info",
+    "with_caveats",
 ];
 
 fn fixture(name: &str) -> RunRecord {

@@ -12,6 +12,7 @@ const FIXTURES: &[&str] = &[
     "diverged",
     "single_epoch",
     "with_info",
+    "with_caveats",
 ];
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
 

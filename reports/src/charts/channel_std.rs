@@ -43,5 +43,6 @@ pub(super) fn channel_std(record: &RunRecord, tensor: &str) -> ChartSpec {
         panels: vec![panel],
         legend,
         colour_bar: None,
+        notes: Vec::new(),
     }
 }

@@ -39,5 +39,6 @@ pub(super) fn figure2(record: &RunRecord, tensor: Option<&str>) -> Option<ChartS
         panels: vec![loss, std, third],
         legend,
         colour_bar: None,
+        notes: Vec::new(),
     })
 }

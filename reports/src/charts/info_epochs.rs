@@ -1,15 +1,16 @@
 //! `info_epochs`: H(V), H(V|X), H(V|V'), I(X;V) and I(V;V') over epochs, one panel per run, with
-//! the H(T) = ln K reference (ARCHITECTURE.md §5). All in nats at one explicit
-//! (estimator, space, scale), chosen by [`super::select::info_key`].
+//! the H(T) reference (ln K, or as given) when H(T) is known (ARCHITECTURE.md §5). All in nats at
+//! one explicit (estimator, space, scale), chosen by [`super::select::info_key`]. Saturated
+//! estimates have open grey markers.
 
 use super::plot::spec::{
     ChartSpec, LegendEntry, LineStyleKind, PanelSpec, RefLine, Series, XAxis, SIZE,
 };
 use super::plot::style::{run_colour, REFERENCE};
-use super::select::InfoKey;
-use super::series::{epoch_span, info_value};
+use super::select::{is_saturated, InfoKey};
+use super::series::{epoch_span, h_t_origin, info_row, saturated_entry};
 use crate::format::fmt_num;
-use crate::record::RunRecord;
+use crate::record::{InfoRow, RunRecord};
 use plotters::style::RGBColor;
 
 /// The information quantities in display order, with their colour and line style
@@ -26,6 +27,7 @@ pub const QUANTITIES: [(&str, RGBColor, LineStyleKind); 5] = [
 pub(super) fn info_epochs(record: &RunRecord, key: &InfoKey) -> ChartSpec {
     let mut panels = Vec::new();
     let mut present = [false; QUANTITIES.len()];
+    let mut any_saturated = false;
     for (i, run) in record.runs.iter().enumerate() {
         let mut panel = PanelSpec::new("epoch", "nats", XAxis::Epoch);
         panel.caption = Some(run.name.clone());
@@ -34,20 +36,30 @@ pub(super) fn info_epochs(record: &RunRecord, key: &InfoKey) -> ChartSpec {
         if let Some(h_t) = record.dataset.h_t.filter(|h| h.is_finite()) {
             panel.ref_lines.push(RefLine {
                 y: h_t,
-                label: "H(T) = ln K".into(),
+                label: format!("H(T) = {}", h_t_origin(&record.dataset)),
                 colour: REFERENCE,
             });
         }
         for (q, (name, colour, style)) in QUANTITIES.iter().enumerate() {
-            let points: Vec<(f64, f64)> = run
+            let rows: Vec<(f64, &InfoRow)> = run
                 .epochs
                 .iter()
-                .filter_map(|e| Some((e.epoch as f64, info_value(e, key, name)?)))
+                .filter_map(|e| Some((e.epoch as f64, info_row(e, key, name)?)))
                 .collect();
-            present[q] |= !points.is_empty();
-            panel
-                .series
-                .push(Series::line(*name, *colour, *style, points));
+            present[q] |= !rows.is_empty();
+            let mut series = Series::line(
+                *name,
+                *colour,
+                *style,
+                rows.iter()
+                    .filter_map(|(x, r)| Some((*x, r.value?)))
+                    .collect(),
+            );
+            if rows.iter().any(|(_, r)| is_saturated(r)) {
+                any_saturated = true;
+                series.open = rows.iter().map(|(_, r)| is_saturated(r)).collect();
+            }
+            panel.series.push(series);
         }
         panels.push(panel);
     }
@@ -60,10 +72,16 @@ pub(super) fn info_epochs(record: &RunRecord, key: &InfoKey) -> ChartSpec {
     if let Some(h_t) = record.dataset.h_t.filter(|h| h.is_finite()) {
         legend.push(LegendEntry {
             label: format!("H(T) = {}", fmt_num(h_t)),
-            detail: Some("ln K, K probe transforms".into()),
+            detail: Some(match h_t_origin(&record.dataset) {
+                "ln K" => "ln K, K probe transforms".into(),
+                _ => "given in nats".into(),
+            }),
             colour: REFERENCE,
             style: LineStyleKind::Dashed,
         });
+    }
+    if any_saturated {
+        legend.push(saturated_entry());
     }
     let (columns, size) = grid(panels.len());
     ChartSpec {
@@ -75,6 +93,7 @@ pub(super) fn info_epochs(record: &RunRecord, key: &InfoKey) -> ChartSpec {
         panels,
         legend,
         colour_bar: None,
+        notes: Vec::new(),
     }
 }
 

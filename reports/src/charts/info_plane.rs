@@ -1,11 +1,12 @@
 //! `info_plane`: the information plane, I(X;V) on x against I(V;V') on y, one trajectory per run
-//! with markers coloured by epoch (ARCHITECTURE.md §5). All in nats at one explicit
+//! with markers coloured by epoch (ARCHITECTURE.md §5); an epoch where either estimate is saturated
+//! has an open (white) marker. All in nats at one explicit
 //! (estimator, space, scale), chosen by [`super::select::info_key`].
 
 use super::plot::spec::{ChartSpec, ColourBar, LineStyleKind, PanelSpec, Series, XAxis, SIZE};
 use super::plot::style::{ramp, run_colour};
-use super::select::InfoKey;
-use super::series::{info_value, run_entry};
+use super::select::{is_saturated, InfoKey};
+use super::series::{info_row, run_entry, saturated_entry};
 use crate::record::{MethodRun, RunRecord};
 use plotters::style::RGBColor;
 
@@ -18,15 +19,19 @@ pub const EPOCH_RAMP: [RGBColor; 5] = [
     RGBColor(200, 210, 30),
 ];
 
-/// `(I(X;V), I(V;V'), epoch)` of every epoch of `run` where both are finite.
-fn plane_points(run: &MethodRun, key: &InfoKey) -> Vec<(f64, f64, usize)> {
+/// `(I(X;V), I(V;V'), epoch, saturated)` of every epoch of `run` where both are finite;
+/// `saturated` when either row is marked saturated (drawn as an open marker).
+fn plane_points(run: &MethodRun, key: &InfoKey) -> Vec<(f64, f64, usize, bool)> {
     run.epochs
         .iter()
         .filter_map(|e| {
+            let x = info_row(e, key, "I(X;V)")?;
+            let y = info_row(e, key, "I(V;V')")?;
             Some((
-                info_value(e, key, "I(X;V)")?,
-                info_value(e, key, "I(V;V')")?,
+                x.value?,
+                y.value?,
                 e.epoch,
+                is_saturated(x) || is_saturated(y),
             ))
         })
         .collect()
@@ -34,7 +39,7 @@ fn plane_points(run: &MethodRun, key: &InfoKey) -> Vec<(f64, f64, usize)> {
 
 /// I(X;V) on x against I(V;V') on y, one trajectory per run, markers coloured by epoch.
 pub(super) fn info_plane(record: &RunRecord, key: &InfoKey) -> ChartSpec {
-    let per_run: Vec<Vec<(f64, f64, usize)>> =
+    let per_run: Vec<Vec<(f64, f64, usize, bool)>> =
         record.runs.iter().map(|r| plane_points(r, key)).collect();
     let epochs = per_run.iter().flatten().map(|p| p.2);
     let lo = epochs.clone().min().unwrap_or(0) as f64;
@@ -62,7 +67,11 @@ pub(super) fn info_plane(record: &RunRecord, key: &InfoKey) -> ChartSpec {
             points: pts.iter().map(|p| (p.0, p.1)).collect(),
             point_colours: pts.iter().map(|p| ramp(&EPOCH_RAMP, t(p.2))).collect(),
             markers: true,
+            open: pts.iter().map(|p| p.3).collect(),
         });
+    }
+    if per_run.iter().flatten().any(|p| p.3) {
+        legend.push(saturated_entry());
     }
     ChartSpec {
         name: "info_plane",
@@ -78,5 +87,6 @@ pub(super) fn info_plane(record: &RunRecord, key: &InfoKey) -> ChartSpec {
             hi,
             stops: EPOCH_RAMP.to_vec(),
         }),
+        notes: Vec::new(),
     }
 }

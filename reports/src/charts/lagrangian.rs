@@ -1,7 +1,8 @@
 //! `lagrangian`: the bottleneck Lagrangian LB(β) = I(X;V) − β I(V;V'), measured (solid) vs the
 //! theorem's form with H(V|X) taken as H(T) (dashed), per run at its last epoch with rows
 //! (ARCHITECTURE.md §5). All in nats at one explicit (estimator, space, scale), chosen by
-//! [`super::select::lagrangian_key`].
+//! [`super::select::lagrangian_key`]. Rows recorded without H(T) have no theorem line; the chart
+//! says why ([`THEOREM_UNKNOWN`]).
 
 use super::plot::spec::{ChartSpec, LegendEntry, LineStyleKind, PanelSpec, Series, XAxis, SIZE};
 use super::plot::style::run_colour;
@@ -11,11 +12,18 @@ use crate::format::fmt_num;
 use crate::record::RunRecord;
 use plotters::style::BLACK;
 
+/// Why a chart or table shows no theorem form: rows without H(T) (`analyze` without
+/// `--fixed-transforms` or `--h-t`, ARCHITECTURE.md §5).
+pub const THEOREM_UNKNOWN: &str =
+    "theorem form not available: H(T) unknown (give --fixed-transforms or --h-t NATS)";
+
 /// LB_measured(β) (solid) and LB_theorem(β) (dashed) against β, per run, at the last epoch that
 /// has rows for `key`; the gap H(T) − H(V|X) is given in the legend.
 pub(super) fn lagrangian(record: &RunRecord, key: &InfoKey) -> ChartSpec {
     let mut panel = PanelSpec::new("β", "LB(β)  (nats)", XAxis::Linear);
     let mut legend = Vec::new();
+    // Runs with LB rows, and whether any of those rows lacks the theorem form (H(T) unknown).
+    let (mut shown, mut unknown) = (0usize, 0usize);
     for (i, run) in record.runs.iter().enumerate() {
         let last = run
             .epochs
@@ -41,11 +49,12 @@ pub(super) fn lagrangian(record: &RunRecord, key: &InfoKey) -> ChartSpec {
             .iter()
             .filter_map(|r| Some((r.beta, finite(r.theorem?)?)))
             .collect();
+        shown += usize::from(!rows.is_empty());
+        unknown += usize::from(rows.iter().any(|r| r.theorem.is_none()));
         let mut entry = run_entry(i, run, !rows.is_empty(), "no LB rows at this scale");
         if let (Some(e), Some(r)) = (last, rows.first()) {
-            let gap = r
-                .gap
-                .map_or_else(|| "n/a (H(T) unknown)".to_string(), fmt_num);
+            // Without H(T), the note under the legend says why the gap is n/a.
+            let gap = r.gap.map_or_else(|| "n/a".to_string(), fmt_num);
             entry.detail = Some(format!("gap {gap} · epoch {}", e.epoch));
         }
         legend.push(entry);
@@ -68,28 +77,41 @@ pub(super) fn lagrangian(record: &RunRecord, key: &InfoKey) -> ChartSpec {
         colour: BLACK,
         style: LineStyleKind::Solid,
     });
-    legend.push(LegendEntry {
-        label: "theorem".into(),
-        detail: Some("H(V|X) taken as H(T)".into()),
-        colour: BLACK,
-        style: LineStyleKind::Dashed,
-    });
+    let mut notes = Vec::new();
+    // The theorem line is drawn for rows that have it; its legend row only when one is drawn.
+    if unknown < shown {
+        legend.push(LegendEntry {
+            label: "theorem".into(),
+            detail: Some("H(V|X) taken as H(T)".into()),
+            colour: BLACK,
+            style: LineStyleKind::Dashed,
+        });
+    }
+    if unknown > 0 {
+        notes.push(THEOREM_UNKNOWN.to_string());
+    }
     let h_t = record
         .dataset
         .h_t
         .map(|h| format!(" · H(T) = {}", fmt_num(h)))
         .unwrap_or_default();
+    let subtitle = if unknown == 0 {
+        format!(
+            "nats · {}{h_t} · gap = measured − theorem = H(T) − H(V|X)",
+            key.describe()
+        )
+    } else {
+        format!("nats · {}{h_t} · H(T) unknown", key.describe())
+    };
     ChartSpec {
         name: "lagrangian",
         title: "Bottleneck Lagrangian LB(β), measured vs theorem".into(),
-        subtitle: Some(format!(
-            "nats · {}{h_t} · gap = measured − theorem = H(T) − H(V|X)",
-            key.describe()
-        )),
+        subtitle: Some(subtitle),
         size: SIZE,
         columns: 1,
         panels: vec![panel],
         legend,
         colour_bar: None,
+        notes,
     }
 }

@@ -49,6 +49,7 @@ pub(super) fn loss(record: &RunRecord) -> ChartSpec {
         panels,
         legend,
         colour_bar: None,
+        notes: Vec::new(),
     }
 }
 

@@ -29,13 +29,14 @@ use std::path::{Path, PathBuf};
 
 /// Re-exported from [`crate::format`], where number formatting lives.
 pub use crate::format::scale_text;
+pub use lagrangian::THEOREM_UNKNOWN;
 pub use plot::spec::{
     ChartSpec, ColourBar, LegendEntry, LineStyleKind, PanelSpec, PointLabel, RefLine, Series,
     VLine, XAxis, SIZE,
 };
 pub use plot::style::{ensure_font, ramp, run_colour, PALETTE};
 pub use select::{chart_tensor, info_key, lagrangian_key, InfoKey, DEFAULT_TENSOR};
-pub use series::{loss_series, metric_series};
+pub use series::{h_t_origin, loss_series, metric_series};
 
 /// One rendered chart.
 #[derive(Debug, Clone, PartialEq)]

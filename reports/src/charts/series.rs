@@ -3,9 +3,11 @@
 //! Non-finite values are dropped here; nothing is computed beyond selecting and sorting.
 
 use super::plot::spec::{LegendEntry, LineStyleKind, Series, VLine};
-use super::plot::style::run_colour;
+use super::plot::style::{run_colour, OPEN_MARKER};
 use super::select::InfoKey;
-use crate::record::{EpochRecord, MethodRun, RunRecord, TensorRecord, Verdict};
+use crate::record::{
+    DatasetInfo, EpochRecord, InfoRow, MethodRun, RunRecord, TensorRecord, Verdict,
+};
 use std::collections::BTreeSet;
 
 /// `(epoch, value)` of a tensor metric over a run, keeping only finite values of finite tensors.
@@ -34,14 +36,36 @@ pub fn loss_series(run: &MethodRun) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The finite value of `quantity` in `epoch` for the series `key`.
-pub(super) fn info_value(epoch: &EpochRecord, key: &InfoKey, quantity: &str) -> Option<f64> {
+/// The row of `quantity` in `epoch` for the series `key`, when its value is finite.
+pub(super) fn info_row<'a>(
+    epoch: &'a EpochRecord,
+    key: &InfoKey,
+    quantity: &str,
+) -> Option<&'a InfoRow> {
     epoch
         .info
         .iter()
         .find(|r| r.quantity == quantity && key.matches_info(r))
-        .and_then(|r| r.value)
-        .filter(|v| v.is_finite())
+        .filter(|r| r.value.is_some_and(f64::is_finite))
+}
+
+/// How H(T) was obtained, for labels: `ln K` when it equals ln K of the recorded K (K fixed,
+/// equiprobable transforms), otherwise `given` (stated by the user in nats, e.g. `--h-t`).
+pub fn h_t_origin(dataset: &DatasetInfo) -> &'static str {
+    match (dataset.h_t, dataset.k_views) {
+        (Some(h), Some(k)) if (h - (k as f64).ln()).abs() <= 1e-9 => "ln K",
+        _ => "given",
+    }
+}
+
+/// The legend row explaining open markers: estimates marked saturated (ARCHITECTURE.md §5).
+pub(super) fn saturated_entry() -> LegendEntry {
+    LegendEntry {
+        label: "open: saturated".into(),
+        detail: Some("see the report".into()),
+        colour: OPEN_MARKER,
+        style: LineStyleKind::OpenMarker,
+    }
 }
 
 /// Epochs of `run` whose `tensor` is finite and has a non-empty `field`.

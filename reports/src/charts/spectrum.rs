@@ -65,5 +65,6 @@ pub(super) fn spectrum(record: &RunRecord, tensor: &str) -> ChartSpec {
         panels: vec![panel],
         legend,
         colour_bar: None,
+        notes: Vec::new(),
     }
 }

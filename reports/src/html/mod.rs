@@ -306,6 +306,20 @@ fn information(view: &ReportView) -> String {
          LB<sub>theorem</sub>(β) = (1−β)H(V) + βH(V|V′) − H(T); gap = H(T) − H(V|X) \
          (≥ 0, zero only for an encoder injective on the views).</p>\n",
     );
+    for note in [&view.scale_rule_note, &view.interval_note]
+        .into_iter()
+        .flatten()
+    {
+        let _ = writeln!(s, "<p class=\"meta\">{}</p>", escape(note));
+    }
+    // Said once for every Lagrangian table whose theorem form and gap are n/a.
+    if let Some(note) = view.info.iter().find_map(|t| t.theorem_note.as_ref()) {
+        let _ = writeln!(
+            s,
+            "<p class=\"meta\">LB theorem and gap n/a: {}</p>",
+            escape(note)
+        );
+    }
     for t in &view.info {
         s.push_str(&info_table(t));
     }
@@ -324,9 +338,21 @@ fn info_table(t: &InfoTable) -> String {
         );
         s.push_str("<div class=\"scroll\"><table class=\"info\">\n<thead><tr><th>quantity</th><th>tensor</th><th>estimator</th><th>space</th><th>scale</th><th>dim</th><th>value (nats)</th><th>CI (nats)</th></tr></thead>\n<tbody>\n");
         for r in &t.rows {
+            // A saturated row is greyed (the muted `note` cells) and says why beside its value.
+            let (num, why) = match &r.saturated {
+                Some(reason) => ("num note", format!("<br><small>{}</small>", escape(reason))),
+                None => ("num", String::new()),
+            };
+            let mut ci = escape(&r.ci);
+            if let Some(m) = &r.ci_method {
+                let _ = write!(ci, "<br><small>{}</small>", escape(m));
+            }
+            if let Some(b) = &r.bias_note {
+                let _ = write!(ci, "<br><small class=\"warning\">{}</small>", escape(b));
+            }
             let _ = writeln!(
                 s,
-                "<tr><td class=\"mono\">{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                "<tr><td class=\"mono\">{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td class=\"{num}\">{}</td><td class=\"{num}\">{}</td><td class=\"{num}\">{}{why}</td><td class=\"{num}\">{}</td></tr>",
                 escape(&r.quantity),
                 escape(&r.tensor),
                 escape(&r.estimator),
@@ -334,7 +360,7 @@ fn info_table(t: &InfoTable) -> String {
                 escape(&r.scale),
                 escape(&r.dim),
                 escape(&r.value),
-                escape(&r.ci)
+                ci
             );
         }
         s.push_str("</tbody>\n</table></div>\n");

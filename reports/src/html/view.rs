@@ -2,7 +2,7 @@
 //! only. Strings here are raw (not HTML-escaped); escaping happens when the page is written.
 //! The view model derives `Serialize` so it can be snapshot-tested apart from the markup.
 
-use crate::charts::{chart_tensor, Chart};
+use crate::charts::{chart_tensor, h_t_origin, Chart, THEOREM_UNKNOWN};
 /// Re-exported from [`crate::format`], where number formatting lives.
 pub use crate::format::fmt_num;
 use crate::format::scale_text;
@@ -42,6 +42,12 @@ pub struct ReportView {
     pub charts: Vec<ChartView>,
     /// Information quantities and Lagrangian rows per run (only runs that have any).
     pub info: Vec<InfoTable>,
+    /// What the intervals cover ([`INTERVAL_NOTE`]), when a row states its interval method.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_note: Option<String>,
+    /// What a scale rule means ([`SCALE_RULE_NOTE`]), when a row has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_rule_note: Option<String>,
     pub dataset: Vec<KeyValue>,
     /// The resolved configuration, pretty-printed JSON.
     pub config_json: String,
@@ -59,6 +65,9 @@ pub struct InfoTable {
     /// Epoch of the Lagrangian rows (the last epoch with Lagrangian rows).
     pub lagrangian_epoch: Option<String>,
     pub lagrangian: Vec<LagrangianRowView>,
+    /// Why the theorem form and the gap are `n/a` ([`THEOREM_UNKNOWN`]), when a row lacks them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub theorem_note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -67,13 +76,24 @@ pub struct InfoRowView {
     pub quantity: String,
     pub estimator: String,
     pub space: String,
-    /// The absolute scale (ε or σ), or `none` for an estimator without one.
+    /// The absolute scale (ε or σ), or `none` for an estimator without one; followed by the
+    /// rule that chose it from the sample (`0.0123 (cells 50%)`), when there is one.
     pub scale: String,
     pub dim: String,
     /// The estimate in nats, or its non-finite word (`-inf`, ...).
     pub value: String,
-    /// The bootstrap interval `[lo, hi]` in nats, `–` when absent.
+    /// The interval `[lo, hi]` in nats, `–` when absent.
     pub ci: String,
+    /// How the interval was computed (e.g. `jackknife-20 t 95%`), when the record says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ci_method: Option<String>,
+    /// A kNN estimate in more than 3 dimensions with a stated interval: its bias can exceed the
+    /// interval ([`knn_bias_note`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bias_note: Option<String>,
+    /// Why a row marked saturated says nothing about the embedding ([`saturation_reason`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub saturated: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -182,7 +202,12 @@ impl ReportView {
             kv("probe rows", d.n_probe.to_string()),
             kv("input dimension", d.input_dim.to_string()),
             kv("probe transforms K", fmt_opt(d.k_views)),
-            kv("H(T) = ln K (nats)", fmt_opt(d.h_t.map(fmt_num))),
+            match (d.h_t, h_t_origin(d)) {
+                (None, _) | (Some(_), "ln K") => {
+                    kv("H(T) = ln K (nats)", fmt_opt(d.h_t.map(fmt_num)))
+                }
+                (Some(h), _) => kv("H(T), given (nats)", fmt_num(h)),
+            },
         ];
         Ok(ReportView {
             title: format!("ib-analyze report: {}", d.name),
@@ -200,6 +225,22 @@ impl ReportView {
                 })
                 .collect(),
             info: record.runs.iter().filter_map(InfoTable::build).collect(),
+            interval_note: record
+                .runs
+                .iter()
+                .filter_map(|r| last_with(r, |e| !e.info.is_empty()))
+                .flat_map(|e| e.info.iter())
+                .any(|r| r.ci.is_some() && r.ci_method.is_some())
+                .then(|| INTERVAL_NOTE.to_string()),
+            scale_rule_note: record
+                .runs
+                .iter()
+                .flat_map(|r| r.epochs.iter())
+                .any(|e| {
+                    e.info.iter().any(|r| r.scale_rule.is_some())
+                        || e.lagrangian.iter().any(|r| r.scale_rule.is_some())
+                })
+                .then(|| SCALE_RULE_NOTE.to_string()),
             dataset,
             config_json: serde_json::to_string_pretty(&record.config)?,
             versions: vec![
@@ -366,6 +407,13 @@ impl InfoTable {
             lagrangian: lb
                 .map(|e| e.lagrangian.iter().map(LagrangianRowView::build).collect())
                 .unwrap_or_default(),
+            theorem_note: lb
+                .filter(|e| {
+                    e.lagrangian
+                        .iter()
+                        .any(|r| r.theorem.is_none() || r.gap.is_none())
+                })
+                .map(|_| THEOREM_UNKNOWN.to_string()),
         })
     }
 }
@@ -381,16 +429,68 @@ impl InfoRowView {
             Some((lo, hi)) => format!("[{}, {}]", fmt_num(lo), fmt_num(hi)),
             None => "–".into(),
         };
+        let stated = r.ci.is_some() && r.ci_method.is_some();
         InfoRowView {
             tensor: r.tensor.clone(),
             quantity: r.quantity.clone(),
             estimator: r.estimator.clone(),
             space: r.space.clone(),
-            scale: scale_text(r.scale),
+            scale: scale_with_rule(r.scale, r.scale_rule.as_deref()),
             dim: r.dim.to_string(),
             value,
             ci,
+            ci_method: r.ci.and(r.ci_method.clone()),
+            bias_note: stated.then(|| knn_bias_note(&r.estimator, r.dim)).flatten(),
+            saturated: (r.saturated == Some(true)).then(|| saturation_reason(r).to_string()),
         }
+    }
+}
+
+/// Said once beside the intervals of the Information section.
+pub const INTERVAL_NOTE: &str = "Intervals cover the sampling spread of each estimate only, not \
+     the estimator's bias; the bias of kNN estimators (kl, ksg1, kl-minus-ksg1) in more than 3 \
+     dimensions can be far larger than the interval.";
+
+/// Said once when a row's scale was chosen from the sample.
+pub const SCALE_RULE_NOTE: &str = "A scale followed by a rule in parentheses (e.g. cells 50%) \
+     was chosen from the sample at that epoch by that rule, so its absolute value changes from \
+     epoch to epoch; the charts follow such a series by its rule.";
+
+/// The kNN estimators whose bias grows with the dimension (ARCHITECTURE.md §5).
+const KNN_ESTIMATORS: &[&str] = &["kl", "ksg1", "kl-minus-ksg1"];
+
+/// The note of a kNN row in more than 3 dimensions: its bias, not covered by the interval,
+/// can dominate. None for other rows.
+pub fn knn_bias_note(estimator: &str, dim: usize) -> Option<String> {
+    (dim > 3 && KNN_ESTIMATORS.contains(&estimator)).then(|| {
+        format!(
+            "kNN estimate in {dim} dimensions: its bias is not in the interval and can exceed it"
+        )
+    })
+}
+
+/// Why a saturated row says nothing about the embedding. For H(V), I(X;V) and I(V;V') the value
+/// tells the two cases apart (0 when all points share one cell, ln of the sample size when each
+/// has its own); for the conditional entropies it does not, and both are named.
+pub fn saturation_reason(r: &InfoRow) -> &'static str {
+    const OWN: &str = "saturated: every point has its own cell at this scale — the value is ln \
+                       of the sample size, whatever the embedding";
+    const ONE: &str = "saturated: all points share one cell at this scale — the value is 0, \
+                       whatever the embedding";
+    const EITHER: &str = "saturated: every point has its own cell, or all share one, at this \
+                          scale — the value says nothing about the embedding";
+    match (r.quantity.as_str(), r.value) {
+        ("H(V)" | "I(X;V)" | "I(V;V')", Some(v)) if v.abs() < 1e-9 => ONE,
+        ("H(V)" | "I(X;V)" | "I(V;V')", Some(_)) => OWN,
+        _ => EITHER,
+    }
+}
+
+/// A scale as shown in the tables: the absolute value, then the rule that chose it, if any.
+fn scale_with_rule(scale: Option<f64>, rule: Option<&str>) -> String {
+    match rule {
+        Some(rule) => format!("{} ({rule})", scale_text(scale)),
+        None => scale_text(scale),
     }
 }
 
@@ -401,10 +501,78 @@ impl LagrangianRowView {
             beta: r.beta.to_string(),
             estimator: r.estimator.clone(),
             space: r.space.clone(),
-            scale: scale_text(r.scale),
+            scale: scale_with_rule(r.scale, r.scale_rule.as_deref()),
             measured: fmt_num(r.measured),
             theorem: r.theorem.map_or_else(|| "n/a".to_string(), fmt_num),
             gap: r.gap.map_or_else(|| "n/a".to_string(), fmt_num),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(quantity: &str, value: Option<f64>) -> InfoRow {
+        InfoRow {
+            tensor: "t".into(),
+            quantity: quantity.into(),
+            estimator: "binned".into(),
+            space: "l2".into(),
+            scale: Some(0.1),
+            dim: 8,
+            value,
+            nonfinite: None,
+            ci: None,
+            ci_method: None,
+            scale_rule: None,
+            saturated: Some(true),
+            rows: Some(512),
+            seed: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_bias_note_is_for_knn_rows_above_three_dimensions() {
+        assert!(knn_bias_note("kl", 3).is_none());
+        assert!(knn_bias_note("kl", 4).is_some());
+        assert!(knn_bias_note("ksg1", 64).is_some());
+        assert!(knn_bias_note("kl-minus-ksg1", 10).is_some());
+        assert!(knn_bias_note("pairwise-kl", 64).is_none());
+        assert!(knn_bias_note("binned", 64).is_none());
+    }
+
+    #[test]
+    fn saturation_reasons_follow_the_value_where_it_tells() {
+        let own = saturation_reason(&row("H(V)", Some(512f64.ln())));
+        assert!(
+            own.contains("every point has its own cell at this scale"),
+            "{own}"
+        );
+        let one = saturation_reason(&row("I(V;V')", Some(0.0)));
+        assert!(one.contains("all points share one cell"), "{one}");
+        // Conditional entropies are 0 in both cases: both are named.
+        for q in ["H(V|X)", "H(V|V')"] {
+            let either = saturation_reason(&row(q, Some(0.0)));
+            assert!(either.contains("or all share one"), "{q}: {either}");
+        }
+        assert!(saturation_reason(&row("H(V)", None)).contains("or all share one"));
+    }
+
+    #[test]
+    fn rows_show_the_rule_with_the_scale_and_the_method_only_with_an_interval() {
+        let mut r = row("H(V)", Some(1.0));
+        r.saturated = None;
+        r.scale_rule = Some("cells 50%".into());
+        r.ci_method = Some("jackknife-20 t 95%".into());
+        let v = InfoRowView::build(&r);
+        assert_eq!(v.scale, "0.1 (cells 50%)");
+        assert_eq!((v.ci.as_str(), v.ci_method), ("–", None));
+        assert_eq!(v.saturated, None);
+        r.ci = Some((0.5, 1.5));
+        let v = InfoRowView::build(&r);
+        assert_eq!(v.ci_method.as_deref(), Some("jackknife-20 t 95%"));
+        assert!(v.bias_note.is_none(), "binned rows have no kNN note");
     }
 }

@@ -57,17 +57,20 @@ impl PanelSpec {
         let log = |y: f64| (y > 0.0).then(|| y.log10());
         let mut out = self.clone();
         for s in &mut out.series {
-            let (points, colours): (Vec<_>, Vec<_>) = s
+            let kept: Vec<(usize, (f64, f64))> = s
                 .points
                 .iter()
                 .enumerate()
-                .filter_map(|(i, &(x, y))| {
-                    let c = s.point_colours.get(i).copied();
-                    log(y).map(|ly| ((x, ly), c))
-                })
-                .unzip();
-            s.points = points;
-            s.point_colours = colours.into_iter().flatten().collect();
+                .filter_map(|(i, &(x, y))| log(y).map(|ly| (i, (x, ly))))
+                .collect();
+            s.point_colours = kept
+                .iter()
+                .filter_map(|(i, _)| s.point_colours.get(*i).copied())
+                .collect();
+            if !s.open.is_empty() {
+                s.open = kept.iter().map(|(i, _)| s.is_open(*i)).collect();
+            }
+            s.points = kept.into_iter().map(|(_, p)| p).collect();
         }
         out.ref_lines
             .retain_mut(|r| log(r.y).map(|ly| r.y = ly).is_some());

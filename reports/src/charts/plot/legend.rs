@@ -1,8 +1,8 @@
 //! Drawing the legend column: one row per entry (line sample, label, optional detail line), then
-//! an optional vertical colour bar with its end values.
+//! an optional vertical colour bar with its end values, then optional notes wrapped to the column.
 
 use super::spec::{ColourBar, LegendEntry, LineStyleKind};
-use super::style::{fit_text, ramp, text, LEGEND_BG, LEGEND_BORDER, MUTED};
+use super::style::{fit_text, ramp, text, wrap_text, LEGEND_BG, LEGEND_BORDER, MUTED};
 use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
@@ -13,6 +13,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[LegendEntry],
     bar: Option<&ColourBar>,
+    notes: &[String],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (w, _) = area.dim_in_pixel();
     let (left, top, right) = (4i32, 14i32, w as i32 - 14);
@@ -50,6 +51,11 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                     6,
                     e.colour.filled(),
                 ))?,
+                LineStyleKind::OpenMarker => {
+                    let centre = (left + 12 + sample / 2, y);
+                    area.draw(&Circle::new(centre, 6, WHITE.filled()))?;
+                    area.draw(&Circle::new(centre, 6, e.colour.stroke_width(2)))?;
+                }
             }
             let label = fit_text(area, &e.label, &label_style, max_text)?;
             area.draw(&Text::new(
@@ -72,6 +78,37 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
     }
 
     if let Some(bar) = bar {
+        y_end = draw_bar(area, bar, y_end, left, right)?;
+    }
+    if !notes.is_empty() {
+        // Wrapped sentences in the detail style, one blank half-line between notes.
+        let mut y = y_end + 22;
+        for note in notes {
+            for line in wrap_text(area, note, &detail_style, (right - left - 8) as u32)? {
+                area.draw(&Text::new(
+                    line,
+                    (left + 4, y),
+                    detail_style.pos(Pos::new(HPos::Left, VPos::Top)),
+                ))?;
+                y += 19;
+            }
+            y += 9;
+        }
+    }
+    Ok(())
+}
+
+/// Draw the colour `bar` under `y_end`; returns the y of its bottom edge.
+fn draw_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    bar: &ColourBar,
+    y_end: i32,
+    left: i32,
+    right: i32,
+) -> Result<i32, DrawingAreaErrorKind<DB::ErrorType>> {
+    let label_style = text(17, &BLACK);
+    let detail_style = text(15, &MUTED);
+    {
         // A vertical ramp, `hi` at the top, with the two end values and the label.
         let bx = left + 12;
         let by = y_end + 24;
@@ -115,6 +152,6 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                 detail_style.pos(Pos::new(HPos::Left, vpos)),
             ))?;
         }
+        Ok(bar_top + bar_h)
     }
-    Ok(())
 }

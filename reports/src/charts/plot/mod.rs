@@ -2,9 +2,10 @@
 //! and the PNG of a chart never differ. It draws a [`ChartSpec`] and knows nothing of run records.
 //!
 //! `spec` holds the plain data, `axes` the ranges and tick labels, `panel` draws one plot,
-//! `legend` the legend column, `style` the font, colours and text fitting.
+//! `clip` keeps every series inside the axes, `legend` the legend column, `style` the font, colours and text fitting.
 
 mod axes;
+mod clip;
 mod legend;
 mod panel;
 pub(super) mod spec;
@@ -61,5 +62,5 @@ pub(super) fn draw<DB: DrawingBackend>(
             }
         }
     }
-    draw_legend(&legend, &spec.legend, spec.colour_bar.as_ref())
+    draw_legend(&legend, &spec.legend, spec.colour_bar.as_ref(), &spec.notes)
 }

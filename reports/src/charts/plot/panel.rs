@@ -2,8 +2,9 @@
 //! and note.
 
 use super::axes::{decimals_for, epoch_label, log_label};
+use super::clip::Window;
 use super::spec::{LineStyleKind, PanelSpec, XAxis};
-use super::style::{text, GRID, GRID_LIGHT, MUTED};
+use super::style::{text, GRID, GRID_LIGHT, MUTED, OPEN_MARKER};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -164,50 +165,85 @@ fn draw_plot<DB: DrawingBackend>(
         ))?;
     }
 
+    // Every series is clipped to the axis ranges (see `clip`): plotters would draw values
+    // outside them past the axes.
+    let window = Window { x0, x1, y0, y1 };
     for s in &spec.series {
-        let points: Vec<(f64, f64)> = s
+        // (index in `s.points`, point): the index keys `point_colours` and `open`.
+        let points: Vec<(usize, (f64, f64))> = s
             .points
             .iter()
             .copied()
-            .filter(|p| p.0.is_finite() && p.1.is_finite())
+            .enumerate()
+            .filter(|(_, p)| p.0.is_finite() && p.1.is_finite())
             .collect();
         if points.is_empty() {
             continue;
         }
         let style = s.colour.stroke_width(2);
-        match s.style {
-            LineStyleKind::Solid => {
-                chart.draw_series(LineSeries::new(points.iter().copied(), style))?;
+        let line: Vec<(f64, f64)> = points.iter().map(|&(_, p)| p).collect();
+        for piece in window.polyline(&line) {
+            match s.style {
+                LineStyleKind::Solid => {
+                    chart.draw_series(LineSeries::new(piece, style))?;
+                }
+                LineStyleKind::Dashed => {
+                    chart.draw_series(DashedLineSeries::new(piece, 8, 5, style))?;
+                }
+                LineStyleKind::None | LineStyleKind::OpenMarker => {}
             }
-            LineStyleKind::Dashed => {
-                chart.draw_series(DashedLineSeries::new(points.iter().copied(), 8, 5, style))?;
-            }
-            LineStyleKind::None => {}
         }
+        let single = points.len() == 1;
+        let visible: Vec<(usize, (f64, f64))> = points
+            .into_iter()
+            .filter(|&(_, p)| window.contains(p))
+            .collect();
         if !s.point_colours.is_empty() {
-            // Ramp-coloured markers outlined in the series colour.
-            chart.draw_series(
-                points
-                    .iter()
-                    .zip(&s.point_colours)
-                    .map(|(&p, c)| Circle::new(p, 7, c.filled())),
-            )?;
-            chart.draw_series(
-                points
-                    .iter()
-                    .map(|&p| Circle::new(p, 8, s.colour.stroke_width(2))),
-            )?;
-        } else if s.markers || points.len() == 1 {
-            let marker = if points.len() == 1 { 5 } else { 3 };
-            chart.draw_series(points.iter().map(|&p| match s.style {
-                LineStyleKind::Dashed => Circle::new(p, marker, s.colour.stroke_width(2)),
-                _ => Circle::new(p, marker, s.colour.filled()),
+            // Ramp-coloured markers outlined in the series colour; open ones are white.
+            chart.draw_series(visible.iter().map(|&(i, p)| {
+                let fill = match s.point_colours.get(i) {
+                    Some(_) if s.is_open(i) => WHITE,
+                    Some(c) => *c,
+                    None => s.colour,
+                };
+                Circle::new(p, 7, fill.filled())
             }))?;
+            chart.draw_series(
+                visible
+                    .iter()
+                    .map(|&(_, p)| Circle::new(p, 8, s.colour.stroke_width(2))),
+            )?;
+        } else if s.markers || single {
+            let marker = if single { 5 } else { 3 };
+            chart.draw_series(
+                visible
+                    .iter()
+                    .filter(|(i, _)| !s.is_open(*i))
+                    .map(|&(_, p)| match s.style {
+                        LineStyleKind::Dashed => Circle::new(p, marker, s.colour.stroke_width(2)),
+                        _ => Circle::new(p, marker, s.colour.filled()),
+                    }),
+            )?;
+        }
+        // Open markers (drawn even without `markers`, so the point stays marked), larger and
+        // white with a grey outline, so they read apart from solid and dashed series' markers.
+        if s.point_colours.is_empty() {
+            let open: Vec<(f64, f64)> = visible
+                .iter()
+                .filter(|(i, _)| s.is_open(*i))
+                .map(|&(_, p)| p)
+                .collect();
+            chart.draw_series(open.iter().map(|&p| Circle::new(p, 5, WHITE.filled())))?;
+            chart.draw_series(
+                open.iter()
+                    .map(|&p| Circle::new(p, 5, OPEN_MARKER.stroke_width(2))),
+            )?;
         }
     }
 
     for l in &spec.labels {
-        if !(l.x.is_finite() && l.y.is_finite()) {
+        // Outside the window, or not finite (NaN is in no range).
+        if !window.contains((l.x, l.y)) {
             continue;
         }
         chart.draw_series(std::iter::once(

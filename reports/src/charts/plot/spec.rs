@@ -17,6 +17,9 @@ pub enum LineStyleKind {
     Dashed,
     /// Markers only, no connecting line.
     None,
+    /// An open (hollow) marker, no line: the legend sample of points drawn open (e.g. saturated
+    /// estimates, ARCHITECTURE.md §5).
+    OpenMarker,
 }
 
 /// How the x axis is labelled.
@@ -43,6 +46,9 @@ pub struct Series {
     pub point_colours: Vec<RGBColor>,
     /// Draw a marker at every point (always drawn for a single point).
     pub markers: bool,
+    /// Points whose marker is drawn open (white, outlined in [`super::style::OPEN_MARKER`] or,
+    /// with `point_colours`, in the series colour); empty = none. Indexed like `points`.
+    pub open: Vec<bool>,
 }
 
 impl Series {
@@ -60,7 +66,13 @@ impl Series {
             points,
             point_colours: Vec::new(),
             markers: true,
+            open: Vec::new(),
         }
+    }
+
+    /// True when the marker of point `i` is drawn open.
+    pub fn is_open(&self, i: usize) -> bool {
+        self.open.get(i).copied().unwrap_or(false)
     }
 }
 
@@ -201,6 +213,9 @@ pub struct ChartSpec {
     pub panels: Vec<PanelSpec>,
     pub legend: Vec<LegendEntry>,
     pub colour_bar: Option<ColourBar>,
+    /// Sentences drawn under the legend (and the colour bar), wrapped to the legend column:
+    /// what the chart cannot show and why (e.g. no theorem line while H(T) is unknown).
+    pub notes: Vec<String>,
 }
 
 impl ChartSpec {
@@ -220,6 +235,7 @@ impl ChartSpec {
             panels: vec![panel],
             legend,
             colour_bar: None,
+            notes: Vec::new(),
         }
     }
 

@@ -52,6 +52,10 @@ pub const MUTED: RGBColor = RGBColor(87, 96, 106);
 /// Colour of reference lines (e.g. 1/√d).
 pub const REFERENCE: RGBColor = RGBColor(110, 119, 129);
 
+/// Outline of open markers in a chart over epochs (points whose estimate says nothing about the
+/// embedding: saturated plug-in rows, ARCHITECTURE.md §5).
+pub const OPEN_MARKER: RGBColor = RGBColor(150, 156, 163);
+
 /// Linear interpolation in a list of evenly spaced colour stops, `t` in [0, 1].
 pub fn ramp(stops: &[RGBColor], t: f64) -> RGBColor {
     match stops {
@@ -97,6 +101,35 @@ pub(super) fn fit_text<DB: DrawingBackend>(
         }
     }
     Ok("…".to_string())
+}
+
+/// Break `s` into lines at spaces, each fitting `max_px` in `style` (a word longer than a line
+/// is shortened with an ellipsis, [`fit_text`]).
+pub(super) fn wrap_text<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    s: &str,
+    style: &TextStyle,
+    max_px: u32,
+) -> Result<Vec<String>, DrawingAreaErrorKind<DB::ErrorType>> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in s.split_whitespace() {
+        let candidate = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if line.is_empty() || area.estimate_text_size(&candidate, style)?.0 <= max_px {
+            line = candidate;
+        } else {
+            lines.push(fit_text(area, &std::mem::take(&mut line), style, max_px)?);
+            line = word.to_string();
+        }
+    }
+    if !line.is_empty() {
+        lines.push(fit_text(area, &line, style, max_px)?);
+    }
+    Ok(lines)
 }
 
 #[cfg(test)]
