@@ -164,7 +164,7 @@ pub struct AnalyzeArgs {
     #[arg(long, conflicts_with = "h_t")]
     pub fixed_transforms: bool,
     /// H(T) of the transforms behind the views, in nats (finite, ≥ 0); needs views.
-    #[arg(long = "h-t", value_name = "NATS", allow_negative_numbers = true)]
+    #[arg(long = "h-t", value_name = "NATS", allow_hyphen_values = true)]
     pub h_t: Option<f64>,
     /// N integer labels of INPUT's rows (leave-one-out kNN accuracy; never used otherwise);
     /// with a DIR, shared by every epoch file.
