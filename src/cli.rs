@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use crate::estimate::vocabulary::{Method, NormArg, Quantity};
 use crate::estimate::EstimateRequest;
-use crate::gate::FailOn;
 use crate::external::HtRequest;
+use crate::gate::FailOn;
 use crate::records::AnalyzeInputs;
 
 #[derive(Debug, Parser)]
@@ -152,7 +152,8 @@ pub struct AnalyzeArgs {
     /// or a directory of epoch-NNNN.{npy,npz,safetensors} files, one run (see below).
     #[arg(value_name = "INPUT[:KEY]|DIR")]
     pub input: String,
-    /// The target network's output: N'×K×d paired with --views, or N×d paired with INPUT row by row.
+    /// The target network's output: the views' shape N'×K×d with --views, or without --views
+    /// N×d paired with INPUT row by row.
     #[arg(long, value_name = "INPUT[:KEY]")]
     pub target: Option<String>,
     /// K transformed views of each of N' inputs, N'×K×d, any N' ≥ 2 (gives H(V|X), I(X;V),

@@ -244,7 +244,8 @@ fn views_case(dir: &Path, n: usize, d: usize, k: usize) -> (PathBuf, PathBuf) {
 }
 
 /// Fast information settings: the Lagrangian families, no intervals.
-const LAGRANGIAN_ONLY: &str = "[info]\nestimators = [\"binned\", \"merge\", \"pairwise\"]\nbootstrap = 0\n";
+const LAGRANGIAN_ONLY: &str =
+    "[info]\nestimators = [\"binned\", \"merge\", \"pairwise\"]\nbootstrap = 0\n";
 
 #[test]
 fn h_t_is_used_only_when_given() {
@@ -288,16 +289,23 @@ fn h_t_is_used_only_when_given() {
             .and_then(|r| r["value"].as_f64())
             .unwrap_or_else(|| panic!("no H(V|X) for {l}"))
     };
-    let read = |p: PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    let read =
+        |p: PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
 
     // Unknown: measured only, theorem and gap null, and the reason on stderr and in --json.
     let out = tmp.path().join("unknown");
     let (unknown, stderr) = run(&[], Some(&out));
     assert!(!rows(&unknown).is_empty());
     for l in rows(&unknown) {
-        assert!(l["measured"].is_number() && l["theorem"].is_null() && l["gap"].is_null(), "{l}");
+        assert!(
+            l["measured"].is_number() && l["theorem"].is_null() && l["gap"].is_null(),
+            "{l}"
+        );
     }
-    assert!(stderr.contains("H(T) unknown") && stderr.contains("--fixed-transforms"), "{stderr}");
+    assert!(
+        stderr.contains("H(T) unknown") && stderr.contains("--fixed-transforms"),
+        "{stderr}"
+    );
     assert!(unknown["notes"][0].as_str().unwrap().contains("--h-t NATS"));
     assert!(unknown["h_t"].is_null());
     assert!(read(out.join("run.json"))["config"]["h_t"].is_null());
@@ -312,7 +320,10 @@ fn h_t_is_used_only_when_given() {
     let expected_h_t = serde_json::json!({"nats": 1.5, "source": "given"});
     assert_eq!(given["h_t"], expected_h_t);
     assert_eq!(read(out.join("run.json"))["config"]["h_t"], expected_h_t);
-    assert_eq!(read(out.join("manifest.json"))["config"]["h_t"], expected_h_t);
+    assert_eq!(
+        read(out.join("manifest.json"))["config"]["h_t"],
+        expected_h_t
+    );
     assert_eq!(read(out.join("run.json"))["dataset"]["h_t"], 1.5);
     assert_eq!(rows(&given).len(), rows(&unknown).len());
     for (g, u) in rows(&given).iter().zip(&rows(&unknown)) {
@@ -329,7 +340,10 @@ fn h_t_is_used_only_when_given() {
     assert_eq!(fixed["h_t"]["nats"].as_f64(), Some((k as f64).ln()));
     for l in rows(&fixed) {
         let gap = l["gap"].as_f64().unwrap();
-        assert!((gap - ((k as f64).ln() - h_v_x(&fixed, &l))).abs() <= 1e-12, "{l}");
+        assert!(
+            (gap - ((k as f64).ln() - h_v_x(&fixed, &l))).abs() <= 1e-12,
+            "{l}"
+        );
         // The merge/binned H(V|X) is at most ln K: the gap is ≥ 0.
         assert!(gap >= -1e-12, "{l}");
     }

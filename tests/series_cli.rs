@@ -738,11 +738,7 @@ fn h_t_is_part_of_the_cache_key_and_needs_views() {
         );
     }
     let cfg = tmp.path().join("c.toml");
-    std::fs::write(
-        &cfg,
-        "[info]\nestimators = [\"binned\"]\nbootstrap = 0\n",
-    )
-    .unwrap();
+    std::fs::write(&cfg, "[info]\nestimators = [\"binned\"]\nbootstrap = 0\n").unwrap();
     let out = tmp.path().join("out");
     let analyse = |extra: &[&str]| -> Value {
         let mut args: Vec<&std::ffi::OsStr> = vec![

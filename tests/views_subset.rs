@@ -75,7 +75,10 @@ fn intervals_contain_their_values(json: &Value) -> usize {
         };
         let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
         let v = r["value"].as_f64().unwrap();
-        assert!(lo <= v && v <= hi, "interval [{lo}, {hi}] excludes {v}: {r}");
+        assert!(
+            lo <= v && v <= hi,
+            "interval [{lo}, {hi}] excludes {v}: {r}"
+        );
         with_ci += 1;
     }
     with_ci
@@ -131,11 +134,7 @@ fn views_of_a_subset_give_the_view_quantities_and_input_the_rest() {
     assert!(j["knn_accuracy"].is_number());
 
     // The tensor metrics, the verdict and the kNN accuracy are INPUT's: the same without views.
-    let alone = analyze_json(&[
-        input.as_os_str(),
-        "--labels".as_ref(),
-        labels.as_os_str(),
-    ]);
+    let alone = analyze_json(&[input.as_os_str(), "--labels".as_ref(), labels.as_os_str()]);
     assert_eq!(j["tensors"], alone["tensors"]);
     assert_eq!(j["verdict"], alone["verdict"]);
     assert_eq!(j["knn_accuracy"], alone["knn_accuracy"]);
@@ -147,27 +146,32 @@ fn views_of_a_subset_give_the_view_quantities_and_input_the_rest() {
     let h_v = |j: &Value, est: &str, space: &str| -> f64 {
         info(j)
             .iter()
-            .find(|r| {
-                r["quantity"] == "H(V)" && r["estimator"] == est && r["space"] == space
-            })
+            .find(|r| r["quantity"] == "H(V)" && r["estimator"] == est && r["space"] == space)
             .and_then(|r| r["value"].as_f64())
             .unwrap()
     };
     for est in ["kl", "gaussian"] {
         for space in ["l2", "raw"] {
             let (s, p) = (h_v(&j, est, space), h_v(&paired, est, space));
-            assert!((s - p).abs() <= 1e-9 * (1.0 + p.abs()), "{est} {space}: {s} vs {p}");
+            assert!(
+                (s - p).abs() <= 1e-9 * (1.0 + p.abs()),
+                "{est} {space}: {s} vs {p}"
+            );
         }
     }
 
     // Every other row comes from the views alone: another INPUT of the same size and name
     // (rows name their tensor after the file), the same rows.
     std::fs::create_dir(tmp.path().join("other")).unwrap();
-    let other = write(&tmp.path().join("other"), "z.npy", &[n, d], &gaussian(n * d, 9));
+    let other = write(
+        &tmp.path().join("other"),
+        "z.npy",
+        &[n, d],
+        &gaussian(n * d, 9),
+    );
     let j2 = a(&sub, &other);
-    let view_rows = |j: &Value| -> Vec<Value> {
-        info(j).iter().filter(|r| !from_input(r)).cloned().collect()
-    };
+    let view_rows =
+        |j: &Value| -> Vec<Value> { info(j).iter().filter(|r| !from_input(r)).cloned().collect() };
     assert!(!view_rows(&j).is_empty());
     for (a, b) in view_rows(&j).iter().zip(&view_rows(&j2)) {
         assert_eq!(a, b);
@@ -189,7 +193,11 @@ fn views_of_more_inputs_than_input_holds() {
     let views = views_of(&z, d, nv, k, 0.2, 12);
     let vpath = write(tmp.path(), "v.npy", &[nv, k, d], &views);
     let noise = gaussian(nv * k * d, 13);
-    let target: Vec<f64> = views.iter().zip(&noise).map(|(v, e)| v + 0.05 * e).collect();
+    let target: Vec<f64> = views
+        .iter()
+        .zip(&noise)
+        .map(|(v, e)| v + 0.05 * e)
+        .collect();
     let tpath = write(tmp.path(), "t.npy", &[nv, k, d], &target);
     let j = analyze_json(&[
         input.as_os_str(),
@@ -199,7 +207,10 @@ fn views_of_more_inputs_than_input_holds() {
         tpath.as_os_str(),
         "--fixed-transforms".as_ref(),
     ]);
-    assert_eq!((j["n"].as_u64(), j["views_n"].as_u64()), (Some(40), Some(120)));
+    assert_eq!(
+        (j["n"].as_u64(), j["views_n"].as_u64()),
+        (Some(40), Some(120))
+    );
     for r in info(&j) {
         let rows = if from_input(r) { n } else { nv };
         assert_eq!(r["rows"], rows, "{r}");

@@ -520,7 +520,7 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
                     &info_cfg,
                     h_t.map(|h| h.nats),
                 )
-                    .with_context(|| format!("epoch {} ('{}')", f.epoch, shown_path(&f.path)))?;
+                .with_context(|| format!("epoch {} ('{}')", f.epoch, shown_path(&f.path)))?;
                 // The bytes measured must be the bytes hashed, or the cache would file this
                 // record under another content's key.
                 if cache::file_hash(&f.path).ok().as_ref() != Some(&hash) {
