@@ -312,3 +312,40 @@ fn read_target(
     }
     Ok(Target::Views(a))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h_t_is_known_only_when_given_and_needs_views() {
+        assert_eq!(HtRequest::Unknown.resolve(Some(4), "").unwrap(), None);
+        assert_eq!(HtRequest::Unknown.resolve(None, "").unwrap(), None);
+        let fixed = HtRequest::FixedTransforms
+            .resolve(Some(4), "")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (fixed.nats, fixed.source),
+            (4f64.ln(), HtSource::FixedTransforms)
+        );
+        // One fixed transform: H(T) = 0.
+        let one = HtRequest::FixedTransforms
+            .resolve(Some(1), "")
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.nats, 0.0);
+        let given = HtRequest::Given(2.5).resolve(Some(4), "").unwrap().unwrap();
+        assert_eq!((given.nats, given.source), (2.5, HtSource::Given));
+        for (req, flag) in [
+            (HtRequest::FixedTransforms, "--fixed-transforms"),
+            (HtRequest::Given(0.5), "--h-t 0.5"),
+        ] {
+            let e = req.resolve(None, "pass --views").unwrap_err().to_string();
+            assert!(
+                e.contains(flag) && e.contains("needs views") && e.contains("pass --views"),
+                "{e}"
+            );
+        }
+    }
+}
