@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use crate::estimate::vocabulary::{Method, NormArg, Quantity};
 use crate::estimate::EstimateRequest;
+use crate::external::HtRequest;
 use crate::gate::FailOn;
 use crate::records::AnalyzeInputs;
 
@@ -159,12 +160,21 @@ pub struct AnalyzeArgs {
     /// or a directory of epoch-NNNN.{npy,npz,safetensors} files, one run (see below).
     #[arg(value_name = "INPUT[:KEY]|DIR")]
     pub input: String,
-    /// The target network's output: N'×K×d paired with --views, or N×d paired with INPUT row by row.
+    /// The target network's output: the views' shape N'×K×d with --views, or without --views
+    /// N×d paired with INPUT row by row.
     #[arg(long, value_name = "INPUT[:KEY]")]
     pub target: Option<String>,
-    /// K transformed views of each of N' inputs, N'×K×d (gives H(V|X), I(X;V), H(T) = ln K).
+    /// K transformed views of each of N' inputs, N'×K×d, any N' ≥ 2 (gives H(V|X), I(X;V),
+    /// I(V;V'), H(V|V')); N' = N: row i of the views belongs to row i of INPUT.
     #[arg(long, value_name = "INPUT[:KEY]")]
     pub views: Option<String>,
+    /// The K views are K fixed, equiprobable transforms of each input: H(T) = ln K (gives the
+    /// Lagrangian's theorem form and the gap); needs views.
+    #[arg(long, conflicts_with = "h_t")]
+    pub fixed_transforms: bool,
+    /// H(T) of the transforms behind the views, in nats (finite, ≥ 0); needs views.
+    #[arg(long = "h-t", value_name = "NATS", allow_hyphen_values = true)]
+    pub h_t: Option<f64>,
     /// N integer labels of INPUT's rows (leave-one-out kNN accuracy; never used otherwise);
     /// with a DIR, shared by every epoch file.
     #[arg(long, value_name = "INPUT[:KEY]")]
@@ -199,6 +209,19 @@ impl AnalyzeArgs {
             labels: self.labels.clone(),
         }
     }
+
+    /// What `--fixed-transforms` / `--h-t` say of H(T); a NATS that is not a finite number
+    /// ≥ 0 is an error naming the flag.
+    pub fn h_t(&self) -> anyhow::Result<HtRequest> {
+        match (self.fixed_transforms, self.h_t) {
+            (true, _) => Ok(HtRequest::FixedTransforms),
+            (false, Some(h)) if h.is_finite() && h >= 0.0 => Ok(HtRequest::Given(h)),
+            (false, Some(h)) => anyhow::bail!(
+                "--h-t {h}: H(T) is a finite number of nats ≥ 0 (ln K for K equiprobable transforms)"
+            ),
+            (false, None) => Ok(HtRequest::Unknown),
+        }
+    }
 }
 
 const ANALYZE_HELP: &str = "\
@@ -224,6 +247,13 @@ a file that cannot be read is exit 2, naming the file, with nothing written. --v
 are refused (the files hold them); --labels FILE is shared by every epoch. With --out, each
 epoch's result is cached in OUT/cache by a hash of the file, the tool version and the settings:
 `analyze DIR --out OUT` after every epoch measures only the new file.
+
+Views of a subset: --views may hold views of N' inputs other than INPUT's N rows (e.g. K views of
+a few hundred inputs, INPUT the whole validation set). H(V), spectra, verdict and kNN come from
+INPUT; H(V|X), I(X;V), I(V;V'), H(V|V') from the views (`views_n` in --json). The Lagrangian's
+theorem form and gap need H(T): --fixed-transforms (the K views are K fixed, equiprobable
+transforms, H(T) = ln K) or --h-t NATS; without either they are null and a note says why (random
+augmentations are not K fixed transforms). With a DIR the flags apply to views.projector.
 
 The exit code is 0 whatever the verdict (use `ib-analyze check` on the --out directory to gate CI);
 2 on bad input (the message names the file and the fix).";

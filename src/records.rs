@@ -123,6 +123,37 @@ pub struct AnalyzeConfig {
     /// absent for a single file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub series: Option<SeriesConfig>,
+    /// H(T) of the Lagrangian's theorem form and gap (ARCHITECTURE.md §5): given by
+    /// `--fixed-transforms` or `--h-t`; null when unknown (then `theorem` and `gap` are null).
+    pub h_t: Option<HtKnown>,
+    /// N′: the inputs the views cover (`--views` N′×K×d, or a series' `views.projector`);
+    /// absent without views. N′ may differ from INPUT's N (the views are then sampled on
+    /// their own, ARCHITECTURE.md §3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub views_n: Option<usize>,
+}
+
+/// Why the theorem form and the gap are null in an `analyze` with views and no H(T).
+pub const H_T_UNKNOWN: &str = "theorem form and gap not available: H(T) unknown; give \
+     --fixed-transforms if the K views are K fixed equiprobable transforms, or --h-t NATS";
+
+/// H(T), the entropy of the transform behind the views, as `analyze` was told it (nats).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct HtKnown {
+    /// H(T) in nats: ln K for K fixed equiprobable transforms, or the value given.
+    pub nats: f64,
+    /// `fixed-transforms` (`--fixed-transforms`: H(T) = ln K) or `given` (`--h-t NATS`).
+    pub source: HtSource,
+}
+
+/// Where [`HtKnown`] comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HtSource {
+    /// The K views are K fixed, equiprobable transforms: H(T) = ln K.
+    FixedTransforms,
+    /// Given in nats with `--h-t`.
+    Given,
 }
 
 /// How `analyze DIR` read its series (the `series` of [`AnalyzeConfig`]).
@@ -175,6 +206,14 @@ pub struct AnalyzeSummary<'a> {
     pub knn_accuracy: Option<f64>,
     /// The kNN subsample, when one was taken.
     pub knn_subsample: Option<Subsample>,
+    /// N′, the inputs the views cover (`config.views_n`); absent without views.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub views_n: Option<u64>,
+    /// H(T) as given (`config.h_t`: `{"nats", "source"}`), or null.
+    pub h_t: Option<&'a Value>,
+    /// Notes on what could not be computed and why ([`H_T_UNKNOWN`]); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<&'static str>,
     /// Information rows.
     pub info: Option<&'a [InfoRow]>,
     /// Lagrangian rows.
@@ -215,11 +254,25 @@ impl<'a> AnalyzeSummary<'a> {
             d: record.dataset.input_dim,
             tensors,
             warnings,
+            views_n: record.config.get("views_n").and_then(Value::as_u64),
+            h_t: record.config.get("h_t").filter(|h| !h.is_null()),
+            notes: h_t_notes(record),
             knn_accuracy: last.and_then(|e| e.knn_accuracy),
             knn_subsample: last.and_then(|e| e.knn_subsample),
             info: last.map(|e| e.info.as_slice()),
             lagrangian: last.map(|e| e.lagrangian.as_slice()),
             units: "nats",
         })
+    }
+}
+
+/// [`H_T_UNKNOWN`] when the last epoch of the first run has Lagrangian rows without the
+/// theorem form (H(T) not given); else nothing.
+pub fn h_t_notes(record: &RunRecord) -> Vec<&'static str> {
+    let last = record.runs.first().and_then(|r| r.epochs.last());
+    if last.is_some_and(|e| e.lagrangian.iter().any(|l| l.theorem.is_none())) {
+        vec![H_T_UNKNOWN]
+    } else {
+        Vec::new()
     }
 }

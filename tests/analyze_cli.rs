@@ -156,6 +156,12 @@ fn json_shape_and_run_directory() {
         .and_then(|r| r["value"].as_f64())
         .unwrap();
     assert!(h_v_x <= (k as f64).ln() + 1e-12);
+    // No H(T) given: the Lagrangian keeps its measured form, with the reason.
+    let lagrangian = json["lagrangian"].as_array().unwrap();
+    assert!(!lagrangian.is_empty());
+    assert!(lagrangian.iter().all(|l| l["theorem"].is_null()));
+    assert!(json["notes"][0].as_str().unwrap().contains("H(T) unknown"));
+    assert_eq!(json["views_n"], n);
     for f in ["run.json", "metrics.csv", "report.html", "manifest.json"] {
         assert!(out.join(f).is_file(), "{f}");
     }
@@ -222,4 +228,161 @@ fn bad_input_exits_2_naming_the_file_and_the_fix() {
         .assert()
         .code(2)
         .stderr(contains("/no/such/emb.npy"));
+}
+
+/// Views, a target and an input of `n` rows for the H(T) tests.
+fn views_case(dir: &Path, n: usize, d: usize, k: usize) -> (PathBuf, PathBuf) {
+    let z = gaussian(n * d, 51);
+    let input = write(dir, "z.npy", n, d, &z);
+    let noise = gaussian(n * k * d, 52);
+    let views: Vec<f64> = (0..n * k * d)
+        .map(|i| z[(i / (k * d)) * d + i % d] + 0.1 * noise[i])
+        .collect();
+    let vpath = dir.join("v.npy");
+    write_npy(&vpath, &[n, k, d], &views);
+    (input, vpath)
+}
+
+/// Fast information settings: the Lagrangian families, no intervals.
+const LAGRANGIAN_ONLY: &str =
+    "[info]\nestimators = [\"binned\", \"merge\", \"pairwise\"]\nbootstrap = 0\n";
+
+#[test]
+fn h_t_is_used_only_when_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (n, d, k) = (60, 4, 3);
+    let (input, views) = views_case(tmp.path(), n, d, k);
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(&cfg, LAGRANGIAN_ONLY).unwrap();
+    let run = |extra: &[&str], out: Option<&Path>| -> (Value, String) {
+        let mut c = bin();
+        c.arg("analyze")
+            .arg(&input)
+            .arg("--views")
+            .arg(&views)
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--json")
+            .args(extra);
+        if let Some(o) = out {
+            c.arg("--out").arg(o);
+        }
+        let a = c.assert().success();
+        let o = a.get_output();
+        (
+            serde_json::from_slice(&o.stdout).unwrap(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let rows = |j: &Value| j["lagrangian"].as_array().unwrap().clone();
+    let h_v_x = |j: &Value, l: &Value| -> f64 {
+        j["info"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| {
+                r["quantity"] == "H(V|X)"
+                    && r["estimator"] == l["estimator"]
+                    && r["space"] == l["space"]
+                    && r["scale"] == l["scale"]
+            })
+            .and_then(|r| r["value"].as_f64())
+            .unwrap_or_else(|| panic!("no H(V|X) for {l}"))
+    };
+    let read =
+        |p: PathBuf| -> Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+
+    // Unknown: measured only, theorem and gap null, and the reason on stderr and in --json.
+    let out = tmp.path().join("unknown");
+    let (unknown, stderr) = run(&[], Some(&out));
+    assert!(!rows(&unknown).is_empty());
+    for l in rows(&unknown) {
+        assert!(
+            l["measured"].is_number() && l["theorem"].is_null() && l["gap"].is_null(),
+            "{l}"
+        );
+    }
+    assert!(
+        stderr.contains("H(T) unknown") && stderr.contains("--fixed-transforms"),
+        "{stderr}"
+    );
+    assert!(unknown["notes"][0].as_str().unwrap().contains("--h-t NATS"));
+    assert!(unknown["h_t"].is_null());
+    assert!(read(out.join("run.json"))["config"]["h_t"].is_null());
+    assert!(read(out.join("manifest.json"))["config"]["h_t"].is_null());
+
+    // Given: gap = H(T) − H(V|X) and theorem = measured − gap on every row; the rest unchanged.
+    let out = tmp.path().join("given");
+    let (given, stderr) = run(&["--h-t", "1.5"], Some(&out));
+    assert!(!stderr.contains("H(T) unknown"), "{stderr}");
+    assert!(given.get("notes").is_none());
+    assert_eq!(given["info"], unknown["info"]);
+    let expected_h_t = serde_json::json!({"nats": 1.5, "source": "given"});
+    assert_eq!(given["h_t"], expected_h_t);
+    assert_eq!(read(out.join("run.json"))["config"]["h_t"], expected_h_t);
+    assert_eq!(
+        read(out.join("manifest.json"))["config"]["h_t"],
+        expected_h_t
+    );
+    assert_eq!(read(out.join("run.json"))["dataset"]["h_t"], 1.5);
+    assert_eq!(rows(&given).len(), rows(&unknown).len());
+    for (g, u) in rows(&given).iter().zip(&rows(&unknown)) {
+        assert_eq!(g["measured"], u["measured"]);
+        let (gap, measured) = (g["gap"].as_f64().unwrap(), g["measured"].as_f64().unwrap());
+        assert!((gap - (1.5 - h_v_x(&given, g))).abs() <= 1e-12, "{g}");
+        let theorem = g["theorem"].as_f64().unwrap();
+        assert!((theorem - (measured - gap)).abs() <= 1e-9, "{g}");
+    }
+
+    // Fixed transforms: H(T) = ln K.
+    let (fixed, _) = run(&["--fixed-transforms"], None);
+    assert_eq!(fixed["h_t"]["source"], "fixed-transforms");
+    assert_eq!(fixed["h_t"]["nats"].as_f64(), Some((k as f64).ln()));
+    for l in rows(&fixed) {
+        let gap = l["gap"].as_f64().unwrap();
+        assert!(
+            (gap - ((k as f64).ln() - h_v_x(&fixed, &l))).abs() <= 1e-12,
+            "{l}"
+        );
+        // The merge/binned H(V|X) is at most ln K: the gap is ≥ 0.
+        assert!(gap >= -1e-12, "{l}");
+    }
+}
+
+#[test]
+fn h_t_flags_are_checked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, views) = views_case(tmp.path(), 20, 4, 2);
+    let with_views = || {
+        let mut c = bin();
+        c.arg("analyze").arg(&input).arg("--views").arg(&views);
+        c
+    };
+    let refused = |c: &mut Command, needles: &[&str]| {
+        let a = c.assert().code(2);
+        let stderr = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+        for n in needles {
+            assert!(stderr.contains(n), "{n:?} not in {stderr}");
+        }
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    };
+    // Exclusive.
+    refused(
+        with_views().args(["--fixed-transforms", "--h-t", "1"]),
+        &["--fixed-transforms", "--h-t"],
+    );
+    // Not a finite number of nats ≥ 0.
+    for bad in ["nan", "-1", "inf", "-inf"] {
+        refused(with_views().args(["--h-t", bad]), &["--h-t"]);
+    }
+    refused(with_views().args(["--h-t", "two"]), &["--h-t", "two"]);
+    // Without views.
+    for flag in [&["--fixed-transforms"][..], &["--h-t", "0.5"]] {
+        refused(
+            bin().arg("analyze").arg(&input).args(flag),
+            &[flag[0], "needs views", "--views"],
+        );
+    }
+    // H(T) = 0 is a valid value (a single transform).
+    with_views().args(["--h-t", "0"]).assert().success();
 }

@@ -610,8 +610,10 @@ batch_size = 32
 bootstrap = 3
 "#;
 
-/// `run`'s snapshot directory is a series: analysed with the run's settings, its tensor
-/// metrics and information rows are the run's own; the kNN accuracy is not (see below).
+/// `run`'s snapshot directory is a series: analysed with the run's settings and
+/// `--fixed-transforms` (the run's probe uses K fixed transforms), its tensor metrics,
+/// information and Lagrangian rows are the run's own; the kNN accuracy is not (see below).
+/// Without the flag, H(T) is unknown: the same measured Lagrangian, theorem and gap null.
 #[test]
 fn a_runs_snapshot_directory_gives_the_runs_own_numbers() {
     let tmp = tempfile::tempdir().unwrap();
@@ -631,10 +633,15 @@ fn a_runs_snapshot_directory_gives_the_runs_own_numbers() {
         .arg(run_out.join("snapshots/simsiam"))
         .arg("--config")
         .arg(&cfg)
+        .arg("--fixed-transforms")
         .arg("--out")
         .arg(&out)
         .assert()
         .success();
+    assert_eq!(
+        run_json(&out)["config"]["h_t"],
+        serde_json::json!({"nats": 2f64.ln(), "source": "fixed-transforms"})
+    );
     let trained = run_json(&run_out)["runs"][0]["epochs"].clone();
     let analysed = run_json(&out)["runs"][0]["epochs"].clone();
     let (trained, analysed) = (trained.as_array().unwrap(), analysed.as_array().unwrap());
@@ -677,6 +684,99 @@ fn a_runs_snapshot_directory_gives_the_runs_own_numbers() {
     };
     assert_eq!(intervals(&analysed[0]), 0);
     assert!(intervals(&analysed[2]) > 0);
+
+    // Without --fixed-transforms: H(T) unknown.
+    let unknown_out = tmp.path().join("unknown");
+    let assert = bin()
+        .arg("analyze")
+        .arg(run_out.join("snapshots/simsiam"))
+        .arg("--config")
+        .arg(&cfg)
+        .arg("--out")
+        .arg(&unknown_out)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("H(T) unknown"), "{stderr}");
+    let record = run_json(&unknown_out);
+    assert!(record["config"]["h_t"].is_null() && record["dataset"]["h_t"].is_null());
+    let unknown = record["runs"][0]["epochs"].clone();
+    for (t, u) in trained.iter().zip(unknown.as_array().unwrap()) {
+        assert_eq!(t["info"], u["info"], "epoch {}", t["epoch"]);
+        let (tl, ul) = (
+            t["lagrangian"].as_array().unwrap(),
+            u["lagrangian"].as_array().unwrap(),
+        );
+        assert!(!tl.is_empty());
+        assert_eq!(tl.len(), ul.len());
+        for (a, b) in tl.iter().zip(ul) {
+            assert!(a["theorem"].is_number() && a["gap"].is_number(), "{a}");
+            assert!(b["theorem"].is_null() && b["gap"].is_null(), "{b}");
+            assert_eq!(a["measured"], b["measured"]);
+            assert_eq!(
+                (&a["estimator"], &a["space"], &a["scale"], &a["beta"]),
+                (&b["estimator"], &b["space"], &b["scale"], &b["beta"])
+            );
+        }
+    }
+}
+
+/// H(T) shapes the theorem form and the gap: a cached epoch is not reused across another
+/// H(T); the flags need views in the files.
+#[test]
+fn h_t_is_part_of_the_cache_key_and_needs_views() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("snaps");
+    std::fs::create_dir(&dir).unwrap();
+    for e in 0..2u64 {
+        write_safetensors(
+            &dir.join(format!("epoch-{e:04}.safetensors")),
+            &[
+                ("online.projector", &[N, D], 10 * e + 2),
+                ("views.projector", &[N, 3, D], 10 * e + 3),
+            ],
+        );
+    }
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(&cfg, "[info]\nestimators = [\"binned\"]\nbootstrap = 0\n").unwrap();
+    let out = tmp.path().join("out");
+    let analyse = |extra: &[&str]| -> Value {
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            dir.as_os_str(),
+            "--config".as_ref(),
+            cfg.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ];
+        args.extend(extra.iter().map(|a| std::ffi::OsStr::new(*a)));
+        analyze_json(&args)
+    };
+    let counts = |j: &Value| {
+        (
+            j["series"]["cached"].as_u64().unwrap(),
+            j["series"]["measured"].as_u64().unwrap(),
+        )
+    };
+    let first = analyse(&["--fixed-transforms"]);
+    assert_eq!(counts(&first), (0, 2));
+    assert!(first["lagrangian"][0]["gap"].is_number(), "{first}");
+    assert_eq!(counts(&analyse(&["--fixed-transforms"])), (2, 0));
+    let unknown = analyse(&[]);
+    assert_eq!(counts(&unknown), (0, 2));
+    assert!(unknown["lagrangian"][0]["gap"].is_null(), "{unknown}");
+    let given = analyse(&["--h-t", "0.5"]);
+    assert_eq!(counts(&given), (0, 2));
+    let gap = given["lagrangian"][0]["gap"].as_f64().unwrap();
+    let fixed_gap = first["lagrangian"][0]["gap"].as_f64().unwrap();
+    assert!((gap - (fixed_gap - 3f64.ln() + 0.5)).abs() < 1e-12);
+    // A series without views: the flag is refused, naming it and the file.
+    let plain = npy_series(tmp.path(), "plain", &["0000", "0001"]);
+    for flag in [&["--fixed-transforms"][..], &["--h-t", "1"]] {
+        fails(
+            bin().arg("analyze").arg(&plain).args(flag),
+            &[flag[0], "needs views", "epoch-0000.npy", "views.projector"],
+        );
+    }
 }
 
 /// Writes an `.npz` (deflated) of f64 arrays.

@@ -10,7 +10,7 @@ use crate::cli::AnalyzeArgs;
 use crate::config::RunConfig;
 use crate::external::{self, cache, SeriesOutcome, SeriesRequest};
 use crate::files::{shown, shown_path};
-use crate::records::{canonical, AnalyzeManifest, AnalyzeSummary};
+use crate::records::{canonical, h_t_notes, AnalyzeManifest, AnalyzeSummary};
 use crate::{gate, output, tool_version};
 
 /// The command.
@@ -25,13 +25,14 @@ pub fn execute(args: &AnalyzeArgs) -> Result<ExitCode> {
         }
         cfg.knn.max_rows = rows;
     }
+    let h_t = args.h_t()?;
     if external::is_series(&args.input) {
-        return series(args, &cfg);
+        return series(args, h_t, &cfg);
     }
     if args.name.is_some() {
         bail!("--name names the run of a directory INPUT (a series); a single file's run is named after its KEY or stem");
     }
-    let record = external::analyze(&args.inputs(), &cfg)?;
+    let record = external::analyze(&args.inputs(), h_t, &cfg)?;
     if let Some(out) = &args.out {
         // The directory is named by --out only: no name taken from the input reaches a path.
         let dir = output::create_run_dir(Some(out), "analyze")?;
@@ -102,7 +103,7 @@ fn earlier_analysis(out: &Path, name: &str) -> Result<bool> {
     }
 }
 
-fn series(args: &AnalyzeArgs, cfg: &RunConfig) -> Result<ExitCode> {
+fn series(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Result<ExitCode> {
     for (flag, given) in [("--views", &args.views), ("--target", &args.target)] {
         if given.is_some() {
             bail!(
@@ -135,6 +136,7 @@ fn series(args: &AnalyzeArgs, cfg: &RunConfig) -> Result<ExitCode> {
         name: &name,
         inputs: &args.inputs(),
         cfg,
+        h_t,
         cache: cache_dir.as_deref(),
         progress: std::io::stderr().is_terminal(),
     })?;
@@ -176,6 +178,10 @@ fn print(
     series: Option<&SeriesOutcome>,
 ) -> Result<()> {
     let epochs = record.runs.first().map_or(0, |r| r.epochs.len());
+    // Why the theorem form and the gap are null: on stderr, and in --json's `notes`.
+    for note in h_t_notes(record) {
+        eprintln!("note: {note}");
+    }
     if args.json {
         let summary = AnalyzeSummary::of(record).context("the record holds no run")?;
         let mut value = canonical(&summary)?;

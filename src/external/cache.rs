@@ -6,8 +6,9 @@
 //! epoch's numbers: the build ([`build_id`]: the tool version and the hash of the running
 //! executable, so another build of the same version measures again), the XXH3-128 hash of the epoch file's bytes (and of the
 //! shared `--labels` file's), the tensor name of a `.npy` series, the information settings as
-//! applied to that epoch (seed combined with the master seed, bootstrap replicates) and the kNN
-//! subsample cap. Anything else changed (a new tool version, another `[info]`) is another key.
+//! applied to that epoch (seed combined with the master seed, bootstrap replicates), H(T) as
+//! given (`--fixed-transforms`, `--h-t`, or null: it decides the theorem form and the gap) and
+//! the kNN subsample cap. Anything else changed (a new tool version, another `[info]`) is another key.
 //!
 //! An entry is `{"check", "key", "record"}`: `record` is the epoch's record serialised as JSON
 //! text, `check` the XXH3-128 of that text. An entry is used only when it parses, names the key

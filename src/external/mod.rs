@@ -3,9 +3,17 @@
 //! run's snapshots, judged, and returned as a run record with one run and one epoch.
 //!
 //! INPUT is the online embedding V (N×d). Optional: `--views` (N'×K×d: K transformed views of each
-//! of N' inputs, giving H(V|X), I(X;V) and H(T) = ln K), `--target` (the target network's output:
-//! N'×K×d paired with `--views`, or N×d paired with INPUT row by row, giving I(V;V') and
-//! H(V|V')), `--labels` (N integers: leave-one-out kNN accuracy).
+//! of N' inputs, any N' ≥ 2, giving H(V|X), I(X;V), I(V;V'), H(V|V')), `--target` (the target
+//! network's output: the views' shape N'×K×d, or without views N×d paired with INPUT row by row,
+//! giving I(V;V') and H(V|V')), `--labels` (N integers: leave-one-out kNN accuracy).
+//! With N' = N, row i of the views belongs to row i of INPUT; otherwise the views are sampled on
+//! their own ([`crate::info::information`]). H(V), the spectra, the verdict and the kNN accuracy
+//! always come from INPUT.
+//!
+//! H(T), the entropy of the transform behind the views, is known only when the user says so
+//! ([`HtRequest`]: `--fixed-transforms`, H(T) = ln K, or `--h-t NATS`); otherwise the
+//! Lagrangian rows keep the measured form and their theorem form and gap are null
+//! (ARCHITECTURE.md §3, §5).
 //!
 //! INPUT may also be a directory of per-epoch files ([`series`]: one run, one epoch per file,
 //! each epoch's result cached by content hash in OUT by [`cache`]; ARCHITECTURE.md §3).
@@ -21,7 +29,7 @@ use crate::info::InfoInputs;
 use crate::input::{self, InputError, InputSpec};
 use crate::probe::{self, Judged, Knn, Probe, RowOrder};
 pub use crate::records::AnalyzeInputs;
-use crate::records::{canonical, AnalyzeConfig};
+use crate::records::{canonical, AnalyzeConfig, HtKnown, HtSource};
 use crate::tool_version;
 use crate::verdict::judge_run;
 
@@ -39,8 +47,56 @@ fn quoted(s: &InputSpec) -> String {
     shown(&s.display_name()).into_owned()
 }
 
+/// What the user said of H(T) (`--fixed-transforms`, `--h-t NATS`, or neither).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HtRequest {
+    /// Neither flag: H(T) unknown (views from random augmentations have no finite H(T)).
+    Unknown,
+    /// `--fixed-transforms`: the K views are K fixed, equiprobable transforms, H(T) = ln K.
+    FixedTransforms,
+    /// `--h-t NATS` (checked finite and ≥ 0 by the caller).
+    Given(f64),
+}
+
+impl HtRequest {
+    /// The flag as given, for messages.
+    fn flag(self) -> Option<String> {
+        match self {
+            HtRequest::Unknown => None,
+            HtRequest::FixedTransforms => Some("--fixed-transforms".into()),
+            HtRequest::Given(h) => Some(format!("--h-t {h}")),
+        }
+    }
+
+    /// H(T) for views of K transforms (`k`: None without views, which is an error naming the
+    /// flag and `without`, the fix).
+    pub fn resolve(self, k: Option<usize>, without: &str) -> Result<Option<HtKnown>> {
+        let Some(k) = k else {
+            if let Some(flag) = self.flag() {
+                bail!("{flag} needs views: H(T) is the entropy of the transforms behind the views; {without}");
+            }
+            return Ok(None);
+        };
+        Ok(match self {
+            HtRequest::Unknown => None,
+            HtRequest::FixedTransforms => Some(HtKnown {
+                nats: (k as f64).ln(),
+                source: HtSource::FixedTransforms,
+            }),
+            HtRequest::Given(nats) => Some(HtKnown {
+                nats,
+                source: HtSource::Given,
+            }),
+        })
+    }
+}
+
 /// Read, measure and judge; returns the record (one run named after the input's KEY or stem).
-pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
+pub fn analyze(inputs: &AnalyzeInputs, h_t: HtRequest, cfg: &RunConfig) -> Result<RunRecord> {
+    if inputs.views.is_none() {
+        // Refused before anything is read.
+        h_t.resolve(None, "pass --views (K views of each of N' inputs, N'×K×d)")?;
+    }
     let main = spec(&inputs.input, "INPUT")?;
     let name = main.tensor_name();
     let z = input::read_embedding(&main)?;
@@ -55,23 +111,44 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
     let views = match &inputs.views {
         Some(v) => {
             let s = spec(v, "--views")?;
-            let a = input::read_views(&s)?;
-            if a.dim().2 != d {
+            let a = input::read_views(&s).with_context(|| {
+                format!(
+                    "--views for '{}' of shape ({n}, {d}): N'×K×d views, N' ≥ 2, K ≥ 1, d = {d}",
+                    quoted(&main)
+                )
+            })?;
+            let (nv, _, dv) = a.dim();
+            if dv != d {
                 bail!(
-                    "'{}': views have d = {} but '{}' has d = {d}: export the same layer for both",
+                    "'{}': views of shape {:?} have d = {dv} but '{}' has shape ({n}, {d}), d = {d}: \
+                     export the same layer for both",
                     quoted(&s),
-                    a.dim().2,
+                    a.dim(),
                     quoted(&main)
                 );
             }
-            Some(a)
+            if nv < 2 {
+                bail!(
+                    "'{}': views of shape {:?} cover {nv} input: at least 2 are needed (N'×K×d, \
+                     N' ≥ 2; '{}' has shape ({n}, {d}))",
+                    quoted(&s),
+                    a.dim(),
+                    quoted(&main)
+                );
+            }
+            Some((s, a))
         }
         None => None,
     };
     let target: Option<Target> = match &inputs.target {
-        Some(t) => Some(read_target(&spec(t, "--target")?, views.as_ref(), n, d)?),
+        Some(t) => Some(read_target(
+            &spec(t, "--target")?,
+            views.as_ref().map(|(s, a)| (s, a)),
+            (&main, n, d),
+        )?),
         None => None,
     };
+    let views = views.map(|(_, a)| a);
     let labels = match &inputs.labels {
         Some(l) => {
             let s = spec(l, "--labels")?;
@@ -101,6 +178,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             (None, Some(t)) => (Some(Views::Rows(rows)), Some(t.views()), None),
             (None, None) => (None, None, None),
         };
+    let h_t = h_t.resolve(k, "pass --views")?;
     let mut info_cfg = cfg.info.clone();
     info_cfg.seed ^= cfg.seed;
     let knn = match &labels {
@@ -126,7 +204,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             online: rows,
             views: views_in,
             target: target_in,
-            h_t: k.map(|k| (k as f64).ln()),
+            h_t: h_t.map(|h| h.nats),
         }),
         info_cfg: &info_cfg,
         order: RowOrder::AsComputed,
@@ -144,7 +222,7 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             n_probe: n,
             input_dim: d,
             k_views: k,
-            h_t: k.map(|k| (k as f64).ln()),
+            h_t: h_t.map(|h| h.nats),
         },
         config: canonical(&AnalyzeConfig {
             inputs: inputs.clone(),
@@ -152,6 +230,8 @@ pub fn analyze(inputs: &AnalyzeInputs, cfg: &RunConfig) -> Result<RunRecord> {
             verdict: cfg.verdict.clone(),
             seed: cfg.seed,
             series: None,
+            h_t,
+            views_n: views.as_ref().map(|v| v.dim().0),
         })?,
         runs: vec![MethodRun {
             name: name.clone(),
@@ -180,21 +260,25 @@ impl Target {
     }
 }
 
-/// Reads `--target`: N×K×d matching `views`, or N×d matching INPUT (n×d).
-fn read_target(s: &InputSpec, views: Option<&Array3<f64>>, n: usize, d: usize) -> Result<Target> {
+/// Reads `--target`: with views, their shape N'×K×d (an N'×d target pairs with N'×1×d views);
+/// without, N×d matching INPUT (`main`, n×d). Refusals name the files and the shapes.
+fn read_target(
+    s: &InputSpec,
+    views: Option<(&InputSpec, &Array3<f64>)>,
+    (main, n, d): (&InputSpec, usize, usize),
+) -> Result<Target> {
     let file = quoted(s);
-    let paired_rows = |dim: (usize, usize)| -> Result<()> {
-        if dim != (n, d) {
-            bail!(
-                "'{file}': target shape {dim:?} must equal INPUT's ({n}, {d}): row i of the target is the target network's output for row i of INPUT"
-            );
-        }
-        Ok(())
-    };
     if views.is_none() {
         match input::read_embedding(s) {
             Ok(m) => {
-                paired_rows(m.rows().dim())?;
+                let dim = m.rows().dim();
+                if dim != (n, d) {
+                    bail!(
+                        "'{file}': target shape {dim:?} must equal the shape ({n}, {d}) of '{}': row i \
+                         of the target is the target network's output for row i of INPUT",
+                        quoted(main)
+                    );
+                }
                 return Ok(Target::Rows(m));
             }
             // Not 2-D: the general path below says what to do.
@@ -204,24 +288,64 @@ fn read_target(s: &InputSpec, views: Option<&Array3<f64>>, n: usize, d: usize) -
     }
     let a = input::read_array(s)?;
     input::check_finite(&a, &s.display_name())?;
-    Ok(match (a.ndim(), views) {
-        (3, Some(v)) => {
-            let a = a.into_dimensionality::<ndarray::Ix3>()?;
-            if a.dim() != v.dim() {
-                bail!(
-                    "'{file}': target shape {:?} must equal the views' {:?} (the target network's output on the same views)",
-                    a.dim(),
-                    v.dim()
-                );
-            }
-            Target::Views(a)
+    let Some((vs, v)) = views else {
+        match a.ndim() {
+            3 => bail!("'{file}' is N×K×d: pass the matching online views with --views"),
+            k => bail!("'{file}': expected N×d or N×K×d, found a {k}-D array"),
         }
-        (3, None) => bail!("'{file}' is N×K×d: pass the matching online views with --views"),
-        (2, _) => {
-            let m = a.into_dimensionality::<ndarray::Ix2>()?;
-            paired_rows(m.dim())?;
-            Target::Views(m.insert_axis(Axis(1)))
+    };
+    let shape = input::fmt_shape(a.shape());
+    let a = match a.ndim() {
+        3 => a.into_dimensionality::<ndarray::Ix3>()?,
+        2 => a
+            .into_dimensionality::<ndarray::Ix2>()?
+            .insert_axis(Axis(1)),
+        k => bail!("'{file}': expected the views' shape N'×K×d, found a {k}-D array"),
+    };
+    if a.dim() != v.dim() {
+        bail!(
+            "'{file}': target shape {shape} must equal the shape {:?} of the views '{}' (the target \
+             network's output on the same views)",
+            v.dim(),
+            quoted(vs)
+        );
+    }
+    Ok(Target::Views(a))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn h_t_is_known_only_when_given_and_needs_views() {
+        assert_eq!(HtRequest::Unknown.resolve(Some(4), "").unwrap(), None);
+        assert_eq!(HtRequest::Unknown.resolve(None, "").unwrap(), None);
+        let fixed = HtRequest::FixedTransforms
+            .resolve(Some(4), "")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (fixed.nats, fixed.source),
+            (4f64.ln(), HtSource::FixedTransforms)
+        );
+        // One fixed transform: H(T) = 0.
+        let one = HtRequest::FixedTransforms
+            .resolve(Some(1), "")
+            .unwrap()
+            .unwrap();
+        assert_eq!(one.nats, 0.0);
+        let given = HtRequest::Given(2.5).resolve(Some(4), "").unwrap().unwrap();
+        assert_eq!((given.nats, given.source), (2.5, HtSource::Given));
+        for (req, flag) in [
+            (HtRequest::FixedTransforms, "--fixed-transforms"),
+            (HtRequest::Given(0.5), "--h-t 0.5"),
+        ] {
+            let e = req.resolve(None, "pass --views").unwrap_err().to_string();
+            assert!(
+                e.contains(flag) && e.contains("needs views") && e.contains("pass --views"),
+                "{e}"
+            );
         }
-        (k, _) => bail!("'{file}': expected N×d or N×K×d, found a {k}-D array"),
-    })
+    }
 }

@@ -60,6 +60,8 @@ pub struct SeriesRequest<'a> {
     pub inputs: &'a AnalyzeInputs,
     /// The configuration.
     pub cfg: &'a RunConfig,
+    /// What the user said of H(T) (applies to `views.projector`).
+    pub h_t: super::HtRequest,
     /// The cache to read, when OUT holds one.
     pub cache: Option<&'a Path>,
     /// Draw a progress bar on stderr (it draws only on a terminal).
@@ -358,6 +360,7 @@ fn measure(
     shared_labels: Option<&[i64]>,
     cfg: &RunConfig,
     info_cfg: &crate::info::InfoConfig,
+    h_t: Option<f64>,
 ) -> Result<EpochRecord> {
     let npy = f.format == Format::Npy;
     let mut arrays = Vec::new();
@@ -398,7 +401,7 @@ fn measure(
             online: online.rows(),
             views: Some(v.view().into()),
             target: target.as_ref().map(|t| t.view().into()),
-            h_t: layout.k.map(|k| (k as f64).ln()),
+            h_t,
         }),
         _ => None,
     };
@@ -426,6 +429,13 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
     let SeriesRequest { dir, name, cfg, .. } = *req;
     let files = list(dir)?;
     let layout = layout(&files, name)?;
+    let h_t = req.h_t.resolve(
+        layout.k,
+        &format!(
+            "'{}' holds no {VIEWS} (N×K×d): drop the flag",
+            shown_path(&files[0].path)
+        ),
+    )?;
     let (shared_labels, labels_hash) = match &req.inputs.labels {
         Some(l) => {
             if layout.labels {
@@ -492,6 +502,8 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
             // The kNN subsample's seed is the combined information seed.
             "seed": info_cfg.seed,
             "knn_max_rows": cfg.knn.max_rows,
+            // The theorem form and the gap depend on H(T).
+            "h_t": h_t,
         }));
         let record = match req.cache.and_then(|c| cache::load(c, &key)) {
             Some(mut r) => {
@@ -500,8 +512,15 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
                 r
             }
             None => {
-                let r = measure(f, &layout, shared_labels.as_deref(), cfg, &info_cfg)
-                    .with_context(|| format!("epoch {} ('{}')", f.epoch, shown_path(&f.path)))?;
+                let r = measure(
+                    f,
+                    &layout,
+                    shared_labels.as_deref(),
+                    cfg,
+                    &info_cfg,
+                    h_t.map(|h| h.nats),
+                )
+                .with_context(|| format!("epoch {} ('{}')", f.epoch, shown_path(&f.path)))?;
                 // The bytes measured must be the bytes hashed, or the cache would file this
                 // record under another content's key.
                 if cache::file_hash(&f.path).ok().as_ref() != Some(&hash) {
@@ -549,7 +568,7 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
             n_probe: layout.n,
             input_dim: layout.d,
             k_views: k,
-            h_t: k.map(|k| (k as f64).ln()),
+            h_t: h_t.map(|h| h.nats),
         },
         config: canonical(&AnalyzeConfig {
             inputs: req.inputs.clone(),
@@ -562,6 +581,8 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
                 files: files.iter().map(|f| file_name(&f.path)).collect(),
                 knn_max_rows: cfg.knn.max_rows,
             }),
+            h_t,
+            views_n: k.map(|_| layout.n),
         })?,
         runs: vec![MethodRun {
             name: name.to_string(),
