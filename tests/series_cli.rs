@@ -437,7 +437,7 @@ fn write_safetensors_with(path: &Path, tensors: &[(&str, &[usize], u64)], labels
 }
 
 /// Fast information settings for the snapshot tests.
-const INFO: &str = "[info]\nestimators = [\"pairwise\", \"gaussian\"]\nbootstrap = 4\n";
+const INFO: &str = "[info]\nestimators = [\"pairwise\", \"gaussian\"]\nci_groups = 4\n";
 
 #[test]
 fn snapshot_files_give_information_and_knn_and_the_last_epoch_its_intervals() {
@@ -494,7 +494,7 @@ fn snapshot_files_give_information_and_knn_and_the_last_epoch_its_intervals() {
         &["--labels", "epoch-0000.safetensors", "drop --labels"],
     );
     // A new epoch: the earlier ones come from the cache except the previous last one, which
-    // is measured again without bootstrap intervals (they belong to the last epoch only).
+    // is measured again without intervals (they belong to the last epoch only).
     write_safetensors_with(
         &dir.join("epoch-0003.safetensors"),
         &[
@@ -607,7 +607,7 @@ predictor_hidden = 4
 [optim]
 batch_size = 32
 [info]
-bootstrap = 3
+ci_groups = 3
 "#;
 
 /// `run`'s snapshot directory is a series: analysed with the run's settings and
@@ -738,7 +738,7 @@ fn h_t_is_part_of_the_cache_key_and_needs_views() {
         );
     }
     let cfg = tmp.path().join("c.toml");
-    std::fs::write(&cfg, "[info]\nestimators = [\"binned\"]\nbootstrap = 0\n").unwrap();
+    std::fs::write(&cfg, "[info]\nestimators = [\"binned\"]\nci_groups = 0\n").unwrap();
     let out = tmp.path().join("out");
     let analyse = |extra: &[&str]| -> Value {
         let mut args: Vec<&std::ffi::OsStr> = vec![

@@ -160,7 +160,7 @@ pub struct InfoRow {
     /// Inputs (rows of the snapshot) the estimate used, after any subsampling.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<usize>,
-    /// Seed of the subsampling, view pairing and bootstrap behind this row, when any was drawn.
+    /// Seed of the subsampling, view pairing and jackknife groups behind this row, when any was drawn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed: Option<u64>,
     /// Degeneracies and caveats found while estimating (collapse, ties, singular covariance, ...).

@@ -6,7 +6,7 @@
 //! epoch's numbers: the build ([`build_id`]: the tool version and the hash of the running
 //! executable, so another build of the same version measures again), the XXH3-128 hash of the epoch file's bytes (and of the
 //! shared `--labels` file's), the tensor name of a `.npy` series, the information settings as
-//! applied to that epoch (seed combined with the master seed, bootstrap replicates), H(T) as
+//! applied to that epoch (seed combined with the master seed, jackknife groups), H(T) as
 //! given (`--fixed-transforms`, `--h-t`, or null: it decides the theorem form and the gap) and
 //! the kNN subsample cap. Anything else changed (a new tool version, another `[info]`) is another key.
 //!

@@ -157,7 +157,7 @@ pub struct InfoConfig {
     pub bootstrap: Option<serde::de::IgnoredAny>,
     /// Ridge ε added to covariance diagonals by the Gaussian proxy.
     pub ridge: f64,
-    /// Seed of the input selection, PCA, view pairing and bootstrap.
+    /// Seed of the input selection, PCA, view pairing and jackknife groups.
     pub seed: u64,
 }
 
