@@ -120,12 +120,14 @@ where
     });
     let replicates = match replicates {
         Ok(r) => r,
-        Err(u) => return Ok(Ci::Unavailable(format!(
+        Err(u) => {
+            return Ok(Ci::Unavailable(format!(
             "--ci: no interval, the estimate without jackknife group {} of {g} ({} rows kept) {}",
             u.group + 1,
             u.kept,
             u.why
-        ))),
+        )))
+        }
     };
     Ok(match jackknife_interval(est.value, &replicates, level) {
         Some(iv) => Ci::Interval([iv.lo, iv.hi], method_name(g, level)),
