@@ -362,13 +362,14 @@ Intervals (--ci LEVEL [--ci-groups G] [--seed N]):
   the whole sample before the groups are formed. Cost: G + 1 estimates.
   It covers the SAMPLING SPREAD of the estimate only, not the estimator's bias: a kNN
   estimate in high dimension, or a plug-in (binned) entropy of a sample too small for its
-  bins, can be far from the truth with a narrow interval. docs/coverage.md measures the
-  coverage on cases with a known truth. No interval (\"ci\": null, with a warning) when the
+  bins, can be far from the truth with a narrow interval. On low-dimensional cases with a
+  known truth, nominal 95% intervals covered it in 93-100% of 200 samples (docs/coverage.md:
+  conservative for kl/ksg). No interval (\"ci\": null, with a warning) when the
   estimate or any of the G estimates without a group is not finite, degenerate or fails.
 
 Output: one line on stdout (warnings on stderr), e.g.
   H(X) = 1.4189 nats (kl, k=3, max-norm, N=2000, d=1)
-  H(X) = 1.4189 [1.3801, 1.4577] nats (kl, k=3, max-norm, N=2000, d=1, jackknife-20 t 95%, seed=0)
+  H(X) = 1.8368 [1.7782, 1.8954] nats (kl, k=3, max-norm, N=2000, d=1, jackknife-20 t 95%, seed=0)
 or with --json exactly one object:
   {\"quantity\", \"method\", \"value\": number|null, \"nonfinite\": null|\"-inf\"|\"inf\"|\"nan\",
    \"units\": \"nats\", \"k\", \"n\", \"d\" (= dx + dy), \"dx\", \"dy\", \"norm\", \"bins\", \"ridge\",

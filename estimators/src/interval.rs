@@ -185,11 +185,10 @@ mod tests {
     fn groups_are_balanced_and_disjoint() {
         let g = JackknifeGroups::seeded(103, 20, 7).unwrap();
         let mut sizes = [0usize; 20];
-        for j in 0..20 {
-            let kept = g.kept(j);
-            sizes[j] = 103 - kept.len();
+        for (j, size) in sizes.iter_mut().enumerate() {
+            *size = 103 - g.kept(j).len();
             let w = g.weights(j);
-            assert_eq!(w.iter().filter(|&&v| v == 0.0).count(), sizes[j]);
+            assert_eq!(w.iter().filter(|&&v| v == 0.0).count(), *size);
         }
         assert_eq!(sizes.iter().sum::<usize>(), 103);
         assert!(sizes.iter().all(|&s| s == 5 || s == 6));

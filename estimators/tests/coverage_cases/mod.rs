@@ -13,7 +13,7 @@
 use std::f64::consts::{E, LN_2, PI};
 
 use ib_estimators::binned::{discrete_entropy, Correction};
-use ib_estimators::interval::{jackknife, jackknife_interval, JackknifeGroups};
+use ib_estimators::interval::{jackknife, jackknife_interval, Interval, JackknifeGroups};
 use ib_estimators::knn::{kl_entropy, ksg_mutual_information, KnnParams, KsgAlgorithm, Norm};
 use ib_estimators::{gaussian_entropy, EstimatorError};
 use ndarray::{s, Array2, ArrayView2, Axis};
@@ -218,9 +218,11 @@ pub fn high_dimension_cases() -> Vec<Case> {
     ]
 }
 
-/// One replication: (θ̂, the interval) on the sample of seed `seed`; None when the jackknife
-/// gave no interval.
-fn replicate(case: &Case, seed: u64) -> (f64, Option<(f64, f64, f64)>) {
+/// θ̂ on one sample and its interval (None when the jackknife gave none).
+type Replication = (f64, Option<Interval>);
+
+/// One replication on the sample of seed `seed`.
+fn replicate(case: &Case, seed: u64) -> Replication {
     let mut rng = StdRng::seed_from_u64(seed);
     let x = (case.sample)(case.n, &mut rng);
     let theta = (case.estimate)(x.view()).expect("estimate on the full sample");
@@ -229,14 +231,13 @@ fn replicate(case: &Case, seed: u64) -> (f64, Option<(f64, f64, f64)>) {
         (case.estimate)(x.select(Axis(0), rows).view())
     })
     .expect("estimate without a group");
-    let iv = jackknife_interval(theta, &reps, LEVEL).map(|iv| (iv.lo, iv.hi, iv.se));
-    (theta, iv)
+    (theta, jackknife_interval(theta, &reps, LEVEL))
 }
 
 /// `reps` seeded replications of `case` (seeds `base + r`), in parallel over the replications
 /// (each is independent: the row does not depend on the thread count).
 pub fn run(case: &Case, reps: usize, base: u64) -> Row {
-    let out: Vec<(f64, Option<(f64, f64, f64)>)> = (0..reps as u64)
+    let out: Vec<Replication> = (0..reps as u64)
         .into_par_iter()
         .map(|r| replicate(case, base + r))
         .collect();
@@ -246,15 +247,15 @@ pub fn run(case: &Case, reps: usize, base: u64) -> Row {
     let (mut width, mut se_sum) = (0.0, 0.0);
     for (theta, iv) in &out {
         match iv {
-            Some((lo, hi, se)) => {
-                if *lo <= case.truth && case.truth <= *hi {
+            Some(iv) => {
+                if iv.lo <= case.truth && case.truth <= iv.hi {
                     covered += 1;
                 }
-                if !(*lo <= *theta && *theta <= *hi) {
+                if !(iv.lo <= *theta && *theta <= iv.hi) {
                     not_containing += 1;
                 }
-                width += hi - lo;
-                se_sum += se;
+                width += iv.hi - iv.lo;
+                se_sum += iv.se;
             }
             None => not_containing += 1,
         }
