@@ -10,6 +10,9 @@
 //!   `--allow-degenerate` asks for it, in which case it is printed with `"degenerate": true`;
 //! * other warnings (duplicate rows, one constant variable for KSG-1, singleton bins) accompany
 //!   a value that is still an estimate: printed with the warnings, exit 0.
+//!
+//! `--ci LEVEL` adds a delete-a-group jackknife interval (`ci.rs`, ARCHITECTURE.md §4
+//! "Intervals"); a degenerate or non-finite estimate or replicate gives none, with a warning.
 
 mod ci;
 mod report;
