@@ -43,9 +43,7 @@ pub(super) fn lagrangian(record: &RunRecord, key: &InfoKey) -> ChartSpec {
             .collect();
         let mut entry = run_entry(i, run, !rows.is_empty(), "no LB rows at this scale");
         if let (Some(e), Some(r)) = (last, rows.first()) {
-            let gap = r
-                .gap
-                .map_or_else(|| "n/a (H(T) unknown)".to_string(), fmt_num);
+            let gap = r.gap.map_or_else(|| "n/a (H(T) unknown)".to_string(), fmt_num);
             entry.detail = Some(format!("gap {gap} · epoch {}", e.epoch));
         }
         legend.push(entry);
