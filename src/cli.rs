@@ -319,9 +319,16 @@ pub struct EstimateArgs {
     /// breaks ties. Reported in the output.
     #[arg(long, value_name = "SIGMA", allow_hyphen_values = true)]
     pub jitter: Option<f64>,
-    /// Seed of the --jitter noise [default: 0].
+    /// Seed of the --jitter noise and of the --ci groups (one seed serves both) [default: 0].
     #[arg(long, value_name = "N")]
     pub seed: Option<u64>,
+    /// Also give a confidence interval at LEVEL (in (0, 1), e.g. 0.95): the delete-a-group
+    /// jackknife (see below). Costs G + 1 estimates.
+    #[arg(long, value_name = "LEVEL", allow_hyphen_values = true)]
+    pub ci: Option<f64>,
+    /// Jackknife groups of --ci, 2..=N [default: 20].
+    #[arg(long, value_name = "G")]
+    pub ci_groups: Option<usize>,
     /// Print a degenerate finite estimate (flagged) instead of refusing it (see below).
     #[arg(long)]
     pub allow_degenerate: bool,
@@ -345,6 +352,8 @@ impl EstimateArgs {
             ridge: self.ridge,
             jitter: self.jitter,
             seed: self.seed,
+            ci: self.ci,
+            ci_groups: self.ci_groups,
             allow_degenerate: self.allow_degenerate,
         }
     }
@@ -382,12 +391,28 @@ Degenerate data (ties, duplicate rows, constant columns, all rows equal, k >= N)
     a constant X with tie-free Y for KSG-1 (exactly 0), every sample in its own bin (binned
     entropy = ln N), overlapping --x-cols/--y-cols.
 
+Intervals (--ci LEVEL [--ci-groups G] [--seed N]):
+  The delete-a-group jackknife (Shao & Tu 1995): the rows are dealt into G groups (default 20)
+  along a permutation seeded by --seed (default 0; the same seed also seeds --jitter), the
+  estimate is recomputed with each group left out, and the interval is
+  value +- t(G-1, (1+LEVEL)/2) * se,  se^2 = (G-1)/G * sum_j (value_j - mean)^2.
+  It is centred on the estimate, so it always contains it. --jitter noise is added once to
+  the whole sample before the groups are formed. Cost: G + 1 estimates.
+  It covers the SAMPLING SPREAD of the estimate only, not the estimator's bias: a kNN
+  estimate in high dimension, or a plug-in (binned) entropy of a sample too small for its
+  bins, can be far from the truth with a narrow interval. On low-dimensional cases with a
+  known truth, nominal 95% intervals covered it in 93-100% of 200 samples (docs/coverage.md:
+  conservative for kl/ksg). No interval (\"ci\": null, with a warning) when the
+  estimate or any of the G estimates without a group is not finite, degenerate or fails.
+
 Output: one line on stdout (warnings on stderr), e.g.
   H(X) = 1.4189 nats (kl, k=3, max-norm, N=2000, d=1)
+  H(X) = 1.8368 [1.7782, 1.8954] nats (kl, k=3, max-norm, N=2000, d=1, jackknife-20 t 95%, seed=0)
 or with --json exactly one object:
   {\"quantity\", \"method\", \"value\": number|null, \"nonfinite\": null|\"-inf\"|\"inf\"|\"nan\",
    \"units\": \"nats\", \"k\", \"n\", \"d\" (= dx + dy), \"dx\", \"dy\", \"norm\", \"bins\", \"ridge\",
-   \"jitter\", \"seed\", \"input\", \"x_cols\", \"y_cols\", \"degenerate\", \"warnings\": [..]}
+   \"jitter\", \"seed\", \"ci\": [lo, hi]|null, \"ci_method\": e.g. \"jackknife-20 t 95%\"|null,
+   \"input\", \"x_cols\", \"y_cols\", \"degenerate\", \"warnings\": [..]}
 Uses every core (set RAYON_NUM_THREADS to limit). Exit codes: 0 success, 2 bad input or usage.";
 
 #[cfg(test)]

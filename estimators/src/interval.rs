@@ -152,6 +152,20 @@ pub fn jackknife_interval(estimate: f64, replicates: &[f64], level: f64) -> Opti
     })
 }
 
+/// The leave-one-group-out replicates θ̂₍ⱼ₎, j = 0 … g − 1 in order: `estimate_on` is called
+/// with the rows kept when group j is left out ([`JackknifeGroups::kept`], increasing) and
+/// returns the estimate on those rows. The first error stops the loop and is returned (a
+/// replicate the caller cannot use, e.g. a degenerate one, ends the jackknife: Shao & Tu 1995,
+/// §2.1, need every replicate). Pass the result to [`jackknife_interval`].
+pub fn jackknife<E, F>(groups: &JackknifeGroups, mut estimate_on: F) -> Result<Vec<f64>, E>
+where
+    F: FnMut(&[usize]) -> Result<f64, E>,
+{
+    (0..groups.groups())
+        .map(|j| estimate_on(&groups.kept(j)))
+        .collect()
+}
+
 /// `jackknife-G t LEVEL%`: the `ci_method` of an interval from G groups at `level`.
 pub fn method_name(groups: usize, level: f64) -> String {
     format!("jackknife-{groups} t {}%", format_level(level))
@@ -212,6 +226,32 @@ mod tests {
         assert!(jackknife_interval(f64::NAN, &[1.0, 2.0], 0.95).is_none());
         assert!(jackknife_interval(1.0, &[1.0], 0.95).is_none());
         assert!(jackknife_interval(1.0, &[1.0, 2.0], 1.0).is_none());
+    }
+
+    /// The generic loop reproduces the delete-one jackknife of a mean by hand (g = n).
+    #[test]
+    fn replicates_are_the_estimate_on_the_kept_rows() {
+        let x = [1.0, 4.0, 2.0, 8.0, 5.0, 7.0];
+        let groups = JackknifeGroups::round_robin(x.len(), x.len()).unwrap();
+        let reps = jackknife(&groups, |rows| {
+            Ok::<f64, ()>(rows.iter().map(|&i| x[i]).sum::<f64>() / rows.len() as f64)
+        })
+        .unwrap();
+        let total: f64 = x.iter().sum();
+        for (j, r) in reps.iter().enumerate() {
+            assert_eq!(*r, (total - x[j]) / 5.0);
+        }
+        let mut calls = 0;
+        let err = jackknife(&groups, |rows| {
+            calls += 1;
+            if rows.contains(&3) {
+                Ok(0.0)
+            } else {
+                Err("group 3 left out")
+            }
+        });
+        assert_eq!(err, Err("group 3 left out"));
+        assert_eq!(calls, 4, "the first error stops the loop");
     }
 
     #[test]

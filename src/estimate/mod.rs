@@ -10,7 +10,11 @@
 //!   `--allow-degenerate` asks for it, in which case it is printed with `"degenerate": true`;
 //! * other warnings (duplicate rows, one constant variable for KSG-1, singleton bins) accompany
 //!   a value that is still an estimate: printed with the warnings, exit 0.
+//!
+//! `--ci LEVEL` adds a delete-a-group jackknife interval (`ci.rs`, ARCHITECTURE.md §4
+//! "Intervals"); a degenerate or non-finite estimate or replicate gives none, with a warning.
 
+mod ci;
 mod report;
 mod validate;
 pub mod vocabulary;
@@ -53,8 +57,12 @@ pub struct EstimateRequest {
     pub ridge: Option<f64>,
     /// Standard deviation of seeded noise added before estimating.
     pub jitter: Option<f64>,
-    /// Seed of the jitter.
+    /// Seed of the jitter and of the jackknife groups of `--ci`.
     pub seed: Option<u64>,
+    /// Confidence level of the jackknife interval (`--ci`).
+    pub ci: Option<f64>,
+    /// Jackknife groups of `--ci` [default: `ib_estimators::interval::DEFAULT_GROUPS`].
+    pub ci_groups: Option<usize>,
     /// Print a degenerate finite value (flagged) instead of refusing it.
     pub allow_degenerate: bool,
 }
@@ -167,9 +175,10 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
     if let Some(sigma) = args.jitter {
         add_jitter(&mut m, sigma, args.seed.unwrap_or(0))?;
     }
+    let n = m.nrows();
+    ci::check_groups(args, n, &file)?;
     let x = m.slice(ndarray::s![.., xr.clone()]);
     let y = yr.clone().map(|r| m.slice(ndarray::s![.., r]));
-    let n = m.nrows();
 
     let est = compute(args, x, y, &file, n)?;
 
@@ -195,6 +204,20 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
         );
     }
 
+    let (mut ci, mut ci_method) = (None, None);
+    if args.ci.is_some() {
+        let found = ci::interval(args, &m, &xr, yr.as_ref(), &est, |x, y| {
+            compute(args, x, y, &file, x.nrows())
+        })?;
+        match found {
+            ci::Ci::Interval(iv, method) => {
+                ci = Some(iv);
+                ci_method = Some(method);
+            }
+            ci::Ci::Unavailable(why) => warnings.push(why),
+        }
+    }
+
     let (k, bins, ridge) = (args.k(), args.bins(), args.ridge());
     let dx = xr.len();
     let dy = yr.as_ref().map(|r| r.len());
@@ -205,6 +228,8 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
     };
     let report = EstimateReport {
         bins: args.method.is_binned().then_some(bins),
+        ci,
+        ci_method,
         d: dx + dy.unwrap_or(0),
         degenerate: est.degenerate,
         dx,
@@ -218,7 +243,7 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
         norm: norm_name,
         quantity: args.quantity.name(),
         ridge: (args.method == Method::Gaussian).then_some(ridge),
-        seed: args.jitter.map(|_| args.seed.unwrap_or(0)),
+        seed: (args.jitter.is_some() || args.ci.is_some()).then(|| args.seed.unwrap_or(0)),
         units: "nats",
         value: est.value.is_finite().then_some(est.value),
         warnings,

@@ -8,6 +8,11 @@ use serde::Serialize;
 pub struct EstimateReport {
     /// Bins per column (binned methods).
     pub bins: Option<usize>,
+    /// `[lo, hi]` of the `--ci` interval (ARCHITECTURE.md §4 "Intervals"); null without
+    /// `--ci` or when there is none (a warning says why).
+    pub ci: Option<[f64; 2]>,
+    /// How the interval was made, e.g. `jackknife-20 t 95%`; null when `ci` is.
+    pub ci_method: Option<String>,
     /// The sum of the X and Y widths.
     pub d: usize,
     /// The estimate flagged itself as degenerate (ties, collapse, constant columns).
@@ -34,7 +39,7 @@ pub struct EstimateReport {
     pub quantity: &'static str,
     /// Covariance ridge (gaussian).
     pub ridge: Option<f64>,
-    /// Seed of the jitter noise.
+    /// Seed of the jitter noise and of the jackknife groups (with `--jitter` or `--ci`).
     pub seed: Option<u64>,
     /// Always `"nats"`.
     pub units: &'static str,
@@ -49,7 +54,8 @@ pub struct EstimateReport {
 }
 
 impl EstimateReport {
-    /// The human line, e.g. `H(X) = 1.4189 nats (kl, k=3, max-norm, N=2000, d=1)`.
+    /// The human line, e.g. `H(X) = 1.4189 nats (kl, k=3, max-norm, N=2000, d=1)`; with `--ci`
+    /// `H(X) = 1.4189 [lo, hi] nats (…, d=1, jackknife-20 t 95%, seed=0)`.
     pub fn line(&self, symbol: &str) -> String {
         let mut params = vec![self.method.to_string()];
         if let Some(k) = self.k {
@@ -72,11 +78,20 @@ impl EstimateReport {
             None => params.push(format!("d={}", self.dx)),
             Some(dy) => params.push(format!("dx={}, dy={dy}", self.dx)),
         }
-        let value = match (self.value, self.nonfinite) {
+        if let Some(method) = &self.ci_method {
+            params.push(method.clone());
+            if self.jitter.is_none() {
+                params.push(format!("seed={}", self.seed.unwrap_or(0)));
+            }
+        }
+        let mut value = match (self.value, self.nonfinite) {
             (Some(v), _) => format!("{v:.4}"),
             (None, Some(s)) => s.to_string(),
             (None, None) => "nan".to_string(),
         };
+        if let Some([lo, hi]) = self.ci {
+            value.push_str(&format!(" [{lo:.4}, {hi:.4}]"));
+        }
         let mut line = format!("{symbol} = {value} nats ({})", params.join(", "));
         if self.degenerate {
             line.push_str(" [degenerate: see the warnings]");

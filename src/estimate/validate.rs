@@ -104,12 +104,28 @@ pub fn validate(args: &EstimateRequest) -> Result<()> {
             }
         }
     }
-    match (args.jitter, args.seed) {
-        (Some(s), _) if !(s.is_finite() && s > 0.0) => {
+    match (args.jitter, args.seed, args.ci) {
+        (Some(s), _, _) if !(s.is_finite() && s > 0.0) => {
             bail!("--jitter {s}: the noise standard deviation must be a finite number > 0 (e.g. --jitter 1e-6)")
         }
+        (None, Some(_), None) => bail!(
+            "--seed applies to --jitter (the seed of the added noise) and --ci (the seed of the \
+             jackknife groups) — add --jitter SIGMA or --ci LEVEL, or remove --seed"
+        ),
+        _ => {}
+    }
+    match (args.ci, args.ci_groups) {
+        (Some(level), _) if !(level > 0.0 && level < 1.0) => bail!(
+            "--ci {level}: the confidence level must be a number strictly between 0 and 1 \
+             (e.g. --ci 0.95)"
+        ),
         (None, Some(_)) => bail!(
-            "--seed applies to --jitter (the seed of the added noise) — add --jitter SIGMA or remove --seed"
+            "--ci-groups applies to --ci (the number of jackknife groups) — add --ci LEVEL or \
+             remove --ci-groups"
+        ),
+        (Some(_), Some(g)) if g < 2 => bail!(
+            "--ci-groups {g}: the jackknife needs at least 2 groups (20 is the default) — use \
+             --ci-groups 2 or more"
         ),
         _ => {}
     }
