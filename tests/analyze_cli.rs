@@ -245,7 +245,7 @@ fn views_case(dir: &Path, n: usize, d: usize, k: usize) -> (PathBuf, PathBuf) {
 
 /// Fast information settings: the Lagrangian families, no intervals.
 const LAGRANGIAN_ONLY: &str =
-    "[info]\nestimators = [\"binned\", \"merge\", \"pairwise\"]\nbootstrap = 0\n";
+    "[info]\nestimators = [\"binned\", \"merge\", \"pairwise\"]\nci_groups = 0\n";
 
 #[test]
 fn h_t_is_used_only_when_given() {

@@ -42,7 +42,7 @@ pub fn grid_labels(x: ArrayView2<f64>, eps: f64) -> Vec<usize> {
 ///
 /// ```
 /// use ndarray::array;
-/// let x = array![[1.01], [1.09], [1.11], [0.99]];
+/// let x = array![[1.01], [1.05], [1.11], [0.99]];
 /// let o = ib_estimators::binned::column_minima(x.view());
 /// assert_eq!(ib_estimators::binned::grid_labels_from(x.view(), 0.1, &o), vec![0, 0, 1, 0]);
 /// ```
