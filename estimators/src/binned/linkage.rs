@@ -115,6 +115,8 @@ pub fn linkage_labels(x: ArrayView2<f64>, eps: &[f64]) -> Vec<Vec<usize>> {
 /// [`linkage_labels`]) has exactly N − #{edges < ε} components (Kruskal), so these lengths
 /// give the threshold of any number of components.
 pub fn mst_edge_lengths(x: ArrayView2<f64>) -> Vec<f64> {
+    /// Rows from which each step's update runs on rayon.
+    const PARALLEL_ROWS: usize = 8192;
     use rayon::prelude::*;
     let n = x.nrows();
     if n < 2 {
@@ -128,18 +130,27 @@ pub fn mst_edge_lengths(x: ArrayView2<f64>) -> Vec<f64> {
     in_tree[0] = true;
     for _ in 1..n {
         let from = &rows[last];
-        best.par_iter_mut()
-            .zip(in_tree.par_iter())
-            .zip(rows.par_iter())
-            .with_min_len(512)
-            .for_each(|((b, &t), r)| {
-                if !t {
-                    let d = sq_euclid(from, r);
-                    if d < *b {
-                        *b = d;
-                    }
+        let update = |((b, &t), r): ((&mut f64, &bool), &Vec<f64>)| {
+            if !t {
+                let d = sq_euclid(from, r);
+                if d < *b {
+                    *b = d;
                 }
-            });
+            }
+        };
+        // One step is O(N·d): worth the threads' hand-off only for large N.
+        if n >= PARALLEL_ROWS {
+            best.par_iter_mut()
+                .zip(in_tree.par_iter())
+                .zip(rows.par_iter())
+                .with_min_len(1024)
+                .for_each(update);
+        } else {
+            best.iter_mut()
+                .zip(in_tree.iter())
+                .zip(rows.iter())
+                .for_each(update);
+        }
         let mut next = usize::MAX;
         let mut next_d = f64::INFINITY;
         for i in 0..n {
@@ -208,5 +219,18 @@ mod tests {
         }
         assert!(linkage_width_for_components(&edges, 1).is_none());
         assert!(linkage_width_for_components(&edges, 150).is_none());
+    }
+
+    /// The parallel update (from 8192 rows) cuts where the sequential one does.
+    #[test]
+    fn mst_of_many_rows_runs_in_parallel_and_agrees() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(3);
+        let x = ndarray::Array2::from_shape_simple_fn((8300, 2), || rng.random::<f64>());
+        let edges = mst_edge_lengths(x.view());
+        assert_eq!(edges.len(), 8299);
+        let eps = linkage_width_for_components(&edges, 4000).unwrap();
+        let l = linkage_labels(x.view(), &[eps]);
+        assert_eq!(l[0].iter().max().unwrap() + 1, 4000);
     }
 }
