@@ -85,6 +85,63 @@ fn quick_run_writes_the_run_directory() {
     assert!(html.contains("complete-collapse") && html.contains("<svg"));
 }
 
+/// The information rows of the last epoch (ARCHITECTURE.md §5): every interval contains its
+/// estimate, every binned/merge quantity has an unsaturated row, no Lagrangian row rests on a
+/// saturated estimate, and `run` states H(T) (its probe uses K fixed transforms).
+#[test]
+fn quick_run_information_rows_can_be_trusted() {
+    let record = read_json(&quick_run().join("run.json"));
+    for run in record["runs"].as_array().unwrap() {
+        let last = run["epochs"].as_array().unwrap().last().unwrap();
+        let rows = last["info"].as_array().unwrap();
+        let mut with_ci = 0;
+        for r in rows {
+            if let (Some(ci), Some(v)) = (r["ci"].as_array(), r["value"].as_f64()) {
+                let (lo, hi) = (ci[0].as_f64().unwrap(), ci[1].as_f64().unwrap());
+                assert!(lo <= v && v <= hi, "{}: {r}", run["name"]);
+                assert!(r["ci_method"].as_str().unwrap().starts_with("jackknife-20"));
+                with_ci += 1;
+            }
+        }
+        assert!(with_ci > 50, "{}: {with_ci} intervals", run["name"]);
+        let key = |r: &Value| {
+            format!(
+                "{} {} {} {}",
+                r["tensor"], r["estimator"], r["space"], r["scale"]
+            )
+        };
+        let mut saturated = std::collections::BTreeSet::new();
+        let mut quantities = std::collections::BTreeMap::new();
+        for r in rows
+            .iter()
+            .filter(|r| r["estimator"] == "binned" || r["estimator"] == "merge")
+        {
+            let sat = r["saturated"]
+                .as_bool()
+                .expect("plug-in rows say whether they saturate");
+            if sat {
+                saturated.insert(key(r));
+            }
+            let q = format!("{} {} {}", r["estimator"], r["space"], r["quantity"]);
+            *quantities.entry(q).or_insert(0) += usize::from(!sat);
+        }
+        assert_eq!(quantities.len(), 20, "{quantities:?}");
+        for (q, unsaturated) in &quantities {
+            assert!(
+                *unsaturated > 0,
+                "{}: {q} saturated at every scale",
+                run["name"]
+            );
+        }
+        let lagrangian = last["lagrangian"].as_array().unwrap();
+        assert!(!lagrangian.is_empty());
+        for l in lagrangian {
+            assert!(!saturated.contains(&key(l)), "{l}");
+            assert!(l["theorem"].is_f64() && l["gap"].is_f64(), "{l}");
+        }
+    }
+}
+
 #[test]
 fn snapshots_hold_the_contract_tensors() {
     let bytes =
