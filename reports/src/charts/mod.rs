@@ -65,7 +65,7 @@ pub const CHART_NAMES: &[&str] = &[
 
 /// The plain-data description of every chart of `record` that has data, in display order
 /// (see [`CHART_NAMES`]). Every panel over epochs marks the onset of each run's verdict
-/// ([`series::onset_lines`]).
+/// ([`series::onset_lines`]); a panel of one run (captioned with its name) only that run's.
 pub fn chart_specs(record: &RunRecord) -> Vec<ChartSpec> {
     let tensor = chart_tensor(record);
     let t = tensor.as_deref();
@@ -91,7 +91,15 @@ pub fn chart_specs(record: &RunRecord) -> Vec<ChartSpec> {
         .map(|mut spec| {
             for panel in &mut spec.panels {
                 if panel.x_axis == XAxis::Epoch {
-                    panel.v_lines = onsets.clone();
+                    let own = panel
+                        .caption
+                        .as_deref()
+                        .filter(|c| record.runs.iter().any(|r| r.name == *c));
+                    panel.v_lines = onsets
+                        .iter()
+                        .filter(|(name, _)| own.is_none_or(|c| c == *name))
+                        .map(|(_, line)| line.clone())
+                        .collect();
                 }
             }
             spec

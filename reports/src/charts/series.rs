@@ -112,19 +112,22 @@ pub(super) fn epoch_span(record: &RunRecord) -> Option<(f64, f64)> {
 }
 
 /// One marker per run whose verdict records an onset (`onset_epoch`, ARCHITECTURE.md §6), at
-/// that epoch, in the run's colour (which names the run), labelled `onset E`.
-pub(super) fn onset_lines(record: &RunRecord) -> Vec<VLine> {
+/// that epoch, in the run's colour (which names the run), labelled `onset E`; with the run's name.
+pub(super) fn onset_lines(record: &RunRecord) -> Vec<(&str, VLine)> {
     record
         .runs
         .iter()
         .enumerate()
         .filter_map(|(i, run)| {
             let e = run.verdict.onset_epoch?;
-            Some(VLine {
-                x: e as f64,
-                label: format!("onset {e}"),
-                colour: run_colour(i),
-            })
+            Some((
+                run.name.as_str(),
+                VLine {
+                    x: e as f64,
+                    label: format!("onset {e}"),
+                    colour: run_colour(i),
+                },
+            ))
         })
         .collect()
 }
