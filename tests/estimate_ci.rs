@@ -3,15 +3,11 @@
 //! text line, a delete-one interval recomputed by hand, every method, determinism, refused flags
 //! and degenerate data.
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
-    cmd.env("RAYON_NUM_THREADS", "1");
-    cmd
-}
+mod common;
+use common::{bin, est_fails};
 
 fn data(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -69,21 +65,6 @@ fn value(j: &Value) -> f64 {
     j["value"]
         .as_f64()
         .unwrap_or_else(|| panic!("a value: {j}"))
-}
-
-/// Runs `estimate ...`, expects exit 2 and returns stderr.
-fn est_fails(args: &[&str]) -> String {
-    let out = bin()
-        .arg("estimate")
-        .args(args)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    assert!(out.stdout.is_empty(), "nothing on stdout on error");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!err.contains("panicked"), "{err}");
-    err
 }
 
 #[test]

@@ -3,7 +3,6 @@
 //! identical values across .npy/.npz/.safetensors/.csv, column ranges, every usage and input
 //! error (exit 2 + message), and the degenerate-data policy.
 
-use assert_cmd::Command;
 use predicates::str::contains;
 use serde_json::Value;
 use std::io::{Cursor, Write};
@@ -11,12 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 mod common;
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
-    cmd.env("RAYON_NUM_THREADS", "1");
-    cmd
-}
+use common::{bin, est_fails};
 
 fn ref_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("estimators/tests/reference")
@@ -94,21 +88,6 @@ fn value(j: &Value) -> f64 {
     j["value"]
         .as_f64()
         .unwrap_or_else(|| panic!("finite value: {j}"))
-}
-
-/// Runs `estimate ...`, expects exit 2 and returns stderr.
-fn est_fails(args: &[&str]) -> String {
-    let out = bin()
-        .arg("estimate")
-        .args(args)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    assert!(out.stdout.is_empty(), "nothing on stdout on error");
-    let err = String::from_utf8(out.stderr).unwrap();
-    assert!(!err.contains("panicked"), "{err}");
-    err
 }
 
 fn close(got: f64, want: f64, tol: f64, what: &str) {

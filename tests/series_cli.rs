@@ -9,13 +9,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 mod common;
+use common::{analyze_json, bin};
 use common::{gaussian, npy_f64, write_npy};
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
-    cmd.env("RAYON_NUM_THREADS", "1");
-    cmd
-}
 
 const N: usize = 32;
 const D: usize = 4;
@@ -36,16 +31,6 @@ fn npy_series(root: &Path, name: &str, labels: &[&str]) -> PathBuf {
 
 fn json_of(out: &std::process::Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-fn analyze_json(args: &[&std::ffi::OsStr]) -> Value {
-    let out = bin()
-        .arg("analyze")
-        .args(args)
-        .arg("--json")
-        .assert()
-        .success();
-    json_of(out.get_output())
 }
 
 fn run_json(out: &Path) -> Value {

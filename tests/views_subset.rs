@@ -9,23 +9,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 mod common;
+use common::{analyze_json, bin};
 use common::{gaussian, low_rank, npy_header, write_npy};
-
-fn bin() -> Command {
-    let mut cmd = Command::cargo_bin("ib-analyze").unwrap();
-    cmd.env("RAYON_NUM_THREADS", "1");
-    cmd
-}
-
-fn analyze_json(args: &[&std::ffi::OsStr]) -> Value {
-    let out = bin()
-        .arg("analyze")
-        .args(args)
-        .arg("--json")
-        .assert()
-        .success();
-    serde_json::from_slice(&out.get_output().stdout).unwrap()
-}
 
 /// Exit 2 with stderr containing every one of `needles`.
 fn fails(cmd: &mut Command, needles: &[&str]) {

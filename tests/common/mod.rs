@@ -68,3 +68,36 @@ pub fn low_rank(n: usize, d: usize, r: usize, seed: u64) -> Vec<f64> {
     }
     out
 }
+
+/// The `ib-analyze` binary on one rayon thread (the tests run side by side).
+pub fn bin() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("ib-analyze").unwrap();
+    cmd.env("RAYON_NUM_THREADS", "1");
+    cmd
+}
+
+/// Runs `estimate ARGS`, expects exit 2, nothing on stdout and no panic; returns stderr.
+pub fn est_fails(args: &[&str]) -> String {
+    let out = bin()
+        .arg("estimate")
+        .args(args)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(out.stdout.is_empty(), "nothing on stdout on error");
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+/// Runs `analyze ARGS --json`, expects success and returns the JSON object.
+pub fn analyze_json(args: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let out = bin()
+        .arg("analyze")
+        .args(args)
+        .arg("--json")
+        .assert()
+        .success();
+    serde_json::from_slice(&out.get_output().stdout).unwrap()
+}
