@@ -153,16 +153,16 @@ pub fn jackknife_interval(estimate: f64, replicates: &[f64], level: f64) -> Opti
 }
 
 /// The leave-one-group-out replicates θ̂₍ⱼ₎, j = 0 … g − 1 in order: `estimate_on` is called
-/// with the rows kept when group j is left out ([`JackknifeGroups::kept`], increasing) and
+/// with j and the rows kept when group j is left out ([`JackknifeGroups::kept`], increasing) and
 /// returns the estimate on those rows. The first error stops the loop and is returned (a
 /// replicate the caller cannot use, e.g. a degenerate one, ends the jackknife: Shao & Tu 1995,
 /// §2.1, need every replicate). Pass the result to [`jackknife_interval`].
 pub fn jackknife<E, F>(groups: &JackknifeGroups, mut estimate_on: F) -> Result<Vec<f64>, E>
 where
-    F: FnMut(&[usize]) -> Result<f64, E>,
+    F: FnMut(usize, &[usize]) -> Result<f64, E>,
 {
     (0..groups.groups())
-        .map(|j| estimate_on(&groups.kept(j)))
+        .map(|j| estimate_on(j, &groups.kept(j)))
         .collect()
 }
 
@@ -233,7 +233,7 @@ mod tests {
     fn replicates_are_the_estimate_on_the_kept_rows() {
         let x = [1.0, 4.0, 2.0, 8.0, 5.0, 7.0];
         let groups = JackknifeGroups::round_robin(x.len(), x.len()).unwrap();
-        let reps = jackknife(&groups, |rows| {
+        let reps = jackknife(&groups, |_, rows| {
             Ok::<f64, ()>(rows.iter().map(|&i| x[i]).sum::<f64>() / rows.len() as f64)
         })
         .unwrap();
@@ -242,8 +242,9 @@ mod tests {
             assert_eq!(*r, (total - x[j]) / 5.0);
         }
         let mut calls = 0;
-        let err = jackknife(&groups, |rows| {
+        let err = jackknife(&groups, |j, rows| {
             calls += 1;
+            assert_eq!(j + 1, calls);
             if rows.contains(&3) {
                 Ok(0.0)
             } else {

@@ -87,10 +87,7 @@ where
     }
     let g = groups(args);
     let groups = JackknifeGroups::seeded(m.nrows(), g, args.seed.unwrap_or(0))?;
-    let mut group = 0;
-    let replicates = jackknife(&groups, |rows| {
-        let j = group;
-        group += 1;
+    let replicates = jackknife(&groups, |j, rows| {
         let unusable = |why: String| Unusable {
             group: j,
             kept: rows.len(),

@@ -60,8 +60,21 @@ impl Ctx<'_> {
         });
     }
 
-    /// Sets the scale rule and the saturation of the last row pushed.
-    pub fn mark(&mut self, scale: &ScalePoint, saturated: Option<bool>) {
+    /// A row at a scale of a plug-in or pairwise family: its value, rule and saturation
+    /// (`None` for families without cells).
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_at(
+        &mut self,
+        quantity: &str,
+        estimator: &str,
+        scale: &ScalePoint,
+        saturated: Option<bool>,
+        dim: usize,
+        value: f64,
+        ci: Option<(f64, f64)>,
+        warnings: Vec<String>,
+    ) {
+        self.push(quantity, estimator, scale.value, dim, value, ci, warnings);
         if let Some(r) = self.out.last_mut() {
             r.scale_rule = scale.rule.clone();
             r.saturated = saturated;

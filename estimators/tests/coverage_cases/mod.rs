@@ -227,7 +227,7 @@ fn replicate(case: &Case, seed: u64) -> Replication {
     let x = (case.sample)(case.n, &mut rng);
     let theta = (case.estimate)(x.view()).expect("estimate on the full sample");
     let groups = JackknifeGroups::seeded(case.n, GROUPS, seed).expect("N >= groups");
-    let reps = jackknife(&groups, |rows| {
+    let reps = jackknife(&groups, |_, rows| {
         (case.estimate)(x.select(Axis(0), rows).view())
     })
     .expect("estimate without a group");

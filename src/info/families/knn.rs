@@ -1,7 +1,9 @@
 //! The kNN families: Kozachenko–Leonenko H(V) (`kl`), KSG-1 I(V;V') (`ksg1`) and their
 //! difference H(V|V') (`kl-minus-ksg1`).
 
-use ib_estimators::{kl_entropy, ksg_mutual_information, KnnParams, KsgAlgorithm};
+use ib_estimators::{
+    kl_entropy, ksg_mutual_information, Estimate, EstimatorError, KnnParams, KsgAlgorithm,
+};
 use ndarray::{Array2, Axis};
 
 use crate::info::ci::Jackknife;
@@ -9,12 +11,12 @@ use crate::info::config::InfoConfig;
 use crate::info::rows::Ctx;
 use crate::info::space::{pair_matrices, SpaceData};
 
-/// A finite, non-degenerate value, else NaN (no interval rests on a degenerate replicate).
-fn usable(e: Result<ib_estimators::Estimate, ib_estimators::EstimatorError>) -> f64 {
-    match e {
-        Ok(e) if !e.degenerate => e.value,
-        _ => f64::NAN,
-    }
+/// The value of an estimate an interval can rest on: finite and not degenerate.
+fn usable(e: &Result<Estimate, EstimatorError>) -> Option<f64> {
+    e.as_ref()
+        .ok()
+        .filter(|e| !e.degenerate && e.value.is_finite())
+        .map(|e| e.value)
 }
 
 /// `kl`: H(V) of the clean rows, with a jackknife interval (the estimate recomputed, neighbours
@@ -27,17 +29,18 @@ pub(in crate::info) fn kl_rows(ctx: &mut Ctx, sd: &SpaceData, cfg: &InfoConfig) 
         e.degenerate |= sd.rank_deficient;
         e
     });
-    let jack = Jackknife::new(sd.clean.nrows(), cfg).filter(|_| {
-        est.as_ref()
-            .is_ok_and(|e| !e.degenerate && e.value.is_finite())
-    });
+    let value = usable(&est);
+    let jack = Jackknife::new(sd.clean.nrows(), cfg).filter(|_| value.is_some());
     ctx.ci_method = jack.as_ref().map(Jackknife::method);
-    let ci = jack.as_ref().and_then(|j| {
+    let ci = jack.as_ref().zip(value).and_then(|(j, value)| {
         let reps: Vec<f64> = j
             .kept()
-            .map(|kept| usable(kl_entropy(sd.clean.select(Axis(0), &kept).view(), &params)))
+            .map(|kept| {
+                let e = kl_entropy(sd.clean.select(Axis(0), &kept).view(), &params);
+                usable(&e).unwrap_or(f64::NAN)
+            })
             .collect();
-        j.interval(est.as_ref().ok()?.value, &reps)
+        j.interval(value, &reps)
     });
     let extra = sd.warnings.clone();
     ctx.push_estimate("H(V)", "kl", sd.dim, est, f64::NEG_INFINITY, ci, &extra);
@@ -45,13 +48,14 @@ pub(in crate::info) fn kl_rows(ctx: &mut Ctx, sd: &SpaceData, cfg: &InfoConfig) 
 
 /// The KSG-1 estimate of the pairs and H_KL(V) − I_KSG1.
 fn ksg_and_cond(v: &Array2<f64>, vp: &Array2<f64>, params: &KnnParams) -> (f64, f64) {
-    let i = usable(ksg_mutual_information(
+    let nan = |e: &Result<Estimate, EstimatorError>| usable(e).unwrap_or(f64::NAN);
+    let i = nan(&ksg_mutual_information(
         v.view(),
         vp.view(),
         params,
         KsgAlgorithm::One,
     ));
-    (i, usable(kl_entropy(v.view(), params)) - i)
+    (i, nan(&kl_entropy(v.view(), params)) - i)
 }
 
 /// `ksg1` and `kl-minus-ksg1` on the seeded view pairs.
@@ -85,14 +89,11 @@ pub(in crate::info) fn ksg_rows(
         (Err(e), _) | (_, Err(e)) => Err(e.clone()),
     };
     // Jackknife over the pairs (one per input), both estimates recomputed on the kept pairs.
-    let ok = |e: &Result<ib_estimators::Estimate, _>| {
-        e.as_ref()
-            .is_ok_and(|e: &ib_estimators::Estimate| !e.degenerate && e.value.is_finite())
-    };
-    let jack = Jackknife::new(v.nrows(), cfg).filter(|_| ok(&i) && ok(&cond));
+    let values = usable(&i).zip(usable(&cond));
+    let jack = Jackknife::new(v.nrows(), cfg).filter(|_| values.is_some());
     ctx.ci_method = jack.as_ref().map(Jackknife::method);
-    let (ci_i, ci_c) = match (&jack, &i, &cond) {
-        (Some(j), Ok(ie), Ok(ce)) => {
+    let (ci_i, ci_c) = match (&jack, values) {
+        (Some(j), Some((iv, cv))) => {
             let (ri, rc): (Vec<f64>, Vec<f64>) = j
                 .kept()
                 .map(|kept| {
@@ -103,7 +104,7 @@ pub(in crate::info) fn ksg_rows(
                     )
                 })
                 .unzip();
-            (j.interval(ie.value, &ri), j.interval(ce.value, &rc))
+            (j.interval(iv, &ri), j.interval(cv, &rc))
         }
         _ => (None, None),
     };

@@ -128,26 +128,47 @@ pub(in crate::info) fn pairwise_rows(
                     "H(V) and the pair terms averaged over {nq} of {n} query inputs"
                 ));
             }
-            let sc = Some(sigma);
-            ctx.push("H(V)", name, sc, sd.dim, a.h_v, a.ci_h_v, warns.clone());
-            ctx.mark(point, None);
+            ctx.push_at(
+                "H(V)",
+                name,
+                point,
+                None,
+                sd.dim,
+                a.h_v,
+                a.ci_h_v,
+                warns.clone(),
+            );
             let mut p = Parts {
                 h_v: Some(a.h_v),
                 ..Parts::default()
             };
             if with_views {
                 let i_xv = a.h_v - a.h_vx;
-                ctx.push("H(V|X)", name, sc, sd.dim, a.h_vx, a.ci_h_vx, warns.clone());
-                ctx.mark(point, None);
-                ctx.push("I(X;V)", name, sc, sd.dim, i_xv, a.ci_i_xv, warns.clone());
-                ctx.mark(point, None);
+                ctx.push_at(
+                    "H(V|X)",
+                    name,
+                    point,
+                    None,
+                    sd.dim,
+                    a.h_vx,
+                    a.ci_h_vx,
+                    warns.clone(),
+                );
+                ctx.push_at(
+                    "I(X;V)",
+                    name,
+                    point,
+                    None,
+                    sd.dim,
+                    i_xv,
+                    a.ci_i_xv,
+                    warns.clone(),
+                );
                 p.h_vx = Some(a.h_vx);
                 p.i_xv = Some(i_xv);
                 if let Some((i, h)) = a.pair {
-                    ctx.push("I(V;V')", name, sc, sd.dim, i, None, warns.clone());
-                    ctx.mark(point, None);
-                    ctx.push("H(V|V')", name, sc, sd.dim, h, None, warns.clone());
-                    ctx.mark(point, None);
+                    ctx.push_at("I(V;V')", name, point, None, sd.dim, i, None, warns.clone());
+                    ctx.push_at("H(V|V')", name, point, None, sd.dim, h, None, warns.clone());
                     p.i_vv = Some(i);
                     p.h_v_vp = Some(h);
                 }

@@ -242,52 +242,67 @@ pub(in crate::info) fn plugin_rows(
             warns_pair
                 .push("V' nearly fills one cell per point (or one cell) at this scale".into());
         }
-        let sc = level.scale.value;
-        ctx.push(
+        ctx.push_at(
             "H(V)",
             name,
-            sc,
+            &level.scale,
+            Some(sat_u),
             sd.dim,
             v.h_v,
             ci(&|r| r.h_v, v.h_v),
             warns.clone(),
         );
-        ctx.mark(&level.scale, Some(sat_u));
         let mut part = Parts {
             h_v: Some(v.h_v),
             saturated: sat_u || sat_w,
             ..Parts::default()
         };
         if with_views {
-            ctx.push(
+            ctx.push_at(
                 "H(V|X)",
                 name,
-                sc,
+                &level.scale,
+                Some(sat_u),
                 sd.dim,
                 v.h_vx,
                 ci(&|r| r.h_vx, v.h_vx),
                 warns.clone(),
             );
-            ctx.mark(&level.scale, Some(sat_u));
-            ctx.push(
+            ctx.push_at(
                 "I(X;V)",
                 name,
-                sc,
+                &level.scale,
+                Some(sat_u),
                 sd.dim,
                 v.i_xv,
                 ci(&|r| r.i_xv, v.i_xv),
                 warns.clone(),
             );
-            ctx.mark(&level.scale, Some(sat_u));
             part.h_vx = Some(v.h_vx);
             part.i_xv = Some(v.i_xv);
             if let Some((i, h)) = v.pair {
                 let ci_i = ci(&|r| r.pair.map_or(f64::NAN, |x| x.0), i);
                 let ci_h = ci(&|r| r.pair.map_or(f64::NAN, |x| x.1), h);
-                ctx.push("I(V;V')", name, sc, sd.dim, i, ci_i, warns_pair.clone());
-                ctx.mark(&level.scale, Some(sat_u || sat_w));
-                ctx.push("H(V|V')", name, sc, sd.dim, h, ci_h, warns_pair.clone());
-                ctx.mark(&level.scale, Some(sat_u || sat_w));
+                ctx.push_at(
+                    "I(V;V')",
+                    name,
+                    &level.scale,
+                    Some(sat_u || sat_w),
+                    sd.dim,
+                    i,
+                    ci_i,
+                    warns_pair.clone(),
+                );
+                ctx.push_at(
+                    "H(V|V')",
+                    name,
+                    &level.scale,
+                    Some(sat_u || sat_w),
+                    sd.dim,
+                    h,
+                    ci_h,
+                    warns_pair.clone(),
+                );
                 part.i_vv = Some(i);
                 part.h_v_vp = Some(h);
             }
