@@ -131,7 +131,7 @@ pub fn write_record(record: &RunRecord, out: &Path) -> Result<()> {
 }
 
 /// `metrics.csv`, long format: `run,epoch,tensor,metric,scale,value` (scale empty where a metric
-/// has none; the loss has an empty tensor).
+/// has none; the loss has an empty tensor; value empty for a null metric).
 pub fn metrics_csv(record: &RunRecord) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["run", "epoch", "tensor", "metric", "scale", "value"])?;
@@ -142,8 +142,10 @@ pub fn metrics_csv(record: &RunRecord) -> Result<Vec<u8>> {
                 w.write_record([&run.name, &epoch, "", "loss", "", &loss.to_string()])?;
             }
             for (tensor, t) in &e.tensors {
+                // A null metric (its input missing) has an empty value; run.json gives the reason.
                 for (metric, v) in &t.metrics {
-                    w.write_record([&run.name, &epoch, tensor, metric, "", &v.to_string()])?;
+                    let value = v.map_or_else(String::new, |v| v.to_string());
+                    w.write_record([&run.name, &epoch, tensor, metric, "", &value])?;
                 }
             }
         }

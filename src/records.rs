@@ -175,7 +175,13 @@ pub struct TensorSummary<'a> {
     /// Its verdict.
     pub verdict: Verdict,
     /// Its metrics at the last epoch.
-    pub metrics: Option<&'a BTreeMap<String, f64>>,
+    pub metrics: Option<&'a BTreeMap<String, Option<f64>>>,
+    /// Why a metric is null (metric → reason); absent when none is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<&'a BTreeMap<String, String>>,
+    /// Metrics computed on a seeded subsample of the rows; absent when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subsamples: Option<&'a BTreeMap<String, Subsample>>,
     /// Every signal weighed.
     pub evidence: &'a [Evidence],
     /// Caveats of its metrics at the last epoch (e.g. N ≤ d: rank ratios capped by N,
@@ -236,6 +242,8 @@ impl<'a> AnalyzeSummary<'a> {
                 let summary = TensorSummary {
                     verdict: tv.verdict,
                     metrics: record.map(|t| &t.metrics),
+                    unavailable: record.map(|t| &t.unavailable).filter(|u| !u.is_empty()),
+                    subsamples: record.map(|t| &t.subsamples).filter(|u| !u.is_empty()),
                     evidence: &tv.evidence,
                     warnings: record.map_or(&[][..], |t| t.warnings.as_slice()),
                 };

@@ -40,6 +40,7 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
                 threshold: 1.0,
                 supports: Verdict::Diverged,
                 fired: true,
+                advisory: false,
             }],
         };
     }
@@ -52,6 +53,7 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
             threshold,
             supports,
             fired: value < threshold,
+            advisory: false,
         }
     };
     let complete = [
@@ -94,6 +96,7 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
             threshold,
             supports: Verdict::CompleteCollapse,
             fired: t.n > 0 && z > threshold,
+            advisory: false,
         }
     });
     let all_zero = zero_rows.as_ref().is_some_and(|e| e.fired);
@@ -266,10 +269,17 @@ mod tests {
             n: 512,
             d: 64,
             finite: true,
-            metrics: metrics.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            metrics: metrics
+                .iter()
+                .map(|(k, v)| (k.to_string(), Some(*v)))
+                .collect(),
             spectrum: vec![],
             channel_std: vec![],
             warnings: vec![],
+            unavailable: BTreeMap::new(),
+            reference: BTreeMap::new(),
+            alpha_req_fit: None,
+            subsamples: BTreeMap::new(),
         }
     }
 
@@ -401,13 +411,13 @@ mod tests {
             None | Some(Verdict::Healthy) => {}
             Some(Verdict::DimensionalCollapse) => {
                 t.metrics
-                    .insert("effective_rank_centred_ratio".into(), 0.05);
-                t.metrics.insert("effective_rank_ratio".into(), 0.05);
+                    .insert("effective_rank_centred_ratio".into(), Some(0.05));
+                t.metrics.insert("effective_rank_ratio".into(), Some(0.05));
             }
             Some(Verdict::CompleteCollapse) => {
-                t.metrics.insert("normalised_std_l2".into(), 0.01);
-                t.metrics.insert("effective_rank".into(), 1.1);
-                t.metrics.insert("angular_spread".into(), 0.01);
+                t.metrics.insert("normalised_std_l2".into(), Some(0.01));
+                t.metrics.insert("effective_rank".into(), Some(1.1));
+                t.metrics.insert("angular_spread".into(), Some(0.01));
             }
             Some(Verdict::Diverged) => t.finite = false,
         }

@@ -195,8 +195,10 @@ pub struct TensorRecord {
     pub d: usize,
     /// False when the tensor held NaN or inf; then `metrics` is empty.
     pub finite: bool,
-    /// Named scalar metrics (`std_l2`, `collapse_level`, `effective_rank`, ...).
-    pub metrics: BTreeMap<String, f64>,
+    /// Named scalar metrics (`std_l2`, `collapse_level`, `effective_rank`, ...). A metric whose
+    /// input is missing (LiDAR without views, NC1 without labels, ...) is present as `null`,
+    /// with the reason in [`TensorRecord::unavailable`] (ARCHITECTURE.md §4, the metric panel).
+    pub metrics: BTreeMap<String, Option<f64>>,
     /// Singular values of the uncentred matrix, descending.
     pub spectrum: Vec<f64>,
     /// Per-channel standard deviation (unbiased) of the raw rows.
@@ -205,12 +207,58 @@ pub struct TensorRecord {
     /// ARCHITECTURE.md §6). Absent when empty, so records without caveats are unchanged.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// Why a metric is `null`: metric name → reason (e.g. `lidar` → no views of this tensor).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unavailable: BTreeMap<String, String>,
+    /// The value each metric takes on an isotropic Gaussian of the same N and d, where one is
+    /// known in closed form (ARCHITECTURE.md §4): the scale a reader compares against.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub reference: BTreeMap<String, f64>,
+    /// The power-law fit behind `alpha_req`, when there is one: drawn on the spectrum chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha_req_fit: Option<PowerLawFit>,
+    /// Metrics computed on a seeded subsample of the rows (uniformity above 10,000 rows,
+    /// TwoNN above the kNN cap): metric name → the subsample.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub subsamples: BTreeMap<String, Subsample>,
+}
+
+/// `ln λ_i ≈ intercept − α·ln i` over the ranks `first_rank..=last_rank` (1-based), λ the
+/// eigenvalues of the centred covariance (divisor N − 1): the α-ReQ fit (Agrawal et al. 2022).
+/// On the singular-value axis of the spectrum chart it reads `s_i = √((N−1)·λ_i)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PowerLawFit {
+    /// First rank of the fit (1-based).
+    pub first_rank: usize,
+    /// Last rank of the fit (1-based, inclusive).
+    pub last_rank: usize,
+    /// Intercept of ln λ on ln i.
+    pub intercept: f64,
+    /// α (the negated slope).
+    pub alpha: f64,
 }
 
 impl TensorRecord {
-    /// A metric by name, if recorded.
+    /// An N×d record with nothing measured yet (finite, no metrics).
+    pub fn empty(n: usize, d: usize) -> TensorRecord {
+        TensorRecord {
+            n,
+            d,
+            finite: true,
+            metrics: BTreeMap::new(),
+            spectrum: Vec::new(),
+            channel_std: Vec::new(),
+            warnings: Vec::new(),
+            unavailable: BTreeMap::new(),
+            reference: BTreeMap::new(),
+            alpha_req_fit: None,
+            subsamples: BTreeMap::new(),
+        }
+    }
+
+    /// A metric by name, if recorded and not null.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        self.metrics.get(name).copied()
+        self.metrics.get(name).copied().flatten()
     }
 }
 
@@ -248,6 +296,10 @@ pub struct Evidence {
     /// Which verdict this signal supports when it fires.
     pub supports: Verdict,
     pub fired: bool,
+    /// True for a signal shown beside the deciding ones that does not decide the verdict
+    /// (the metric panel's signals, ARCHITECTURE.md §6). Absent (false) for deciding signals.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub advisory: bool,
 }
 
 impl RunRecord {

@@ -140,7 +140,8 @@ fn record_values_beyond_fixed_ranges_are_clipped() {
         .tensors
         .get_mut("online.projector")
         .expect("projector recorded");
-    t.metrics.insert("effective_rank".into(), 40.0 * t.d as f64);
+    t.metrics
+        .insert("effective_rank".into(), Some(40.0 * t.d as f64));
     let charts = render_svgs(&record).unwrap();
     for c in &charts {
         let checked = assert_inside(&c.svg, c.name);

@@ -59,6 +59,7 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
             spectrum: Vec::new(),
             channel_std: Vec::new(),
             warnings: capped_by_n(n, d),
+            ..TensorRecord::empty(n, d)
         });
     }
     let moments = moments(z)?;
@@ -118,10 +119,11 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
         n,
         d,
         finite: true,
-        metrics: m,
+        metrics: m.into_iter().map(|(k, v)| (k, Some(v))).collect(),
         spectrum,
         channel_std,
         warnings: capped_by_n(n, d),
+        ..TensorRecord::empty(n, d)
     })
 }
 
