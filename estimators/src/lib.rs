@@ -14,6 +14,7 @@
 //! | pairwise bounds ([`pairwise`]) | [`pairwise::entropy_bounds`], [`pairwise::Kernel`] | Kolchinsky–Tracey lower and upper bounds on a Gaussian-mixture entropy |
 //! | spectra ([`spectral`], [`moments`]) | [`singular_values`], [`singular_values_centred`], [`effective_rank`], [`Moments`] | singular-value spectra and RankMe, whole-matrix or streamed over row blocks |
 //! | spread ([`std_metrics`]) | [`std_l2`], [`collapse_level`], [`channel_std`], [`angular_spread`], [`relative_spread`], [`zero_norm_rows`] | collapse signals of SimSiam and lightly |
+//! | collapse-metric panel ([`panel`]) | [`panel::alpha_req::alpha_req`], [`panel::lidar::lidar`], [`panel::sphere::alignment`], [`panel::sphere::uniformity`], [`panel::twonn::two_nn`], [`panel::nc1::nc1`] | α-ReQ, LiDAR, alignment/uniformity, TwoNN intrinsic dimension, NC1 |
 //! | preparation ([`pca`], [`normalize`], [`linalg`]) | [`pca::Pca`], [`normalize::l2_normalize_rows`], [`linalg::symmetric_eigen`], [`linalg::ln_det_spd`] | seeded PCA, l2 normalisation, symmetric eigen-decomposition and Cholesky (faer, sequential) |
 //!
 //! Every estimator validates its input once and returns [`EstimatorError`] for input no
@@ -128,6 +129,7 @@ pub mod moments;
 pub mod normalize;
 pub mod pairs;
 pub mod pairwise;
+pub mod panel;
 pub mod pca;
 pub mod special;
 pub mod spectral;
