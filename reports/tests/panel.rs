@@ -251,3 +251,33 @@ fn panel_epochs_has_one_panel_per_recorded_metric_and_the_onsets() {
         ["α-ReQ", "uniformity", "intrinsic dimension (TwoNN)", "NC1"]
     );
 }
+
+#[test]
+fn only_tensors_recorded_with_the_panel_get_a_table() {
+    // healthy_and_collapse judges online.backbone and online.projector; give one run's backbone
+    // a panel metric: the backbone gets a table (every run a column), the projector none.
+    let mut record = fixture("healthy_and_collapse");
+    let last = record.runs[1].epochs.last_mut().unwrap();
+    let t = last.tensors.get_mut("online.backbone").unwrap();
+    t.metrics.insert("intrinsic_dim".into(), Some(7.25));
+    let view = ReportView::build(&record, &[]).unwrap();
+    assert_eq!(view.panel.len(), 1);
+    let p = &view.panel[0];
+    assert_eq!(p.tensor, "online.backbone");
+    assert_eq!(p.runs.len(), record.runs.len());
+    let rows: Vec<&str> = p.rows.iter().map(|r| r.metric.as_str()).collect();
+    assert_eq!(
+        rows,
+        [
+            "effective_rank",
+            "effective_rank_centred",
+            "normalised_std_l2",
+            "intrinsic_dim"
+        ]
+    );
+    let twonn = p.rows.last().unwrap();
+    assert_eq!(twonn.values[1].value, "7.250");
+    assert_eq!(twonn.values[0].value, "—");
+    assert_eq!(twonn.values[0].note.as_deref(), Some("not recorded"));
+    assert_eq!(twonn.reference, "");
+}
