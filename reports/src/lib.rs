@@ -14,6 +14,7 @@ pub mod charts;
 pub mod error;
 pub mod format;
 pub mod html;
+pub mod panel;
 pub mod record;
 
 pub use charts::{render_svgs, write_pngs, Chart, CHART_NAMES};

@@ -4,7 +4,10 @@
 //! complete collapse, dimensional collapse and a run diverging midway, with information and
 //! Lagrangian rows and kNN accuracy) and `with_caveats` (the same runs without H(T), with
 //! interval methods, a binned series whose scale rule picks its bin width per epoch, and
-//! saturated rows; made by make_with_caveats.py).
+//! saturated rows; made by make_with_caveats.py). `with_info`, `with_caveats` and
+//! `single_epoch` carry the collapse-metric panel (values, nulls with their reason, reference
+//! values, the α-ReQ fit and advisory evidence), which adds the `panel_epochs` chart, the fit on
+//! the spectrum chart and the view model's `panel`.
 //!
 //! After an intended change: `INSTA_UPDATE=always cargo test --release --test golden`, then read
 //! the changed files under tests/snapshots/ before committing them.

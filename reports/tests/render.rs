@@ -271,7 +271,13 @@ fn degenerate_records_render() {
     let charts = render_svgs(&record).unwrap();
     assert_eq!(
         names(&charts),
-        ["std_l2", "effective_rank", "spectrum", "channel_std"]
+        [
+            "std_l2",
+            "effective_rank",
+            "panel_epochs",
+            "spectrum",
+            "channel_std"
+        ]
     );
     let pngs = write_pngs(&record, dir.path()).unwrap();
     assert_eq!(pngs.len(), charts.len());

@@ -98,7 +98,7 @@ pub(super) fn info_epochs(record: &RunRecord, key: &InfoKey) -> ChartSpec {
 }
 
 /// Columns and canvas size of a small-multiples grid of `n` panels.
-fn grid(n: usize) -> (usize, (u32, u32)) {
+pub(super) fn grid(n: usize) -> (usize, (u32, u32)) {
     match n {
         0 | 1 => (1, SIZE),
         2 => (2, (1200, 560)),

@@ -15,6 +15,7 @@ mod info_plane;
 mod knn_accuracy;
 mod lagrangian;
 mod loss;
+mod panel_epochs;
 mod plot;
 mod select;
 mod series;
@@ -37,6 +38,7 @@ pub use plot::spec::{
 pub use plot::style::{ensure_font, ramp, run_colour, PALETTE};
 pub use select::{chart_tensor, info_key, lagrangian_key, InfoKey, DEFAULT_TENSOR};
 pub use series::{h_t_origin, loss_series, metric_series};
+pub use spectrum::{fit_points, FIT_DETAIL, FIT_LABEL};
 
 /// One rendered chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +58,7 @@ pub const CHART_NAMES: &[&str] = &[
     "std_l2",
     "effective_rank",
     "knn_accuracy",
+    "panel_epochs",
     "info_plane",
     "info_epochs",
     "lagrangian",
@@ -77,6 +80,7 @@ pub fn chart_specs(record: &RunRecord) -> Vec<ChartSpec> {
         Some(std_l2::std_l2(record, t)),
         Some(effective_rank::effective_rank(record, t)),
         Some(knn_accuracy::knn_accuracy(record)),
+        panel_epochs::panel_epochs(record, t),
         info.as_ref().map(|k| info_plane::info_plane(record, k)),
         info.as_ref().map(|k| info_epochs::info_epochs(record, k)),
         lb.as_ref().map(|k| lagrangian::lagrangian(record, k)),

@@ -5,13 +5,14 @@
 //! record is escaped with [`escape`]; the SVG charts are inlined as produced by plotters (which
 //! escapes its text itself).
 
+pub mod panel;
 pub mod view;
 
 use crate::charts::Chart;
 use crate::error::ReportError;
 use crate::record::RunRecord;
 use std::fmt::Write;
-use view::{InfoTable, KeyValue, ReportView, RunView};
+use view::{EvidenceRow, InfoTable, KeyValue, ReportView, RunView};
 
 const TEMPLATE: &str = include_str!("report.html");
 
@@ -62,6 +63,7 @@ pub fn render_view(view: &ReportView, charts: &[Chart]) -> Result<String, Report
             ("verdicts", verdicts(view)),
             ("evidence", evidence(view)),
             ("charts", chart_figures(view, charts)),
+            ("panel", panel::render(&view.panel)),
             ("information", information(view)),
             ("metrics", metrics(view)),
             ("dataset", key_values(&view.dataset)),
@@ -164,32 +166,61 @@ fn evidence(view: &ReportView) -> String {
         }
         for t in &r.tensors {
             let open = if t.verdict == "healthy" { "" } else { " open" };
+            // Advisory signals are counted and tabled apart: they never decide (ARCHITECTURE.md §6).
+            let advisory = if t.advisory.is_empty() {
+                String::new()
+            } else {
+                let n = t.advisory.iter().filter(|e| e.fired).count();
+                format!(" · advisory: {n} of {} fired", t.advisory.len())
+            };
+            let deciding = if t.advisory.is_empty() {
+                ""
+            } else {
+                "deciding "
+            };
             let _ = writeln!(
                 s,
-                "<details{open}><summary><code>{}</code> {} · {} of {} signals fired</summary>",
+                "<details{open}><summary><code>{}</code> {} · {} of {} {deciding}signals fired{advisory}</summary>",
                 escape(&t.tensor),
                 badge(&t.verdict, &t.verdict_class),
                 t.fired,
                 t.total
             );
-            s.push_str("<div class=\"scroll\"><table>\n<thead><tr><th>signal</th><th>value</th><th>op</th><th>threshold</th><th>supports</th><th>fired</th></tr></thead>\n<tbody>\n");
-            for e in &t.rows {
-                let _ = writeln!(
-                    s,
-                    "<tr{}><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"mono\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
-                    if e.fired { " class=\"fired\"" } else { "" },
-                    escape(&e.signal),
-                    escape(&e.value),
-                    escape(&e.op),
-                    escape(&e.threshold),
-                    escape(&e.supports),
-                    if e.fired { "yes" } else { "no" }
+            evidence_table(&mut s, &t.rows, "fired");
+            if !t.advisory.is_empty() {
+                s.push_str(
+                    "<p class=\"meta\"><span class=\"tag\">advisory</span> Shown beside the \
+                     deciding signals; they do not decide the verdict, fired or not.</p>\n",
                 );
+                evidence_table(&mut s, &t.advisory, "advisory-fired");
             }
-            s.push_str("</tbody>\n</table></div>\n</details>\n");
+            s.push_str("</details>\n");
         }
     }
     s
+}
+
+/// One evidence table; rows that fired get the CSS class `fired_class`.
+fn evidence_table(s: &mut String, rows: &[EvidenceRow], fired_class: &str) {
+    s.push_str("<div class=\"scroll\"><table>\n<thead><tr><th>signal</th><th>value</th><th>op</th><th>threshold</th><th>supports</th><th>fired</th></tr></thead>\n<tbody>\n");
+    for e in rows {
+        let _ = writeln!(
+            s,
+            "<tr{}><td><code>{}</code></td><td class=\"num\">{}</td><td class=\"mono\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>",
+            if e.fired {
+                format!(" class=\"{fired_class}\"")
+            } else {
+                String::new()
+            },
+            escape(&e.signal),
+            escape(&e.value),
+            escape(&e.op),
+            escape(&e.threshold),
+            escape(&e.supports),
+            if e.fired { "yes" } else { "no" }
+        );
+    }
+    s.push_str("</tbody>\n</table></div>\n");
 }
 
 fn chart_figures(view: &ReportView, charts: &[Chart]) -> String {

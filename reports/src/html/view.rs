@@ -2,12 +2,13 @@
 //! only. Strings here are raw (not HTML-escaped); escaping happens when the page is written.
 //! The view model derives `Serialize` so it can be snapshot-tested apart from the markup.
 
+use super::panel::PanelTable;
 use crate::charts::{chart_tensor, h_t_origin, Chart, THEOREM_UNKNOWN};
 /// Re-exported from [`crate::format`], where number formatting lives.
 pub use crate::format::fmt_num;
 use crate::format::scale_text;
 use crate::record::{
-    EpochRecord, InfoRow, LagrangianRow, MethodRun, RunRecord, TensorRecord, Verdict,
+    EpochRecord, Evidence, InfoRow, LagrangianRow, MethodRun, RunRecord, TensorRecord, Verdict,
 };
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -27,6 +28,16 @@ const METRIC_ORDER: &[(&str, &str)] = &[
     ("effective_rank_centred_ratio", "centred / min(N−1, d)"),
     ("angular_spread", "radians"),
     ("relative_spread", ""),
+    (
+        "alpha_req",
+        "α-ReQ, power-law decay of the covariance spectrum",
+    ),
+    ("alpha_req_r2", "R² of the α-ReQ fit"),
+    ("lidar", "LiDAR, dimensions"),
+    ("alignment", "mean ‖u_a − u_b‖² between views"),
+    ("uniformity", "ln mean exp(−2‖u_i − u_j‖²)"),
+    ("intrinsic_dim", "TwoNN intrinsic dimension"),
+    ("nc1", "NC1, tr(Σ_W Σ_B⁺)/C"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +51,10 @@ pub struct ReportView {
     pub chart_tensor: Option<String>,
     pub runs: Vec<RunView>,
     pub charts: Vec<ChartView>,
+    /// The collapse-metric panel, one table per judged tensor recorded with it; empty (and
+    /// absent) for a record without panel metrics.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub panel: Vec<PanelTable>,
     /// Information quantities and Lagrangian rows per run (only runs that have any).
     pub info: Vec<InfoTable>,
     /// What the intervals cover ([`INTERVAL_NOTE`]), when a row states its interval method.
@@ -135,9 +150,16 @@ pub struct TensorEvidenceView {
     pub tensor: String,
     pub verdict: String,
     pub verdict_class: String,
+    /// Deciding signals that fired (advisory ones are never counted here).
     pub fired: usize,
+    /// Deciding signals weighed.
     pub total: usize,
+    /// The deciding signals.
     pub rows: Vec<EvidenceRow>,
+    /// Signals shown beside the deciding ones that do not decide the verdict
+    /// (`Evidence::advisory`, ARCHITECTURE.md §6); absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub advisory: Vec<EvidenceRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -183,6 +205,19 @@ pub struct KeyValue {
     pub value: String,
 }
 
+impl EvidenceRow {
+    fn build(e: &Evidence) -> Self {
+        EvidenceRow {
+            signal: e.signal.clone(),
+            value: fmt_num(e.value),
+            op: e.op.clone(),
+            threshold: fmt_num(e.threshold),
+            supports: e.supports.as_str().to_string(),
+            fired: e.fired,
+        }
+    }
+}
+
 /// CSS class of a verdict badge.
 pub fn verdict_class(v: Verdict) -> String {
     format!("v-{}", v.as_str())
@@ -224,6 +259,7 @@ impl ReportView {
                     title: c.title.clone(),
                 })
                 .collect(),
+            panel: PanelTable::build_all(record),
             info: record.runs.iter().filter_map(InfoTable::build).collect(),
             interval_note: record
                 .runs
@@ -269,24 +305,18 @@ impl RunView {
         let tensors = v
             .tensors
             .iter()
-            .map(|(name, tv)| TensorEvidenceView {
-                tensor: name.clone(),
-                verdict: tv.verdict.as_str().to_string(),
-                verdict_class: verdict_class(tv.verdict),
-                fired: tv.evidence.iter().filter(|e| e.fired).count(),
-                total: tv.evidence.len(),
-                rows: tv
-                    .evidence
-                    .iter()
-                    .map(|e| EvidenceRow {
-                        signal: e.signal.clone(),
-                        value: fmt_num(e.value),
-                        op: e.op.clone(),
-                        threshold: fmt_num(e.threshold),
-                        supports: e.supports.as_str().to_string(),
-                        fired: e.fired,
-                    })
-                    .collect(),
+            .map(|(name, tv)| {
+                let (advisory, deciding): (Vec<&Evidence>, Vec<&Evidence>) =
+                    tv.evidence.iter().partition(|e| e.advisory);
+                TensorEvidenceView {
+                    tensor: name.clone(),
+                    verdict: tv.verdict.as_str().to_string(),
+                    verdict_class: verdict_class(tv.verdict),
+                    fired: deciding.iter().filter(|e| e.fired).count(),
+                    total: deciding.len(),
+                    rows: deciding.into_iter().map(EvidenceRow::build).collect(),
+                    advisory: advisory.into_iter().map(EvidenceRow::build).collect(),
+                }
             })
             .collect();
         RunView {

@@ -46,6 +46,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
             match e.style {
                 LineStyleKind::Solid => area.draw(&PathElement::new(line, style))?,
                 LineStyleKind::Dashed => area.draw(&DashedPathElement::new(line, 7, 4, style))?,
+                LineStyleKind::Dotted => area.draw(&DashedPathElement::new(line, 2, 4, style))?,
                 LineStyleKind::None => area.draw(&Circle::new(
                     (left + 12 + sample / 2, y),
                     6,

@@ -190,6 +190,9 @@ fn draw_plot<DB: DrawingBackend>(
                 LineStyleKind::Dashed => {
                     chart.draw_series(DashedLineSeries::new(piece, 8, 5, style))?;
                 }
+                LineStyleKind::Dotted => {
+                    chart.draw_series(DashedLineSeries::new(piece, 2, 4, style))?;
+                }
                 LineStyleKind::None | LineStyleKind::OpenMarker => {}
             }
         }
@@ -220,7 +223,9 @@ fn draw_plot<DB: DrawingBackend>(
                     .iter()
                     .filter(|(i, _)| !s.is_open(*i))
                     .map(|&(_, p)| match s.style {
-                        LineStyleKind::Dashed => Circle::new(p, marker, s.colour.stroke_width(2)),
+                        LineStyleKind::Dashed | LineStyleKind::Dotted => {
+                            Circle::new(p, marker, s.colour.stroke_width(2))
+                        }
                         _ => Circle::new(p, marker, s.colour.filled()),
                     }),
             )?;

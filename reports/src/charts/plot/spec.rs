@@ -15,6 +15,9 @@ pub const SIZE: (u32, u32) = (960, 560);
 pub enum LineStyleKind {
     Solid,
     Dashed,
+    /// Short dots: a line drawn from a stored fit rather than measured points (e.g. the α-ReQ
+    /// power law on the spectrum chart).
+    Dotted,
     /// Markers only, no connecting line.
     None,
     /// An open (hollow) marker, no line: the legend sample of points drawn open (e.g. saturated
