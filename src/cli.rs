@@ -134,9 +134,15 @@ Config (TOML; every key optional, defaults shown):
   complete_angular_spread = 0.2     ... and mean angle to the mean direction (rad): complete collapse
   dimensional_rank_ratio = 0.1      centred effective rank / min(N-1, d) below this ...
   dimensional_rank_ratio_raw = 0.15 ... and uncentred / min(N, d): dimensional collapse
+  advisory_uniformity = -0.16       shown, not deciding: uniformity above it (complete)
+  advisory_alpha_req = 2.0          shown, not deciding: alpha-ReQ above it (dimensional)
   [knn]
   max_rows = 10000                  analyze: leave-one-out kNN accuracy on a seeded subsample
-                                    of at most this many rows (also --knn-rows)
+                                    of at most this many rows (also --knn-rows); also the
+                                    rows of TwoNN and NC1 in the metric panel
+  [panel]                           collapse-metric panel (README, \"What is measured\")
+  alpha_req_first_rank = 1          alpha-ReQ fits ln(eigenvalue) on ln(rank) over these ranks
+  alpha_req_last_rank = 0           of the centred covariance (0: up to min(N-1, d))
   [info]                            information estimates (README, \"What is measured\")
   scales = \"auto\"                  binned/merge at 50/20/5 % cell occupancy, pairwise sigma
                                     0.05-0.4 on the sphere (x rms raw); or a list of absolute

@@ -119,6 +119,54 @@ pub struct RunConfig {
     /// The kNN accuracy monitor; `[knn]`, all keys optional.
     #[serde(default)]
     pub knn: KnnConfig,
+    /// The collapse-metric panel (ARCHITECTURE.md §4); `[panel]`, all keys optional.
+    #[serde(default)]
+    pub panel: PanelConfig,
+}
+
+/// Settings of the collapse-metric panel (ARCHITECTURE.md §4, the metric panel).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PanelConfig {
+    /// First rank (1-based) of α-ReQ's power-law fit.
+    pub alpha_req_first_rank: usize,
+    /// Last rank (inclusive) of the fit; 0: up to min(N−1, d).
+    pub alpha_req_last_rank: usize,
+}
+
+impl Default for PanelConfig {
+    /// The `[panel]` table of the embedded default config.
+    fn default() -> Self {
+        PanelConfig {
+            alpha_req_first_rank: default_value("panel.alpha_req_first_rank"),
+            alpha_req_last_rank: default_value("panel.alpha_req_last_rank"),
+        }
+    }
+}
+
+impl PanelConfig {
+    /// The fit range of α-ReQ.
+    pub fn alpha_range(&self) -> ib_estimators::panel::alpha_req::FitRange {
+        ib_estimators::panel::alpha_req::FitRange {
+            first: self.alpha_req_first_rank,
+            last: (self.alpha_req_last_rank > 0).then_some(self.alpha_req_last_rank),
+        }
+    }
+
+    /// Refuses a range that cannot hold two ranks.
+    pub fn validate(&self) -> Result<()> {
+        let (first, last) = (self.alpha_req_first_rank, self.alpha_req_last_rank);
+        if first == 0 {
+            bail!("panel.alpha_req_first_rank = 0: ranks start at 1");
+        }
+        if last != 0 && last <= first {
+            bail!(
+                "panel.alpha_req_last_rank = {last} must exceed panel.alpha_req_first_rank = {first} \
+                 (a line needs two ranks), or be 0 for every rank up to min(N−1, d)"
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The kNN accuracy monitor (labels are used only there).
@@ -247,6 +295,22 @@ pub struct VerdictConfig {
     pub dimensional_rank_ratio: f64,
     /// ... and the uncentred effective rank / min(N, d) below this.
     pub dimensional_rank_ratio_raw: f64,
+    /// Advisory (shown beside the deciding signals, not deciding): uniformity (Wang & Isola,
+    /// t = 2) above this supports complete collapse (0 when every row points the same way).
+    #[serde(default = "default_advisory_uniformity")]
+    pub advisory_uniformity: f64,
+    /// Advisory: α-ReQ above this (a steeply decaying covariance spectrum) supports
+    /// dimensional collapse.
+    #[serde(default = "default_advisory_alpha_req")]
+    pub advisory_alpha_req: f64,
+}
+
+fn default_advisory_uniformity() -> f64 {
+    default_value("verdict.advisory_uniformity")
+}
+
+fn default_advisory_alpha_req() -> f64 {
+    default_value("verdict.advisory_alpha_req")
 }
 
 impl RunConfig {
@@ -395,9 +459,22 @@ impl RunConfig {
                 bail!("{name} = {value} must be > 0 (a signal fires when the value is below it; 0 turns it off)");
             }
         }
+        if !(-8.0 < v.advisory_uniformity && v.advisory_uniformity < 0.0) {
+            bail!(
+                "verdict.advisory_uniformity = {} must lie in (−8, 0): uniformity (t = 2) lies in [−8, 0]",
+                v.advisory_uniformity
+            );
+        }
+        if v.advisory_alpha_req <= 0.0 {
+            bail!(
+                "verdict.advisory_alpha_req = {} must be > 0 (α of an isotropic spectrum is ≈ 0)",
+                v.advisory_alpha_req
+            );
+        }
         if self.knn.max_rows < 2 {
             bail!("knn.max_rows = {} must be at least 2", self.knn.max_rows);
         }
+        self.panel.validate()?;
         self.info.validate().map_err(|e| match e {
             crate::info::InfoError::Config(m) => anyhow::anyhow!("{m}"),
             e => anyhow::anyhow!("[info]: {e}"),

@@ -338,7 +338,7 @@ pub fn junit_xml(report: &CheckReport, record: &RunRecord, seconds: f64) -> Stri
                 evidence.push_str(&format!("{}: {}\n", shown(tensor), tv.verdict));
                 for e in &tv.evidence {
                     evidence.push_str(&format!(
-                        "  {} {} {} {} ({}{})\n",
+                        "  {} {} {} {} ({}{}{})\n",
                         shown(&e.signal),
                         crate::verdict::fmt_num(e.value),
                         shown(&e.op),
@@ -348,7 +348,8 @@ pub fn junit_xml(report: &CheckReport, record: &RunRecord, seconds: f64) -> Stri
                         } else {
                             "not fired, would support "
                         },
-                        e.supports
+                        e.supports,
+                        if e.advisory { "; advisory" } else { "" }
                     ));
                 }
             }

@@ -7,10 +7,10 @@
 
 use anyhow::{Context, Result};
 use ib_reports::record::{EpochRecord, InfoRow, LagrangianRow, Subsample};
-use ndarray::{CowArray, Ix2};
+use ndarray::CowArray;
 use std::collections::BTreeMap;
 
-use crate::analysis::{knn_monitor, tensor_metrics, Rows};
+use crate::analysis::{knn_monitor, tensor_metrics, PanelInputs, Rows};
 use crate::info::{self, InfoConfig, InfoInputs};
 
 /// One tensor to measure and judge.
@@ -22,6 +22,8 @@ pub struct Judged<'a> {
     /// Width of the narrowest layer the tensor passes through, when below d (see
     /// [`tensor_metrics`]).
     pub bottleneck: Option<usize>,
+    /// Views and labels of the collapse-metric panel (or why there are none).
+    pub panel: PanelInputs<'a>,
 }
 
 /// Where the kNN accuracy comes from.
@@ -94,7 +96,7 @@ pub const HEADLINE: (&str, &str, f64) = ("pairwise-kl", "l2", 0.2);
 pub fn probe(p: Probe<'_>) -> Result<EpochRecord> {
     let mut tensors = BTreeMap::new();
     for t in &p.judged {
-        let rec = tensor_metrics(t.rows, t.bottleneck)
+        let rec = tensor_metrics(t.rows, t.bottleneck, &t.panel)
             .with_context(|| format!("metrics of {}", t.name))?;
         tensors.insert(t.name.clone(), rec);
     }
@@ -132,14 +134,6 @@ fn headline_first(rows: &mut [InfoRow], lb: &mut [LagrangianRow]) {
     lb.sort_by_key(|r| !is_headline(&r.estimator, &r.space, r.scale));
 }
 
-/// The rows as f64: a view of f64 data, a converted copy of f32 data.
-fn as_f64(rows: Rows) -> CowArray<f64, Ix2> {
-    match rows {
-        Rows::F64(a) => CowArray::from(a),
-        Rows::F32(a) => CowArray::from(a.mapv(f64::from)),
-    }
-}
-
 /// The kNN accuracy and, for a subsampled leave-one-out, the subsample.
 fn knn(source: &Knn) -> (Option<f64>, Option<Subsample>) {
     match *source {
@@ -154,9 +148,9 @@ fn knn(source: &Knn) -> (Option<f64>, Option<Subsample>) {
                 return (None, None);
             }
             let acc = knn_monitor::knn_accuracy(
-                as_f64(bank).view(),
+                bank.to_f64().view(),
                 bank_labels,
-                as_f64(probe).view(),
+                probe.to_f64().view(),
                 probe_labels,
                 knn_monitor::K,
                 knn_monitor::TEMPERATURE,
@@ -181,7 +175,7 @@ fn knn(source: &Knn) -> (Option<f64>, Option<Subsample>) {
                 };
                 (CowArray::from(rows.select(&sel)), y, Some(sub))
             } else {
-                (as_f64(rows), labels.to_vec(), None)
+                (rows.to_f64(), labels.to_vec(), None)
             };
             let acc = knn_monitor::knn_accuracy_leave_one_out(
                 x.view(),

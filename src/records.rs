@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-use crate::config::VerdictConfig;
+use crate::config::{PanelConfig, VerdictConfig};
 use crate::info::InfoConfig;
 
 /// `value` as a JSON tree whose objects have sorted keys.
@@ -117,6 +117,8 @@ pub struct AnalyzeConfig {
     pub info: InfoConfig,
     /// Verdict thresholds.
     pub verdict: VerdictConfig,
+    /// Settings of the collapse-metric panel.
+    pub panel: PanelConfig,
     /// The master seed.
     pub seed: u64,
     /// For a directory INPUT (a series of epoch files, ARCHITECTURE.md §3): how it was read;

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::analysis::{to_array, to_array3};
+use crate::analysis::{to_array, to_array3, PanelInputs};
 use crate::config::{Method, RunConfig};
 use crate::data::{DataShape, Dataset, SampleShape};
 use crate::info::InfoInputs;
@@ -382,6 +382,22 @@ fn train_one(
                     name: name.to_string(),
                     rows: z.view().into(),
                     bottleneck: bottleneck(cfg, method, name),
+                    panel: PanelInputs {
+                        views: match &info_arrays {
+                            Some((_, views, _)) if *name == "online.projector" => {
+                                Ok(views.view().into())
+                            }
+                            _ => Err(format!(
+                                "no views of {name}: the snapshot's views are of online.projector"
+                            )),
+                        },
+                        labels: data.y_probe.as_deref().ok_or_else(|| {
+                            "no labels: the dataset of this run has none".to_string()
+                        }),
+                        cfg: cfg.panel,
+                        seed: info_cfg.seed,
+                        max_rows: cfg.knn.max_rows,
+                    },
                 })
                 .collect(),
             info: info_arrays

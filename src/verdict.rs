@@ -99,6 +99,30 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
             advisory: false,
         }
     });
+    // The panel's signals (ARCHITECTURE.md §6): shown, never deciding. Uniformity near 0 is
+    // every row pointing one way (complete collapse); a steep α-ReQ is a spectrum concentrated
+    // on few directions (dimensional collapse). Scale-invariant, α reads the residual noise of
+    // a completely collapsed embedding as a flat spectrum, so it cannot see complete collapse.
+    let advisory = [
+        t.metric("uniformity").map(|u| Evidence {
+            signal: "uniformity".into(),
+            value: u,
+            op: ">".into(),
+            threshold: th.advisory_uniformity,
+            supports: Verdict::CompleteCollapse,
+            fired: u > th.advisory_uniformity,
+            advisory: true,
+        }),
+        t.metric("alpha_req").map(|a| Evidence {
+            signal: "alpha_req".into(),
+            value: a,
+            op: ">".into(),
+            threshold: th.advisory_alpha_req,
+            supports: Verdict::DimensionalCollapse,
+            fired: a > th.advisory_alpha_req,
+            advisory: true,
+        }),
+    ];
     let all_zero = zero_rows.as_ref().is_some_and(|e| e.fired);
     let verdict = if all_zero || complete.iter().all(|e| e.fired) {
         Verdict::CompleteCollapse
@@ -111,6 +135,7 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
         .into_iter()
         .chain(zero_rows)
         .chain(dimensional)
+        .chain(advisory.into_iter().flatten())
         .collect();
     // Non-finite metric values (a missing metric) must not reach run.json.
     evidence.retain(|e| e.value.is_finite());
@@ -234,7 +259,7 @@ fn summarise(
     let shown: Vec<String> = tv
         .evidence
         .iter()
-        .filter(|e| e.supports == verdict && e.fired)
+        .filter(|e| e.supports == verdict && e.fired && !e.advisory)
         .map(|e| {
             format!(
                 "{} {} {} {}",

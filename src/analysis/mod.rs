@@ -2,6 +2,7 @@
 //! `ib-estimators`' streaming [`Moments`] over f64 row blocks of the latents.
 
 pub mod knn_monitor;
+pub mod panel;
 pub mod rows;
 
 use anyhow::{bail, Result};
@@ -10,6 +11,7 @@ use ib_estimators::moments::MomentsPass1;
 use ib_estimators::{spectral, std_metrics, Moments};
 use ib_reports::record::TensorRecord;
 use ndarray::Array2;
+pub use panel::PanelInputs;
 pub use rows::{Embedding, Rows, Views};
 use std::collections::BTreeMap;
 
@@ -42,13 +44,18 @@ pub fn to_array3(t: &Tensor) -> Result<ndarray::Array3<f64>> {
 /// Two streaming passes over the rows ([`Moments`]): no f64 copy of an f32 embedding is made,
 /// and memory beyond the embedding is O(d²).
 ///
-/// With N ≤ d the record carries the warning of [`capped_by_n`].
+/// With N ≤ d the record carries the warning of [`capped_by_n`]. The collapse-metric panel
+/// ([`panel::add_panel`]) is added from the same spectrum and `panel`'s views and labels.
 ///
 /// Every value is scale-stable (ARCHITECTURE.md §4): rows whose entries are all 0 have no
 /// direction and are counted in `zero_norm_rows`; entries of 1e200 or 1e-300 neither overflow nor
 /// vanish. Finite entries too large for the spectrum itself (singular values beyond the f64
 /// range, from entries near 1e308) are refused with the reason rather than written as null.
-pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord> {
+pub fn tensor_metrics(
+    z: Rows,
+    bottleneck: Option<usize>,
+    panel: &PanelInputs,
+) -> Result<TensorRecord> {
     let (n, d) = z.dim();
     if !z.all_finite() {
         return Ok(TensorRecord {
@@ -115,7 +122,7 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
             z.max_abs()
         );
     }
-    Ok(TensorRecord {
+    let mut record = TensorRecord {
         n,
         d,
         finite: true,
@@ -124,7 +131,9 @@ pub fn tensor_metrics(z: Rows, bottleneck: Option<usize>) -> Result<TensorRecord
         channel_std,
         warnings: capped_by_n(n, d),
         ..TensorRecord::empty(n, d)
-    })
+    };
+    panel::add_panel(&mut record, z, &centred, panel);
+    Ok(record)
 }
 
 /// The caveat of an N×d tensor with N ≤ d (ARCHITECTURE.md §6): N rows span at most N

@@ -5,7 +5,7 @@
 //! [`block_rows`] rows converted to f64 (exact: every f32 is an f64), or as an f64 copy of a
 //! selected subset of rows. f64 data is viewed in place, block by block, without copies.
 
-use ndarray::{Array2, ArrayView2, ArrayView3, Axis};
+use ndarray::{Array2, ArrayView2, ArrayView3, Axis, CowArray, Ix2};
 
 /// Most rows per block of [`Rows::for_each_block`] (4096 × 128 f64 = 4 MB).
 pub const BLOCK_ROWS: usize = 4096;
@@ -69,7 +69,7 @@ impl<'a> From<ArrayView2<'a, f32>> for Rows<'a> {
     }
 }
 
-impl Rows<'_> {
+impl<'a> Rows<'a> {
     /// (N, d).
     pub fn dim(&self) -> (usize, usize) {
         match self {
@@ -119,6 +119,14 @@ impl Rows<'_> {
             }
         }
         Ok(())
+    }
+
+    /// All rows as f64: a view of f64 data, a converted copy of f32 data.
+    pub fn to_f64(&self) -> CowArray<'a, f64, Ix2> {
+        match *self {
+            Rows::F32(a) => CowArray::from(a.mapv(f64::from)),
+            Rows::F64(a) => CowArray::from(a),
+        }
     }
 
     /// The listed rows, in that order, as an f64 matrix.

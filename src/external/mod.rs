@@ -22,7 +22,7 @@ use anyhow::{bail, Context, Result};
 use ib_reports::record::{DatasetInfo, MethodRun, RunRecord, SCHEMA_VERSION};
 use ndarray::{Array3, Axis};
 
-use crate::analysis::{Embedding, Views};
+use crate::analysis::{panel, Embedding, PanelInputs, Views};
 use crate::config::RunConfig;
 use crate::files::shown;
 use crate::info::InfoInputs;
@@ -198,6 +198,18 @@ pub fn analyze(inputs: &AnalyzeInputs, h_t: HtRequest, cfg: &RunConfig) -> Resul
             name: name.clone(),
             rows,
             bottleneck: None,
+            panel: PanelInputs {
+                views: views
+                    .as_ref()
+                    .map(|v| v.view().into())
+                    .ok_or_else(|| panel::NO_VIEWS.to_string()),
+                labels: labels
+                    .as_deref()
+                    .ok_or_else(|| panel::NO_LABELS.to_string()),
+                cfg: cfg.panel,
+                seed: info_cfg.seed,
+                max_rows: cfg.knn.max_rows,
+            },
         }],
         info: Some(InfoInputs {
             tensor: &name,
@@ -228,6 +240,7 @@ pub fn analyze(inputs: &AnalyzeInputs, h_t: HtRequest, cfg: &RunConfig) -> Resul
             inputs: inputs.clone(),
             info: cfg.info.clone(),
             verdict: cfg.verdict.clone(),
+            panel: cfg.panel,
             seed: cfg.seed,
             series: None,
             h_t,

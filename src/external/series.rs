@@ -27,6 +27,7 @@ use ib_reports::record::{DatasetInfo, EpochRecord, MethodRun, RunRecord, SCHEMA_
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::cache;
+use crate::analysis::PanelInputs;
 use crate::config::{RunConfig, MAX_SNAPSHOTS};
 use crate::files::{shown, shown_path};
 use crate::info::InfoInputs;
@@ -415,6 +416,24 @@ fn measure(
                 name: name.clone(),
                 rows: a.rows(),
                 bottleneck: None,
+                panel: PanelInputs {
+                    views: match &views {
+                        Some(v) if name == "online.projector" => Ok(v.view().into()),
+                        Some(_) => Err(format!(
+                            "no views of {name}: the epoch file's {VIEWS} are of online.projector"
+                        )),
+                        None => Err(format!(
+                            "no views: the epoch file holds no {VIEWS} (N′×K×d)"
+                        )),
+                    },
+                    labels: labels.ok_or_else(|| {
+                        "no labels: the epoch file holds no labels and --labels was not given"
+                            .to_string()
+                    }),
+                    cfg: cfg.panel,
+                    seed: info_cfg.seed,
+                    max_rows: cfg.knn.max_rows,
+                },
             })
             .collect(),
         info,
@@ -502,6 +521,7 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
             // The kNN subsample's seed is the combined information seed.
             "seed": info_cfg.seed,
             "knn_max_rows": cfg.knn.max_rows,
+            "panel": cfg.panel,
             // The theorem form and the gap depend on H(T).
             "h_t": h_t,
         }));
@@ -574,6 +594,7 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
             inputs: req.inputs.clone(),
             info: cfg.info.clone(),
             verdict: cfg.verdict.clone(),
+            panel: cfg.panel,
             seed: cfg.seed,
             series: Some(SeriesConfig {
                 name: name.to_string(),

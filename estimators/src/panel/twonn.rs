@@ -56,14 +56,14 @@ pub struct TwoNn {
 ///
 /// ```text
 /// μ_i = r₂(i) / r₁(i)                       first and second neighbour distances, i excluded
-/// μ_(0) ≤ μ_(1) ≤ …   over the M points with r₁ > 0
-/// F_j = j / M,  j = 0 … k−1,  k = ⌊(1 − 0.1)·M⌋
+/// μ_(1) ≤ μ_(2) ≤ …   over the M points with r₁ > 0
+/// F_j = j / M,  j = 1 … k,  k = ⌊(1 − 0.1)·M⌋
 /// dimension = Σ_j x_j y_j / Σ_j x_j²,   x_j = ln μ_(j),  y_j = −ln(1 − F_j)
 /// ```
 ///
 /// the least-squares slope through the origin of −ln(1 − F) on ln μ, with the largest 10 % of
 /// the ratios discarded ([`TWONN_DISCARD`]): scikit-dimension's `TwoNN()` defaults
-/// (`np.arange(k)/N` for F, `LinearRegression(fit_intercept=False)`), except that rows with an
+/// (`np.arange(1, 1 + k)/N` for F, `LinearRegression(fit_intercept=False)`), except that rows with an
 /// exact copy (r₁ = 0, where μ is infinite) are dropped first and counted in `duplicates`, and M
 /// counts the rows left. Neighbours are exact (see the module documentation). A d-dimensional
 /// Gaussian gives ≈ d (a little less as d grows, for a fixed N).
@@ -105,9 +105,10 @@ fn fit(r1: &[f64], r2: &[f64]) -> Result<TwoNn, EstimatorError> {
     mu.sort_unstable_by(f64::total_cmp);
     let kept = (m as f64 * (1.0 - TWONN_DISCARD)).floor() as usize;
     let (mut sxx, mut sxy) = (0.0, 0.0);
-    for (j, &v) in mu[..kept].iter().enumerate() {
+    for (i, &v) in mu[..kept].iter().enumerate() {
+        // F_j of the (j = i + 1)-th smallest ratio.
         let x = v.ln();
-        let y = -(1.0 - j as f64 / m as f64).ln();
+        let y = -(1.0 - (i + 1) as f64 / m as f64).ln();
         sxx += x * x;
         sxy += x * y;
     }
