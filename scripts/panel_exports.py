@@ -11,8 +11,10 @@ Every case maps latent inputs x (N×32: 8 classes, class means + noise) through 
 its views through the same encoder applied to x + augmentation noise:
   healthy           tanh(W x), W 256×32 Gaussian
   healthy-offset    the same plus a shared offset 10× the rows' norm
-  powerlaw          W with column scales i^-1 (a decaying spectrum)
-  dimensional       W of rank 4 (every row in a 4-dimensional subspace) + 1e-3 noise
+  decaying          tanh(W' x), W' with column scales i^-0.5 (a decaying spectrum)
+  manifold-4        tanh(L x), L of rank 4: a 4-dimensional curved manifold spread over many
+                    directions by the tanh
+  dimensional       L x + 1e-3 noise: every row in one 4-dimensional subspace
   dimensional-bn    the same, each channel standardised (an output batch-norm)
   complete          one vector + 1e-3 × tanh(W x)
   complete-noise    one vector + 1e-3 × noise independent of x (the output ignores the input)
@@ -35,7 +37,7 @@ def main(out, exe):
     x = means[labels] + rng.normal(size=(N, M))
     xv = x[:NV, None, :] + 0.3 * rng.normal(size=(NV, K, M))
     w = rng.normal(size=(D, M)) / np.sqrt(M)
-    w_pow = w * (np.arange(1, M + 1) ** -1.0)
+    w_pow = w * (np.arange(1, M + 1) ** -0.5)
     w_low = rng.normal(size=(D, 4)) @ rng.normal(size=(4, M)) / np.sqrt(4 * M)
     centre = rng.normal(size=D)
     noise = rng.normal(size=(N + NV * K, D))
@@ -49,10 +51,12 @@ def main(out, exe):
             z = np.tanh(xs @ w.T)
             if name == "healthy-offset":
                 z = z + 10 * np.sqrt(D) * centre / np.linalg.norm(centre)
-        elif name == "powerlaw":
+        elif name == "decaying":
             z = np.tanh(xs @ w_pow.T)
+        elif name == "manifold-4":
+            z = np.tanh(xs @ w_low.T)
         elif name.startswith("dimensional"):
-            z = np.tanh(xs @ w_low.T) + 1e-3 * noise
+            z = xs @ w_low.T + 1e-3 * noise
         elif name == "complete":
             z = centre + 1e-3 * np.tanh(xs @ w.T)
         else:
@@ -61,7 +65,7 @@ def main(out, exe):
             z = bn(z, z[:N])
         return z[:N], z[N:].reshape(NV, K, D)
 
-    names = ["healthy", "healthy-offset", "powerlaw", "dimensional", "dimensional-bn",
+    names = ["healthy", "healthy-offset", "decaying", "manifold-4", "dimensional", "dimensional-bn",
              "complete", "complete-noise", "noise-bn"]
     cols = ["uniformity", "alpha_req", "alpha_req_r2", "lidar", "alignment", "intrinsic_dim",
             "nc1", "effective_rank_centred_ratio"]

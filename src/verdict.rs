@@ -99,10 +99,12 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
             advisory: false,
         }
     });
-    // The panel's signals (ARCHITECTURE.md §6): shown, never deciding. Uniformity near 0 is
-    // every row pointing one way (complete collapse); a steep α-ReQ is a spectrum concentrated
-    // on few directions (dimensional collapse). Scale-invariant, α reads the residual noise of
-    // a completely collapsed embedding as a flat spectrum, so it cannot see complete collapse.
+    // The panel's signals (ARCHITECTURE.md §6, calibration in docs/metrics.md): shown, never
+    // deciding. Uniformity near 0 is every row pointing one way (complete collapse, or a large
+    // shared offset); LiDAR far below its cap min(N′−1, d) is an embedding whose inputs differ
+    // along few directions once the views' spread is whitened (dimensional collapse). LiDAR is
+    // scale-invariant: it reads the residual noise of a completely collapsed embedding as
+    // structure, so it cannot see complete collapse.
     let advisory = [
         t.metric("uniformity").map(|u| Evidence {
             signal: "uniformity".into(),
@@ -113,14 +115,17 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
             fired: u > th.advisory_uniformity,
             advisory: true,
         }),
-        t.metric("alpha_req").map(|a| Evidence {
-            signal: "alpha_req".into(),
-            value: a,
-            op: ">".into(),
-            threshold: th.advisory_alpha_req,
-            supports: Verdict::DimensionalCollapse,
-            fired: a > th.advisory_alpha_req,
-            advisory: true,
+        t.metric("lidar").zip(t.metric("lidar_cap")).map(|(l, cap)| {
+            let threshold = th.advisory_lidar_ratio * cap;
+            Evidence {
+                signal: "lidar".into(),
+                value: l,
+                op: "<".into(),
+                threshold,
+                supports: Verdict::DimensionalCollapse,
+                fired: l < threshold,
+                advisory: true,
+            }
         }),
     ];
     let all_zero = zero_rows.as_ref().is_some_and(|e| e.fired);

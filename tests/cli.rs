@@ -85,6 +85,50 @@ fn quick_run_writes_the_run_directory() {
     assert!(html.contains("complete-collapse") && html.contains("<svg"));
 }
 
+/// The collapse-metric panel of every run and tensor (ARCHITECTURE.md §4): the projector has
+/// its views, so every metric is a number; the other tensors have no views, so LiDAR and
+/// alignment are null with the reason; no value anywhere is null without one.
+#[test]
+fn quick_run_has_the_metric_panel() {
+    let record = read_json(&quick_run().join("run.json"));
+    let panel = [
+        "alpha_req",
+        "alpha_req_r2",
+        "lidar",
+        "alignment",
+        "uniformity",
+        "intrinsic_dim",
+        "nc1",
+    ];
+    for run in record["runs"].as_array().unwrap() {
+        let last = run["epochs"].as_array().unwrap().last().unwrap();
+        for (name, t) in last["tensors"].as_object().unwrap() {
+            let m = &t["metrics"];
+            for metric in panel {
+                let why = &t["unavailable"][metric];
+                match name.as_str() {
+                    "online.projector" => assert!(m[metric].is_f64(), "{name} {metric}: {why}"),
+                    _ if metric == "lidar" || metric == "alignment" => {
+                        assert!(m[metric].is_null());
+                        assert!(why.as_str().unwrap().contains("online.projector"), "{why}");
+                    }
+                    _ => assert!(m[metric].is_f64(), "{name} {metric}: {why}"),
+                }
+            }
+            for (metric, v) in m.as_object().unwrap() {
+                assert!(v.is_f64() || t["unavailable"][metric].is_string(), "{metric}");
+            }
+            let fit = &t["alpha_req_fit"];
+            assert_eq!(fit["alpha"], m["alpha_req"]);
+            assert!(t["reference"]["uniformity"].as_f64().unwrap() < -3.0);
+        }
+        let evidence = run["verdict"]["tensors"]["online.projector"]["evidence"]
+            .as_array()
+            .unwrap();
+        assert!(evidence.iter().any(|e| e["advisory"] == true));
+    }
+}
+
 /// The information rows of the last epoch (ARCHITECTURE.md §5): every interval contains its
 /// estimate, every binned/merge quantity has an unsaturated row, no Lagrangian row rests on a
 /// saturated estimate, and `run` states H(T) (its probe uses K fixed transforms).

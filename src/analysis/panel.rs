@@ -105,7 +105,14 @@ pub fn add_panel(rec: &mut TensorRecord, z: Rows, centred: &[f64], p: &PanelInpu
     // LiDAR and alignment from the views.
     match &p.views {
         Ok(Views::Array(v)) => {
-            put(rec, "lidar", lidar::lidar(*v).map_err(|e| views_reason(&e)));
+            let l = lidar::lidar(*v).map_err(|e| views_reason(&e));
+            if l.is_ok() {
+                // N′ views' means span at most N′ − 1 directions: LiDAR's largest value.
+                let (inputs, _, d) = v.dim();
+                rec.metrics
+                    .insert("lidar_cap".into(), Some((inputs - 1).min(d) as f64));
+            }
+            put(rec, "lidar", l);
             let a = sphere::alignment(*v).map_err(|e| views_reason(&e));
             if let Ok(a) = &a {
                 if a.skipped > 0 {
