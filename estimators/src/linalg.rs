@@ -162,6 +162,39 @@ pub fn symmetric_eigen(a: ArrayView2<f64>) -> SymmetricEigen {
     SymmetricEigen { values, vectors }
 }
 
+/// Eigenvalues and eigenvectors (the columns of the matrix) of the symmetric matrix whose lower
+/// triangle `a` holds (faer, column-major), in faer's order (ascending eigenvalues) and with
+/// faer's signs, for callers whose result depends on neither (LiDAR's Σ_w^{−½}). From order
+/// [`EIGEN_PAR_MIN_DIM`] on it runs as [`EIGEN_PAR_DEGREE`] rayon tasks, with the same bits for
+/// any thread count (tested in `panel::lidar`). `None` if the iteration does not converge.
+pub fn symmetric_eigen_lower(a: MatRef<'_, f64>) -> Option<(Vec<f64>, Mat<f64>)> {
+    let n = a.nrows();
+    assert_eq!(n, a.ncols(), "a square matrix is needed");
+    let par = if n >= EIGEN_PAR_MIN_DIM {
+        Par::rayon(EIGEN_PAR_DEGREE)
+    } else {
+        Par::Seq
+    };
+    let mut s = faer::diag::Diag::<f64>::zeros(n);
+    let mut u = Mat::<f64>::zeros(n, n);
+    let mut buf = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+        n,
+        ComputeEigenvectors::Yes,
+        par,
+        Default::default(),
+    ));
+    self_adjoint_evd(
+        a,
+        s.as_mut(),
+        Some(u.as_mut()),
+        par,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )
+    .ok()?;
+    Some((s.column_vector().iter().copied().collect(), u))
+}
+
 /// +1 or −1: the sign of the largest-magnitude value (the first one on a tie; +1 if all are 0).
 pub(crate) fn sign_of_largest(v: impl Iterator<Item = f64>) -> f64 {
     let mut best = 0.0f64;
