@@ -97,7 +97,10 @@ fn a_power_law_spectrum_gives_its_exponent_with_r2_one() {
     for alpha in [0.5, 1.0, 2.0] {
         let fit = alpha_req(&power_law(50, alpha), FitRange::default()).unwrap();
         assert!((fit.alpha - alpha).abs() < 1e-12, "α = {alpha}: {fit:?}");
-        assert!((fit.r2.unwrap() - 1.0).abs() < 1e-12, "α = {alpha}: {fit:?}");
+        assert!(
+            (fit.r2.unwrap() - 1.0).abs() < 1e-12,
+            "α = {alpha}: {fit:?}"
+        );
         assert!(fit.intercept.abs() < 1e-12, "α = {alpha}: {fit:?}");
         assert_eq!((fit.first_rank, fit.last_rank, fit.points), (1, 50, 50));
     }
@@ -151,7 +154,10 @@ fn data_with_a_power_law_covariance_give_its_exponent() {
         assert_eq!(lambda.len(), 40);
         let fit = alpha_req(&lambda, FitRange::default()).unwrap();
         assert!((fit.alpha - alpha).abs() < 1e-10, "α = {alpha}: {fit:?}");
-        assert!((fit.r2.unwrap() - 1.0).abs() < 1e-10, "α = {alpha}: {fit:?}");
+        assert!(
+            (fit.r2.unwrap() - 1.0).abs() < 1e-10,
+            "α = {alpha}: {fit:?}"
+        );
     }
 }
 
@@ -196,8 +202,9 @@ fn scaled_views_align_and_opposite_views_are_four_apart() {
 #[test]
 fn uniformity_of_a_large_isotropic_sample_is_the_sphere_value() {
     // N = 2000 rows of N(0, I_d). Over 100 seeds of the reference implementation: d = 8: bias
-    // −1.6e-4, sd 9.2e-4; d = 32: bias −1.3e-5, sd 1.0e-4 (measured). Tolerance |bias| + 5 sd.
-    for (d, tol) in [(8usize, 5e-3), (32, 5.5e-4)] {
+    // +1.3e-4, sd 1.3e-3, largest deviation 4.8e-3; d = 32: bias +4.9e-5, sd 5.7e-4, largest
+    // deviation 1.5e-3. Tolerance |bias| + 5 sd.
+    for (d, tol) in [(8usize, 7e-3), (32, 3e-3)] {
         let u = uniformity(normal(2000, d, 300 + d as u64).view()).unwrap();
         let truth = uniformity_isotropic(d);
         assert_eq!((u.rows, u.zero_rows), (2000, 0));
@@ -289,7 +296,9 @@ fn lidar_is_invariant_to_an_invertible_linear_map_of_the_views() {
     // is 6.5e-7; tolerance 1e-5.
     let x = normal(80, 6, 41);
     let noise = normal(80 * 3, 6, 42);
-    let v = Array3::from_shape_fn((80, 3, 6), |(i, a, j)| x[[i, j]] + 0.5 * noise[[i * 3 + a, j]]);
+    let v = Array3::from_shape_fn((80, 3, 6), |(i, a, j)| {
+        x[[i, j]] + 0.5 * noise[[i * 3 + a, j]]
+    });
     let w = Array3::from_shape_fn((80, 3, 6), |(i, a, j)| v[[i, a, j]] * (j + 1) as f64);
     let (l1, l2) = (lidar(v.view()).unwrap(), lidar(w.view()).unwrap());
     assert!(((l1 - l2) / l1).abs() < 1e-5, "{l1} vs {l2}");
@@ -494,7 +503,9 @@ fn the_same_bits_for_one_and_two_threads() {
     let z = normal(700, 48, 71);
     let labels: Vec<i64> = (0..700).map(|i| (i % 5) as i64).collect();
     let noise = normal(200 * 3, 48, 72);
-    let v = Array3::from_shape_fn((200, 3, 48), |(i, a, j)| z[[i, j]] + 0.3 * noise[[i * 3 + a, j]]);
+    let v = Array3::from_shape_fn((200, 3, 48), |(i, a, j)| {
+        z[[i, j]] + 0.3 * noise[[i * 3 + a, j]]
+    });
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)

@@ -65,14 +65,16 @@ fn matrix(entry: &Value) -> Array2<f64> {
         .unwrap_or_else(|| panic!("{}: shape {shape:?}", entry["csv"]))
 }
 
-/// Collects every mismatch, so one run reports all of them.
+/// Collects every mismatch, so one run reports all of them, and the largest relative difference
+/// (printed; `--nocapture` shows it).
 #[derive(Default)]
-struct Mismatches(Vec<String>);
+struct Mismatches(Vec<String>, f64);
 
 impl Mismatches {
     fn value(&mut self, what: &str, got: f64, want: &Value) {
         let want = want.as_f64().unwrap_or_else(|| panic!("{what}: no number"));
         let rel = (got - want).abs() / want.abs();
+        self.1 = self.1.max(rel);
         if rel.is_nan() || rel > REL_TOL {
             self.0.push(format!(
                 "{what}: got {got:?}, reference {want:?} (relative difference {rel:.3e})"
@@ -91,8 +93,12 @@ impl Mismatches {
         self.0.push(format!("{what}: error {e}"));
     }
 
-    fn assert_none(self, checked: usize) {
+    fn assert_none(self, metric: &str, checked: usize) {
         assert!(checked > 0, "no reference value checked");
+        println!(
+            "{metric}: {checked} datasets, largest relative difference {:.2e}",
+            self.1
+        );
         assert!(
             self.0.is_empty(),
             "{} of {checked} reference checks failed:\n{}",
@@ -143,14 +149,18 @@ fn alpha_req_matches_the_reference() {
                     a.first_rank,
                     &want["first_rank"],
                 );
-                bad.count(&format!("{name} last rank"), a.last_rank, &want["last_rank"]);
+                bad.count(
+                    &format!("{name} last rank"),
+                    a.last_rank,
+                    &want["last_rank"],
+                );
                 bad.count(&format!("{name} points"), a.points, &want["points"]);
             }
             Err(e) => bad.error(&format!("{name} alpha_req"), e),
         }
         checked += 1;
     }
-    bad.assert_none(checked);
+    bad.assert_none("alpha_req", checked);
 }
 
 #[test]
@@ -174,7 +184,7 @@ fn uniformity_matches_the_reference() {
         }
         checked += 1;
     }
-    bad.assert_none(checked);
+    bad.assert_none("uniformity", checked);
 }
 
 #[test]
@@ -186,7 +196,11 @@ fn two_nn_matches_the_reference() {
         let want = &entry["metrics"]["intrinsic_dim"];
         match two_nn(z.view()) {
             Ok(t) => {
-                bad.value(&format!("{name} intrinsic_dim"), t.dimension, &want["value"]);
+                bad.value(
+                    &format!("{name} intrinsic_dim"),
+                    t.dimension,
+                    &want["value"],
+                );
                 bad.count(&format!("{name} TwoNN used"), t.used, &want["used"]);
                 bad.count(
                     &format!("{name} TwoNN duplicates"),
@@ -198,7 +212,7 @@ fn two_nn_matches_the_reference() {
         }
         checked += 1;
     }
-    bad.assert_none(checked);
+    bad.assert_none("intrinsic_dim", checked);
 }
 
 #[test]
@@ -213,16 +227,12 @@ fn nc1_matches_the_reference() {
         let (_, labels) = load_csv::<i64>(labels_csv);
         assert_eq!(labels.len(), z.nrows(), "{name}: labels");
         match nc1(z.view(), &labels) {
-            Ok(v) => bad.value(
-                &format!("{name} nc1"),
-                v,
-                &entry["metrics"]["nc1"]["value"],
-            ),
+            Ok(v) => bad.value(&format!("{name} nc1"), v, &entry["metrics"]["nc1"]["value"]),
             Err(e) => bad.error(&format!("{name} nc1"), e),
         }
         checked += 1;
     }
-    bad.assert_none(checked);
+    bad.assert_none("nc1", checked);
 }
 
 fn views(entry: &Value) -> Array3<f64> {
@@ -250,7 +260,7 @@ fn lidar_matches_the_reference() {
         }
         checked += 1;
     }
-    bad.assert_none(checked);
+    bad.assert_none("lidar", checked);
 }
 
 #[test]
@@ -263,7 +273,11 @@ fn alignment_matches_the_reference() {
         match alignment(v.view()) {
             Ok(a) => {
                 bad.value(&format!("{name} alignment"), a.value, &want["value"]);
-                bad.count(&format!("{name} alignment inputs"), a.inputs, &want["inputs"]);
+                bad.count(
+                    &format!("{name} alignment inputs"),
+                    a.inputs,
+                    &want["inputs"],
+                );
                 bad.count(
                     &format!("{name} alignment skipped"),
                     a.skipped,
@@ -274,7 +288,7 @@ fn alignment_matches_the_reference() {
         }
         checked += 1;
     }
-    bad.assert_none(checked);
+    bad.assert_none("alignment", checked);
 }
 
 #[test]
@@ -290,5 +304,5 @@ fn isotropic_uniformity_matches_the_series() {
             &want["value"],
         );
     }
-    bad.assert_none(table.len());
+    bad.assert_none("uniformity_isotropic", table.len());
 }
