@@ -7,6 +7,11 @@
 //! records, per value, the relative change when the rows (or the inputs and their views) are
 //! reordered (`fp_spread`), at most 9e-14 (LiDAR with a singular within-view scatter, where
 //! δ = 1e-6 sets Σ_w's smallest eigenvalues), and at most 6e-15 elsewhere.
+//!
+//! TwoNN's empirical CDF is F_j = j/M at the j-th smallest ratio, j = 1..⌊0.9·M⌋ (Facco et al.
+//! 2017; scikit-dimension's `TwoNN()` since 0.3.7, which the script matches to 2.5e-15 on every
+//! dataset, see the README there). F_j = (j−1)/M, scikit-dimension 0.3.4's, is 0.5–6.4 % lower on
+//! these datasets (`zero_based_variant` in refs.json).
 
 use std::path::PathBuf;
 
