@@ -234,7 +234,10 @@ pub fn alignment(views: ArrayView3<f64>) -> Result<Alignment, EstimatorError> {
     }
     for ((i, a, col), v) in views.indexed_iter() {
         if !v.is_finite() {
-            return Err(EstimatorError::NonFinite { row: i * k + a, col });
+            return Err(EstimatorError::NonFinite {
+                row: i * k + a,
+                col,
+            });
         }
     }
     if k < 2 {
@@ -379,7 +382,10 @@ mod tests {
         let a = uniformity(z.view()).unwrap().value;
         let b = uniformity((&z * 1e200).view()).unwrap().value;
         let c = uniformity((&z * 1e-300).view()).unwrap().value;
-        assert!((a - b).abs() <= 1e-13 && (a - c).abs() <= 1e-13, "{a} {b} {c}");
+        assert!(
+            (a - b).abs() <= 1e-13 && (a - c).abs() <= 1e-13,
+            "{a} {b} {c}"
+        );
     }
 
     #[test]

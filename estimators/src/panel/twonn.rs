@@ -256,7 +256,7 @@ fn gram_first_two(rows: &[f64], n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
     gram_block_pairs(rows, n, d, |i0, j0, g| {
         let (ni, nj) = (g.nrows(), g.ncols());
         let mut for_i = vec![Candidates::EMPTY; ni];
-        let mut for_j = vec![Candidates::EMPTY; if i0 == j0 { 0 } else { nj }];
+        let mut for_j = Vec::with_capacity(if i0 == j0 { 0 } else { nj });
         for b in 0..nj {
             let j = j0 + b;
             let nj2 = norms[j];
@@ -277,11 +277,13 @@ fn gram_first_two(rows: &[f64], n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
                 }
             }
             if i0 != j0 {
-                for_j[b] = cj;
+                for_j.push(cj);
             }
         }
         let merge = |block: usize, local: &[Candidates]| {
-            let mut s = state[block / PAIR_BLOCK].lock().expect("no panic while merging");
+            let mut s = state[block / PAIR_BLOCK]
+                .lock()
+                .expect("no panic while merging");
             for (t, c) in s.iter_mut().zip(local) {
                 t.merge(c);
             }
@@ -356,7 +358,11 @@ mod tests {
             on_axis(&x, 16, 5, 1000.0),
         ] {
             let t = two_nn(z.view()).unwrap();
-            assert!((t.dimension - want).abs() <= 1e-15, "{} {want}", t.dimension);
+            assert!(
+                (t.dimension - want).abs() <= 1e-15,
+                "{} {want}",
+                t.dimension
+            );
             assert_eq!((t.used, t.duplicates), (2, 2));
         }
     }
