@@ -1,9 +1,9 @@
 //! Dense symmetric linear algebra on [`ndarray`] matrices: the one place the crate decomposes a
 //! matrix. Every eigen-decomposition and Cholesky factorisation of the crate (spectra, PCA,
-//! Gaussian log-determinants) goes through these functions, which call
-//! [faer](https://docs.rs/faer) sequentially (`Par::Seq`) or, for the large spectra of
-//! [`symmetric_eigenvalues_lower`], as a fixed number of rayon tasks ([`EIGEN_PAR_DEGREE`]), so
-//! results do not depend on the number of threads.
+//! Gaussian log-determinants, LiDAR) goes through these functions, which call
+//! [faer](https://docs.rs/faer) sequentially (`Par::Seq`) or, for the large matrices of
+//! [`symmetric_eigenvalues_lower`] and [`symmetric_eigen_lower`], as a fixed number of rayon
+//! tasks ([`EIGEN_PAR_DEGREE`]), so results do not depend on the number of threads.
 //!
 //! - [`symmetric_eigenvalues`]: eigenvalues of a symmetric matrix, descending (Householder
 //!   tridiagonalisation and the implicit QR algorithm).
@@ -193,6 +193,25 @@ pub fn symmetric_eigen_lower(a: MatRef<'_, f64>) -> Option<(Vec<f64>, Mat<f64>)>
     )
     .ok()?;
     Some((s.column_vector().iter().copied().collect(), u))
+}
+
+/// The Cholesky factor L of the symmetric positive-definite matrix whose lower triangle `a`
+/// holds (faer, column-major), `a = L Lᵀ`, in the lower triangle of the result (the upper one is
+/// not meaningful), computed sequentially (`Par::Seq`). `None` if a pivot is not positive.
+pub fn cholesky_lower(mut a: Mat<f64>) -> Option<Mat<f64>> {
+    let n = a.nrows();
+    assert_eq!(n, a.ncols(), "a square matrix is needed");
+    let par = Par::Seq;
+    let mut buf = MemBuffer::new(cholesky_in_place_scratch::<f64>(n, par, Default::default()));
+    cholesky_in_place(
+        a.as_mut(),
+        LltRegularization::default(),
+        par,
+        MemStack::new(&mut buf),
+        Default::default(),
+    )
+    .ok()?;
+    Some(a)
 }
 
 /// +1 or −1: the sign of the largest-magnitude value (the first one on a tie; +1 if all are 0).

@@ -9,6 +9,10 @@
 //! spectrum (an isotropic Gaussian with N ≫ d) gives α ≈ 0; a spectrum that decays fast (few
 //! directions carry the variance) gives a large α. α and R² are dimensionless and do not
 //! change when the embedding is scaled (ln c absorbs the scale; the intercept moves).
+//!
+//! reptrix 0.1.0 (`get_alpha`) fits differently, so its numbers are not these: a least squares
+//! fit weighted by 1/i over ranks 6..=100 by default, on the explained-variance ratios of a PCA.
+//! The ratios only move the intercept; the weights and the range change α.
 
 use crate::error::EstimatorError;
 

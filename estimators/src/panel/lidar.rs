@@ -14,7 +14,7 @@
 //! ```
 //!
 //! LiDAR counts the directions in which inputs are told apart relative to how much their own
-//! views scatter, between ≈ 1 and min(N′ − 1, d). It is dimensionless and, δ aside, does not
+//! views scatter, from ≈ 1 to ≈ min(N′ − 1, d). It is dimensionless and, δ aside, does not
 //! change when the embedding is scaled; δ is an absolute ridge, so on embeddings whose
 //! within-input scatter is far below 1e-6 (per direction) LiDAR measures Σ_b alone.
 //!
@@ -27,13 +27,14 @@
 //! here.
 
 use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, Par};
+use faer::linalg::triangular_solve::solve_lower_triangular_in_place;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
 use ndarray::{Array2, ArrayView3, Axis, CowArray, Ix3};
 use rayon::prelude::*;
 
 use crate::error::EstimatorError;
 use crate::gram;
-use crate::linalg::{symmetric_eigen_lower, symmetric_eigenvalues_lower};
+use crate::linalg::{cholesky_lower, symmetric_eigen_lower, symmetric_eigenvalues_lower};
 use crate::normalize::{exponent_for, max_abs, pow2};
 use crate::spectral::effective_rank;
 
@@ -47,27 +48,30 @@ pub const LIDAR_EPS: f64 = 1e-7;
 /// on the number of threads).
 const BLOCK_INPUTS: usize = 64;
 
-/// Output rows per parallel task of the product (μ_i − μ)ᵀ U.
-const PRODUCT_ROWS: usize = 32;
+/// Inputs per parallel task of the whitening of the mean views.
+const BLOCK_COLUMNS: usize = 32;
 
 /// LiDAR of `views` (N′×K×d: input i's K views in `views[i, .., ..]`), as the module
 /// documentation defines it.
 ///
-/// Computed without forming Σ_lidar. With Σ_w − δI = U diag(ω) Uᵀ (one d×d symmetric
-/// eigen-decomposition) and M the N′×d matrix of rows μ_i − μ, Σ_lidar is similar to
-/// `W Uᵀ Σ_b U W` with W = diag((ω_k + δ)^{−½}), so its eigenvalues are those of AᵀA/(N′ − 1),
-/// A = M U W, whose non-zero eigenvalues are those of the N′×N′ matrix AAᵀ/(N′ − 1): an N′×d
-/// by d×d product and an N′×N′ eigenvalue problem instead of two more d×d products and a d×d
-/// eigenvalue problem (when N′ > d, the d×d AᵀA is used). The d − N′ eigenvalues that AAᵀ
-/// lacks are 0 and enter the sum as p_k = ε. Negative ω_k (rounding) count as 0. The effective
-/// rank does not change when every λ_k is multiplied by the same factor, so the computation
-/// uses W' = diag(((ω_min + δ)/(ω_k + δ))^{½}) = (ω_min + δ)^{½}·W, whose entries are in
-/// [0, 1], and drops 1/(N′ − 1). Entries outside [2⁻²⁵⁵, 2²⁵⁵] are first scaled by a power of
-/// two 2^e, and δ with them by 4^e, which leaves Σ_lidar unchanged.
+/// Computed without forming Σ_lidar. With M the N′×d matrix of rows μ_i − μ, Σ_b = MᵀM/(N′ − 1)
+/// and Σ_lidar = Σ_w^{−½} MᵀM Σ_w^{−½}/(N′ − 1) has the non-zero eigenvalues of
+/// M Σ_w⁻¹ Mᵀ/(N′ − 1) = AAᵀ/(N′ − 1), A = M L⁻ᵀ with the Cholesky factor Σ_w = L Lᵀ: one
+/// d×d Cholesky factorisation, a triangular solve for the N′ rows, and the eigenvalues of the
+/// N′×N′ matrix AAᵀ (the d×d AᵀA when N′ > d), instead of a d×d eigen-decomposition, two d×d
+/// products and a second d×d eigenvalue problem. The d − N′ eigenvalues that AAᵀ lacks are 0
+/// and enter the sum as p_k = ε. When the factorisation fails (δ below the rounding of Σ_w's
+/// largest entries) A = M U W' comes from the eigen-decomposition Σ_w − δI = U diag(ω) Uᵀ
+/// instead, W' = diag(((ω_min + δ)/(ω_k + δ))^{½}) with rounding-negative ω_k counted as 0; the
+/// effective rank does not change when every λ_k is multiplied by the same factor, so the
+/// factor (ω_min + δ) and 1/(N′ − 1) are left out. Entries outside [2⁻²⁵⁵, 2²⁵⁵] are first
+/// scaled by a power of two 2^e, and δ with them by 4^e, which leaves Σ_lidar unchanged; if δ·4^e
+/// leaves the normal f64 range, the eigen-decomposition route takes its limit (0 or ∞).
 ///
 /// Deterministic: Σ_w is summed in fixed blocks of inputs ([`crate::gram::add_lower`]), the
-/// product in fixed blocks of rows, and the eigen-decompositions run as a fixed number of tasks,
-/// so the bits do not depend on the number of threads.
+/// solves and products run in fixed blocks of inputs, the factorisation sequentially and the
+/// eigen-decompositions as a fixed number of tasks, so the bits do not depend on the number of
+/// threads.
 ///
 /// Errors: an empty array ([`EstimatorError::EmptyInput`]); a non-finite entry
 /// ([`EstimatorError::NonFinite`], `row` = i·K + a, the row of the views listed input by input
@@ -117,54 +121,112 @@ pub fn lidar(views: ArrayView3<f64>) -> Result<f64, EstimatorError> {
                 .into(),
         });
     }
-    let e = exponent_for(max_abs(views.iter()));
-    let views: CowArray<'_, f64, Ix3> = if e == 0 {
-        views.into()
-    } else {
-        let f = pow2(e);
-        views.mapv(|x| x * f).into()
+    let parts = Parts::of(views)?;
+    let a_t = match whitened_by_cholesky(&parts) {
+        Some(x) => x,
+        None => whitened_by_eigen(&parts)?,
     };
-    let views = views.view();
+    lidar_of(a_t.as_ref())
+}
 
-    // μ_i (rows of `means`), μ, and M = rows μ_i − μ.
-    let means: Array2<f64> = views.sum_axis(Axis(1)) / k as f64;
-    let first = means.row(0);
-    if means.outer_iter().all(|m| m == first) {
-        return Err(EstimatorError::Degenerate {
-            reason: format!(
-                "the {n} inputs' mean views coincide: the scatter between inputs Σ_b is 0 and \
-                 LiDAR is undefined"
-            ),
-        });
+/// What both computations of the whitened means start from.
+struct Parts {
+    /// M: the rows μ_i − μ (N′×d), in the units of the scaled data.
+    m: Mat<f64>,
+    /// N′(K − 1)·(Σ_w − δI) in its lower triangle (d×d).
+    scatter: Mat<f64>,
+    /// N′(K − 1).
+    divisor: f64,
+    /// δ' = δ·4^e: the ridge in the units of the data scaled by 2^e (may be 0 or ∞).
+    delta: f64,
+}
+
+impl Parts {
+    /// `views` (validated: N′ ≥ 2, K ≥ 2, finite) scaled by 2^e when their entries need it.
+    fn of(views: ArrayView3<f64>) -> Result<Parts, EstimatorError> {
+        let (n, k, d) = views.dim();
+        let e = exponent_for(max_abs(views.iter()));
+        let views: CowArray<'_, f64, Ix3> = if e == 0 {
+            views.into()
+        } else {
+            let f = pow2(e);
+            views.mapv(|x| x * f).into()
+        };
+        let views = views.view();
+
+        // μ_i (rows of `means`), μ, and M = rows μ_i − μ.
+        let means: Array2<f64> = views.sum_axis(Axis(1)) / k as f64;
+        let first = means.row(0);
+        if means.outer_iter().all(|m| m == first) {
+            return Err(EstimatorError::Degenerate {
+                reason: format!(
+                    "the {n} inputs' mean views coincide: the scatter between inputs Σ_b is 0 \
+                     and LiDAR is undefined"
+                ),
+            });
+        }
+        let grand = means.sum_axis(Axis(0)) / n as f64;
+        let m = Mat::<f64>::from_fn(n, d, |i, j| means[[i, j]] - grand[j]);
+
+        // Σ_i Σ_a (v_ia − μ_i)(v_ia − μ_i)ᵀ, lower triangle, in fixed blocks of inputs. Each
+        // block is stored as a row-major (rows × d) matrix: the transpose of a column-major
+        // d × rows one.
+        let mut scatter = Mat::<f64>::zeros(d, d);
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK_INPUTS).min(n);
+            let rows = (end - start) * k;
+            let block_t = Mat::<f64>::from_fn(d, rows, |j, r| {
+                let (i, a) = (start + r / k, r % k);
+                views[[i, a, j]] - means[[i, j]]
+            });
+            gram::add_lower(scatter.as_mut(), block_t.as_ref().transpose());
+            start = end;
+        }
+        let f = pow2(e);
+        Ok(Parts {
+            m,
+            scatter,
+            divisor: (n * (k - 1)) as f64,
+            delta: LIDAR_DELTA * f * f,
+        })
     }
-    let grand = means.sum_axis(Axis(0)) / n as f64;
-    let m = Mat::<f64>::from_fn(n, d, |i, j| means[[i, j]] - grand[j]);
+}
 
-    // N′(K − 1)·(Σ_w − δI), lower triangle, in fixed blocks of inputs. Each block is stored as
-    // a row-major (rows × d) matrix: the transpose of a column-major d × rows one.
+/// Aᵀ = L⁻¹Mᵀ (d×N′) with Σ_w = L Lᵀ (Cholesky), so that AAᵀ = M Σ_w⁻¹ Mᵀ; `None` when δ'
+/// is not a normal number or Σ_w is not positive definite in floating point (δ' below the
+/// rounding of Σ_w's largest entries).
+fn whitened_by_cholesky(p: &Parts) -> Option<Mat<f64>> {
+    if !p.delta.is_finite() || p.delta < f64::MIN_POSITIVE {
+        return None;
+    }
+    let d = p.scatter.nrows();
     let mut sw = Mat::<f64>::zeros(d, d);
-    let mut start = 0;
-    while start < n {
-        let end = (start + BLOCK_INPUTS).min(n);
-        let rows = (end - start) * k;
-        let block_t = Mat::<f64>::from_fn(d, rows, |j, r| {
-            let (i, a) = (start + r / k, r % k);
-            views[[i, a, j]] - means[[i, j]]
-        });
-        gram::add_lower(sw.as_mut(), block_t.as_ref().transpose());
-        start = end;
+    for j in 0..d {
+        for i in j..d {
+            sw[(i, j)] = p.scatter[(i, j)] / p.divisor;
+        }
+        sw[(j, j)] += p.delta;
     }
-    let (omega, u) = symmetric_eigen_lower(sw.as_ref()).ok_or_else(|| not_converged("Σ_w"))?;
-    // W'_k = ((ω_min + δ')/(ω_k + δ'))^{½} ∈ [0, 1], with ω_k ≥ 0 the eigenvalues of Σ_w − δI
-    // and δ' = δ·4^e in the units of the scaled data. δ' may overflow (data far below δ: every
-    // weight is 1) or underflow to 0 (data so large that δ is negligible: with a singular Σ_w
-    // the null directions get weight 1 and the others their limit 0).
-    let divisor = (n * (k - 1)) as f64;
-    let omega: Vec<f64> = omega.iter().map(|&raw| raw.max(0.0) / divisor).collect();
-    let f = pow2(e);
-    let delta = LIDAR_DELTA * f * f;
-    let omega_min = omega.iter().copied().fold(f64::INFINITY, f64::min);
-    let floor = omega_min + delta;
+    let l = cholesky_lower(sw)?;
+    let mut x = p.m.transpose().to_owned();
+    by_column_blocks(x.as_mut(), |_, block| {
+        solve_lower_triangular_in_place(l.as_ref(), block, Par::Seq);
+    });
+    Some(x)
+}
+
+/// Aᵀ = W' Uᵀ Mᵀ (d×N′) from the eigen-decomposition Σ_w − δI = U diag(ω) Uᵀ, with
+/// W'_k = ((ω_min + δ')/(ω_k + δ'))^{½} ∈ [0, 1] (ω_k clipped at 0), so that AAᵀ is
+/// (ω_min + δ')·M Σ_w⁻¹ Mᵀ. δ' may overflow (data far below δ: every weight is 1) or underflow
+/// to 0 (data so large that δ is negligible: with a singular Σ_w the null directions get
+/// weight 1 and the others their limit 0).
+fn whitened_by_eigen(p: &Parts) -> Result<Mat<f64>, EstimatorError> {
+    let (omega, u) =
+        symmetric_eigen_lower(p.scatter.as_ref()).ok_or_else(|| not_converged("Σ_w"))?;
+    let omega: Vec<f64> = omega.iter().map(|&w| w.max(0.0) / p.divisor).collect();
+    let delta = p.delta;
+    let floor = omega.iter().copied().fold(f64::INFINITY, f64::min) + delta;
     let weights: Vec<f64> = omega
         .iter()
         .map(|&w| {
@@ -181,47 +243,58 @@ pub fn lidar(views: ArrayView3<f64>) -> Result<f64, EstimatorError> {
             }
         })
         .collect();
+    let (n, d) = (p.m.nrows(), p.m.ncols());
+    let mut x = Mat::<f64>::zeros(d, n);
+    by_column_blocks(x.as_mut(), |c0, block| {
+        let w = block.ncols();
+        matmul(
+            block,
+            Accum::Replace,
+            u.as_ref().transpose(),
+            p.m.as_ref().subrows(c0, w).transpose(),
+            1.0,
+            Par::Seq,
+        );
+    });
+    for i in 0..n {
+        for (j, w) in weights.iter().enumerate() {
+            x[(j, i)] *= w;
+        }
+    }
+    Ok(x)
+}
 
-    // A = M U W', N′×d, in fixed blocks of rows (each one sequential product).
-    let mut a = Mat::<f64>::zeros(n, d);
-    let mut blocks: Vec<(usize, MatMut<'_, f64>)> = Vec::with_capacity(n.div_ceil(PRODUCT_ROWS));
-    let mut rest = a.as_mut();
-    let mut r0 = 0;
-    while r0 < n {
-        let h = PRODUCT_ROWS.min(n - r0);
-        let (head, tail) = rest.split_at_row_mut(h);
-        blocks.push((r0, head));
+/// Runs `f(first column, block)` on consecutive blocks of [`BLOCK_COLUMNS`] columns of `x` as
+/// parallel tasks: a partition fixed by the shape, each block computed sequentially.
+fn by_column_blocks(x: MatMut<'_, f64>, f: impl Fn(usize, MatMut<'_, f64>) + Sync) {
+    let n = x.ncols();
+    let mut blocks: Vec<(usize, MatMut<'_, f64>)> = Vec::with_capacity(n.div_ceil(BLOCK_COLUMNS));
+    let mut rest = x;
+    let mut c0 = 0;
+    while c0 < n {
+        let w = BLOCK_COLUMNS.min(n - c0);
+        let (head, tail) = rest.split_at_col_mut(w);
+        blocks.push((c0, head));
         rest = tail;
-        r0 += h;
+        c0 += w;
     }
     blocks
         .into_par_iter()
         .with_max_len(1)
-        .for_each(|(r0, dst)| {
-            let h = dst.nrows();
-            matmul(
-                dst,
-                Accum::Replace,
-                m.as_ref().subrows(r0, h),
-                u.as_ref(),
-                1.0,
-                Par::Seq,
-            );
-        });
-    for (j, w) in weights.iter().enumerate() {
-        for i in 0..n {
-            a[(i, j)] *= w;
-        }
-    }
+        .for_each(|(c0, block)| f(c0, block));
+}
 
-    // The non-zero eigenvalues of AᵀA, from the smaller of AAᵀ (N′×N′) and AᵀA (d×d).
+/// LiDAR from Aᵀ (d×N′): the effective rank of the d eigenvalues of AᵀA — the non-zero ones
+/// from the smaller of AAᵀ (N′×N′) and AᵀA (d×d), clipped at 0, and zeros for the rest.
+fn lidar_of(a_t: MatRef<'_, f64>) -> Result<f64, EstimatorError> {
+    let (d, n) = (a_t.nrows(), a_t.ncols());
     let mut lambda = if n <= d {
         let mut g = Mat::<f64>::zeros(n, n);
-        gram::add_lower(g.as_mut(), a.as_ref().transpose());
+        gram::add_lower(g.as_mut(), a_t);
         symmetric_eigenvalues_lower(g.as_ref())
     } else {
         let mut g = Mat::<f64>::zeros(d, d);
-        gram::add_lower(g.as_mut(), a.as_ref());
+        gram::add_lower(g.as_mut(), a_t.transpose());
         symmetric_eigenvalues_lower(g.as_ref())
     };
     if lambda.iter().any(|l| l.is_nan()) {
@@ -452,16 +525,42 @@ mod tests {
         let d = crate::linalg::EIGEN_PAR_MIN_DIM + 9;
         let mut v = gaussian((70, 2, d), 15);
         v += &(gaussian((70, 1, d), 16) * 2.0);
-        let run = |threads: usize| {
+        let run = |v: &Array3<f64>, threads: usize| {
             rayon::ThreadPoolBuilder::new()
                 .num_threads(threads)
                 .build()
                 .unwrap()
                 .install(|| lidar(v.view()).unwrap())
         };
-        let (one, two, three) = (run(1), run(2), run(3));
+        let (one, two, three) = (run(&v, 1), run(&v, 2), run(&v, 3));
         assert_eq!(one.to_bits(), two.to_bits());
         assert_eq!(one.to_bits(), three.to_bits());
+        // Scaled by 1e300, δ·4^e underflows and the eigen-decomposition route runs.
+        let huge = &v * 1e300;
+        assert!(whitened_by_cholesky(&Parts::of(huge.view()).unwrap()).is_none());
+        let (one, two, three) = (run(&huge, 1), run(&huge, 2), run(&huge, 3));
+        assert_eq!(one.to_bits(), two.to_bits());
+        assert_eq!(one.to_bits(), three.to_bits());
+    }
+
+    #[test]
+    fn the_cholesky_and_eigen_routes_agree() {
+        // Regular and singular (K = 2, N′ < d) within-input scatter, N′ below and above d.
+        for (shape, seed) in [
+            ((8usize, 2usize, 20usize), 21u64),
+            ((50, 3, 10), 22),
+            ((12, 2, 64), 23),
+        ] {
+            let mut v = gaussian(shape, seed);
+            v += &(gaussian((shape.0, 1, shape.2), seed + 50) * 2.0);
+            let parts = Parts::of(v.view()).unwrap();
+            let by_cholesky = lidar_of(whitened_by_cholesky(&parts).unwrap().as_ref()).unwrap();
+            let by_eigen = lidar_of(whitened_by_eigen(&parts).unwrap().as_ref()).unwrap();
+            assert!(
+                (by_cholesky - by_eigen).abs() < 1e-9 * by_eigen,
+                "{shape:?}: {by_cholesky} vs {by_eigen}"
+            );
+        }
     }
 
     /// Timing: `cargo test --release -p ib-estimators --lib lidar_timing -- --ignored --nocapture`.
@@ -476,6 +575,33 @@ mod tests {
         println!(
             "LiDAR N′ = {n}, K = {k}, d = {d}: {l:.4} in {:?}",
             t.elapsed()
+        );
+        // Its parts: the Gram of the N′K views, and one d×d eigen-decomposition.
+        let c = Mat::<f64>::from_fn(n * k, d, |r, j| v[[r / k, r % k, j]]);
+        let t = std::time::Instant::now();
+        let mut g = Mat::<f64>::zeros(d, d);
+        gram::add_lower(g.as_mut(), c.as_ref());
+        println!("  Gram of {} × {d}: {:?}", n * k, t.elapsed());
+        let t = std::time::Instant::now();
+        let (values, _) = symmetric_eigen_lower(g.as_ref()).unwrap();
+        println!(
+            "  eigenvectors, d = {d}: {:?} ({})",
+            t.elapsed(),
+            values[d - 1]
+        );
+        let t = std::time::Instant::now();
+        let mut sw = g.clone();
+        for j in 0..d {
+            sw[(j, j)] += 1.0;
+        }
+        let l = cholesky_lower(sw).unwrap();
+        println!("  Cholesky, d = {d}: {:?} ({})", t.elapsed(), l[(0, 0)]);
+        let t = std::time::Instant::now();
+        let values = symmetric_eigenvalues_lower(g.as_ref());
+        println!(
+            "  eigenvalues only, d = {d}: {:?} ({})",
+            t.elapsed(),
+            values[0]
         );
     }
 }

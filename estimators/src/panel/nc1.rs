@@ -299,6 +299,19 @@ mod tests {
         }
     }
 
+    /// Timing: `cargo test --release -p ib-estimators --lib nc1_timing -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "timing, run by hand in release"]
+    fn nc1_timing() {
+        for (n, d, c) in [(10_000usize, 2048usize, 10usize), (10_000, 512, 1000)] {
+            let z = gaussian_matrix(n, d, 7);
+            let labels: Vec<i64> = (0..n).map(|i| (i % c) as i64).collect();
+            let t = std::time::Instant::now();
+            let v = nc1(z.view(), &labels).unwrap();
+            println!("NC1 N = {n}, d = {d}, C = {c}: {v:.4} in {:?}", t.elapsed());
+        }
+    }
+
     #[test]
     fn bad_input_is_an_error() {
         let z = gaussian_matrix(6, 3, 6);
