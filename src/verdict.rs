@@ -115,18 +115,20 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
             fired: u > th.advisory_uniformity,
             advisory: true,
         }),
-        t.metric("lidar").zip(t.metric("lidar_cap")).map(|(l, cap)| {
-            let threshold = th.advisory_lidar_ratio * cap;
-            Evidence {
-                signal: "lidar".into(),
-                value: l,
-                op: "<".into(),
-                threshold,
-                supports: Verdict::DimensionalCollapse,
-                fired: l < threshold,
-                advisory: true,
-            }
-        }),
+        t.metric("lidar")
+            .zip(t.metric("lidar_cap"))
+            .map(|(l, cap)| {
+                let threshold = th.advisory_lidar_ratio * cap;
+                Evidence {
+                    signal: "lidar".into(),
+                    value: l,
+                    op: "<".into(),
+                    threshold,
+                    supports: Verdict::DimensionalCollapse,
+                    fired: l < threshold,
+                    advisory: true,
+                }
+            }),
     ];
     let all_zero = zero_rows.as_ref().is_some_and(|e| e.fired);
     let verdict = if all_zero || complete.iter().all(|e| e.fired) {

@@ -116,7 +116,10 @@ fn quick_run_has_the_metric_panel() {
                 }
             }
             for (metric, v) in m.as_object().unwrap() {
-                assert!(v.is_f64() || t["unavailable"][metric].is_string(), "{metric}");
+                assert!(
+                    v.is_f64() || t["unavailable"][metric].is_string(),
+                    "{metric}"
+                );
             }
             let fit = &t["alpha_req_fit"];
             assert_eq!(fit["alpha"], m["alpha_req"]);

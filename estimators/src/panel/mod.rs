@@ -11,7 +11,7 @@
 //! | NC1 (Papyan, Han & Donoho, PNAS 2020) | [`nc1::nc1`] | rows and labels |
 //! | isotropic-Gaussian reference values | [`isotropic`] | N, d |
 //!
-//! Input a metric cannot be computed from (one view per input, one class, too few rows, a flat
+//! Input a metric cannot be computed from (one view per input, one class, too few rows, a zero
 //! or empty spectrum) is an [`crate::EstimatorError`] whose message is the reason a record
 //! shows beside the metric's null.
 
