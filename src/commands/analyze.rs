@@ -4,7 +4,6 @@
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
-use std::process::ExitCode;
 
 use crate::cli::AnalyzeArgs;
 use crate::config::RunConfig;
@@ -14,7 +13,7 @@ use crate::records::{canonical, h_t_notes, AnalyzeManifest, AnalyzeSummary};
 use crate::{gate, output, tool_version};
 
 /// The command.
-pub fn execute(args: &AnalyzeArgs) -> Result<ExitCode> {
+pub fn execute(args: &AnalyzeArgs) -> Result<u8> {
     let mut cfg = match &args.config {
         Some(path) => RunConfig::from_file(path)?,
         None => RunConfig::default_config(),
@@ -43,7 +42,7 @@ pub fn execute(args: &AnalyzeArgs) -> Result<ExitCode> {
         }
     }
     print(args, &record, None)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// `manifest.json`, the cache entries of a series, then the run directory's files (`run.json`
@@ -103,7 +102,7 @@ fn earlier_analysis(out: &Path, name: &str) -> Result<bool> {
     }
 }
 
-fn series(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Result<ExitCode> {
+fn series(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Result<u8> {
     for (flag, given) in [("--views", &args.views), ("--target", &args.target)] {
         if given.is_some() {
             bail!(
@@ -169,7 +168,7 @@ fn series(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Resu
         }
     }
     print(args, &outcome.record, Some(&outcome))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 fn print(
@@ -183,22 +182,7 @@ fn print(
         eprintln!("note: {note}");
     }
     if args.json {
-        let summary = AnalyzeSummary::of(record).context("the record holds no run")?;
-        let mut value = canonical(&summary)?;
-        if let (Some(s), Some(obj)) = (series, value.as_object_mut()) {
-            obj.insert(
-                "series".into(),
-                serde_json::json!({
-                    "epochs": epochs,
-                    "cached": s.cached,
-                    "measured": s.measured,
-                    "first_epoch": record.runs[0].epochs.first().map(|e| e.epoch),
-                    "last_epoch": record.runs[0].epochs.last().map(|e| e.epoch),
-                    "appeared": s.appeared,
-                }),
-            );
-        }
-        println!("{}", serde_json::to_string(&value)?);
+        println!("{}", serde_json::to_string(&json(record, series)?)?);
     } else {
         let report = gate::check(record, &[], gate::FailOn::Complete)?;
         print!("{}", gate::render_lines(&report));
@@ -213,4 +197,28 @@ fn print(
         }
     }
     Ok(())
+}
+
+/// The `analyze --json` object of `record` (ARCHITECTURE.md §3), with the `series` block for a
+/// directory INPUT.
+pub fn json(
+    record: &ib_reports::record::RunRecord,
+    series: Option<&SeriesOutcome>,
+) -> Result<serde_json::Value> {
+    let summary = AnalyzeSummary::of(record).context("the record holds no run")?;
+    let mut value = canonical(&summary)?;
+    if let (Some(s), Some(obj)) = (series, value.as_object_mut()) {
+        obj.insert(
+            "series".into(),
+            serde_json::json!({
+                "epochs": record.runs[0].epochs.len(),
+                "cached": s.cached,
+                "measured": s.measured,
+                "first_epoch": record.runs[0].epochs.first().map(|e| e.epoch),
+                "last_epoch": record.runs[0].epochs.last().map(|e| e.epoch),
+                "appeared": s.appeared,
+            }),
+        );
+    }
+    Ok(value)
 }

@@ -2,7 +2,6 @@
 //! when nothing could be judged (ARCHITECTURE.md §3).
 
 use anyhow::{bail, Context, Result};
-use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::cli::CheckArgs;
@@ -10,7 +9,7 @@ use crate::files::shown_path;
 use crate::{gate, output};
 
 /// The command.
-pub fn execute(args: &CheckArgs) -> Result<ExitCode> {
+pub fn execute(args: &CheckArgs) -> Result<u8> {
     let start = Instant::now();
     let (file, record) = output::read_record(&args.path)?;
     if let Some(path) = &args.junit {
@@ -45,9 +44,13 @@ pub fn execute(args: &CheckArgs) -> Result<ExitCode> {
         text.push_str(&gate::render_lines(&report));
     }
     super::write_all(&mut std::io::stdout().lock(), &text, "standard output")?;
-    Ok(if report.failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if report.failed { 1 } else { 0 })
+}
+
+/// The `check --json` object of the run directory or run.json at `path` (ARCHITECTURE.md §3),
+/// without `--runs` or `--junit`; `report.failed` is what makes `check` exit 1.
+pub fn json(path: &std::path::Path, fail_on: gate::FailOn) -> Result<serde_json::Value> {
+    let (_, record) = output::read_record(path)?;
+    let report = gate::check(&record, &[], fail_on)?;
+    Ok(serde_json::to_value(&report)?)
 }

@@ -2,14 +2,13 @@
 //! of a file, in nats.
 
 use anyhow::Result;
-use std::process::ExitCode;
 
 use crate::cli::EstimateArgs;
 use crate::estimate;
 
 /// The command.
-pub fn execute(args: &EstimateArgs) -> Result<ExitCode> {
+pub fn execute(args: &EstimateArgs) -> Result<u8> {
     let out = estimate::run(&args.request())?;
     estimate::print(&out, args.json)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }

@@ -9,12 +9,12 @@ pub mod run;
 
 use anyhow::{Context, Result};
 use std::io::Write;
-use std::process::ExitCode;
 
 use crate::cli::{Cli, Command};
 
-/// Run a parsed command line. `Ok(code)` is 0 or (for `check`) 1; errors map to exit code 2.
-pub fn execute(cli: Cli) -> Result<ExitCode> {
+/// Run a parsed command line. `Ok(code)` is the exit code, 0 or (for `check`) 1; errors map
+/// to exit code 2.
+pub fn execute(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Run(args) => run::execute(&args),
         Command::Analyze(args) => analyze::execute(&args),

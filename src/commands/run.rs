@@ -2,7 +2,6 @@
 //! directory, print one line per run.
 
 use anyhow::{anyhow, bail, Context, Result};
-use std::process::ExitCode;
 
 use crate::cli::RunArgs;
 use crate::config::{DatasetKind, Method, RunConfig};
@@ -12,7 +11,7 @@ use crate::{gate, interrupt, output, runner};
 /// needs (`runner::prepare`), and only then the run directory. A run that fails after that
 /// removes what it wrote (a retry with the same `--out` works); a run stopped by a signal keeps
 /// its complete files, without run.json.
-pub fn execute(args: &RunArgs) -> Result<ExitCode> {
+pub fn execute(args: &RunArgs) -> Result<u8> {
     let cfg = resolve_config(args)?;
     let data = runner::prepare(&cfg)?;
     let dir = output::create_run_dir(args.out.as_deref(), &cfg.name)?;
@@ -33,7 +32,7 @@ pub fn execute(args: &RunArgs) -> Result<ExitCode> {
     print!("{}", gate::render_lines(&report));
     println!("wrote {}", out.display());
     println!("report: {}", out.join("report.html").display());
-    Ok(ExitCode::SUCCESS)
+    Ok(0)
 }
 
 /// Default config, then `--config`, then `--quick`, then the explicit flags.

@@ -8,14 +8,12 @@
 //! estimator's bias. No interval (with a warning that says why) when θ̂ or any replicate is not
 //! finite, is flagged degenerate, or fails.
 
-use std::ops::Range;
-
 use anyhow::{bail, Result};
 use ib_estimators::interval::{
     jackknife, jackknife_interval, method_name, JackknifeGroups, DEFAULT_GROUPS,
 };
 use ib_estimators::Estimate;
-use ndarray::{s, Array2, Axis};
+use ndarray::{ArrayView2, Axis};
 
 use super::EstimateRequest;
 
@@ -59,13 +57,12 @@ struct Unusable {
     why: String,
 }
 
-/// The `--ci` interval of `est`, the estimate on all rows of `m` (columns `xr`, `yr`);
-/// `estimate_on(x, y)` recomputes it on a subset of the rows.
+/// The `--ci` interval of `est`, the estimate on all rows of `x` (and `y`); `estimate_on(x, y)`
+/// recomputes it on a subset of the rows.
 pub fn interval<F>(
     args: &EstimateRequest,
-    m: &Array2<f64>,
-    xr: &Range<usize>,
-    yr: Option<&Range<usize>>,
+    x: ArrayView2<f64>,
+    y: Option<ArrayView2<f64>>,
     est: &Estimate,
     mut estimate_on: F,
 ) -> Result<Ci>
@@ -86,17 +83,16 @@ where
         ));
     }
     let g = groups(args);
-    let groups = JackknifeGroups::seeded(m.nrows(), g, args.seed.unwrap_or(0))?;
+    let groups = JackknifeGroups::seeded(x.nrows(), g, args.seed.unwrap_or(0))?;
     let replicates = jackknife(&groups, |j, rows| {
         let unusable = |why: String| Unusable {
             group: j,
             kept: rows.len(),
             why,
         };
-        let sub = m.select(Axis(0), rows);
-        let x = sub.slice(s![.., xr.clone()]);
-        let y = yr.map(|r| sub.slice(s![.., r.clone()]));
-        let rep = estimate_on(x, y).map_err(|e| {
+        let xs = x.select(Axis(0), rows);
+        let ys = y.map(|y| y.select(Axis(0), rows));
+        let rep = estimate_on(xs.view(), ys.as_ref().map(|y| y.view())).map_err(|e| {
             unusable(format!(
                 "failed ({e:#}); fewer --ci-groups keep more rows in each estimate"
             ))

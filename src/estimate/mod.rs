@@ -29,6 +29,7 @@ use ib_estimators::{
 use ndarray::{Array2, ArrayView2, Ix2};
 use rand::{rngs::StdRng, SeedableRng};
 use rand_distr::{Distribution, Normal};
+use std::ops::Range;
 
 use crate::input::{self, ColRange, InputSpec};
 pub use report::EstimateReport;
@@ -175,10 +176,73 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
     if let Some(sigma) = args.jitter {
         add_jitter(&mut m, sigma, args.seed.unwrap_or(0))?;
     }
-    let n = m.nrows();
-    ci::check_groups(args, n, &file)?;
     let x = m.slice(ndarray::s![.., xr.clone()]);
     let y = yr.clone().map(|r| m.slice(ndarray::s![.., r]));
+    on_columns(args, x, y, (xr, yr), file)
+}
+
+/// The estimate on in-memory columns (the Python package's entry, ARCHITECTURE.md §3): X (N×dx)
+/// and, for `mi` and `cond-entropy`, Y (N×dy), named 'x' and 'y' in their checks and `name` in
+/// the other messages and in `input`. The output is the one `estimate` gives for a file holding
+/// the matrix [X | Y] with `--x-cols 0:dx --y-cols dx:dx+dy`: the same checks, warnings,
+/// degenerate-data rules, `--jitter` (added to [X | Y] row by row) and `--ci`. `args.input`,
+/// `x_cols` and `y_cols` are ignored. Without `--jitter`, the estimators read X and Y where they
+/// are (no copy).
+pub fn run_columns(
+    args: &EstimateRequest,
+    x: ArrayView2<f64>,
+    y: Option<ArrayView2<f64>>,
+    name: &str,
+) -> Result<EstimateOutput> {
+    let dx = x.ncols();
+    let yr = y.map(|y| dx..dx + y.ncols());
+    let args = EstimateRequest {
+        input: name.to_string(),
+        x_cols: y.is_some().then(|| format!("0:{dx}")),
+        y_cols: yr.as_ref().map(|r| format!("{}:{}", r.start, r.end)),
+        ..args.clone()
+    };
+    validate::validate(&args)?;
+    for (what, a) in [("x", Some(x)), ("y", y)] {
+        let Some(a) = a else { continue };
+        input::check_matrix_shape(a.shape(), what)?;
+        input::check_finite(&a, what)?;
+    }
+    if let Some(y) = y {
+        if y.nrows() != x.nrows() {
+            bail!(
+                "'x' has {} rows but 'y' has {}: row i of x and row i of y must be one sample — pass \
+                 arrays of the same length",
+                x.nrows(),
+                y.nrows()
+            );
+        }
+    }
+    let xr = 0..dx;
+    let Some(sigma) = args.jitter else {
+        return on_columns(&args, x, y, (xr, yr), name.to_string());
+    };
+    let mut m = match y {
+        Some(y) => ndarray::concatenate(ndarray::Axis(1), &[x, y])?,
+        None => x.to_owned(),
+    };
+    add_jitter(&mut m, sigma, args.seed.unwrap_or(0))?;
+    let x = m.slice(ndarray::s![.., xr.clone()]);
+    let y = yr.clone().map(|r| m.slice(ndarray::s![.., r]));
+    on_columns(&args, x, y, (xr, yr), name.to_string())
+}
+
+/// The estimate, warnings, refusal, interval and report of X (and Y), the columns `xr` (and
+/// `yr`) of the input `file` after any jitter.
+fn on_columns(
+    args: &EstimateRequest,
+    x: ArrayView2<f64>,
+    y: Option<ArrayView2<f64>>,
+    (xr, yr): (Range<usize>, Option<Range<usize>>),
+    file: String,
+) -> Result<EstimateOutput> {
+    let n = x.nrows();
+    ci::check_groups(args, n, &file)?;
 
     let est = compute(args, x, y, &file, n)?;
 
@@ -206,7 +270,7 @@ pub fn run(args: &EstimateRequest) -> Result<EstimateOutput> {
 
     let (mut ci, mut ci_method) = (None, None);
     if args.ci.is_some() {
-        let found = ci::interval(args, &m, &xr, yr.as_ref(), &est, |x, y| {
+        let found = ci::interval(args, x, y, &est, |x, y| {
             compute(args, x, y, &file, x.nrows())
         })?;
         match found {

@@ -33,8 +33,11 @@ use crate::records::{canonical, AnalyzeConfig, HtKnown, HtSource};
 use crate::tool_version;
 use crate::verdict::judge_run;
 
+mod arrays;
 pub mod cache;
 mod series;
+
+pub use arrays::analyze_arrays;
 
 pub use series::{analyze_series, default_name, is_series, SeriesOutcome, SeriesRequest};
 
@@ -165,6 +168,52 @@ pub fn analyze(inputs: &AnalyzeInputs, h_t: HtRequest, cfg: &RunConfig) -> Resul
         }
         None => None,
     };
+    let loaded = Loaded {
+        name,
+        dataset: main.display_name(),
+        z,
+        views,
+        target,
+        labels,
+    };
+    measure(inputs, loaded, h_t, cfg)
+}
+
+/// Arrays read and paired by [`analyze`] (or checked by [`arrays::analyze_arrays`]): `z` N×d
+/// (N ≥ 2), `views` N'×K×d (N' ≥ 2), `target` of the views' shape or N×d, `labels` N integers.
+pub struct Loaded {
+    /// The tensor's name in the record.
+    pub name: String,
+    /// The input as named in `dataset.name`.
+    pub dataset: String,
+    /// INPUT.
+    pub z: Embedding,
+    /// `--views`.
+    pub views: Option<Array3<f64>>,
+    /// `--target`.
+    pub target: Option<Target>,
+    /// `--labels`.
+    pub labels: Option<Vec<i64>>,
+}
+
+/// Measure and judge arrays already loaded and checked ([`Loaded`]); `inputs` are recorded in
+/// the record's config. Returns the record of [`analyze`].
+pub fn measure(
+    inputs: &AnalyzeInputs,
+    loaded: Loaded,
+    h_t: HtRequest,
+    cfg: &RunConfig,
+) -> Result<RunRecord> {
+    let Loaded {
+        name,
+        dataset,
+        z,
+        views,
+        target,
+        labels,
+    } = loaded;
+    let rows = z.rows();
+    let (n, d) = rows.dim();
 
     // The info inputs: views and target as given; a row-paired N×d target pairs with INPUT
     // (the views are then INPUT itself, K = 1).
@@ -229,7 +278,7 @@ pub fn analyze(inputs: &AnalyzeInputs, h_t: HtRequest, cfg: &RunConfig) -> Resul
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         source: "analyze".into(),
         dataset: DatasetInfo {
-            name: main.display_name(),
+            name: dataset,
             n_train: 0,
             n_probe: n,
             input_dim: d,
@@ -259,8 +308,10 @@ pub fn analyze(inputs: &AnalyzeInputs, h_t: HtRequest, cfg: &RunConfig) -> Resul
 
 /// The target network's output: N×K×d on the views, or N×d paired with INPUT row by row
 /// (kept in its stored precision).
-enum Target {
+pub enum Target {
+    /// N'×K×d, the views' shape.
     Views(Array3<f64>),
+    /// N×d, paired with INPUT row by row.
     Rows(Embedding),
 }
 

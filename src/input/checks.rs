@@ -3,7 +3,7 @@
 //! Shapes are printed the way NumPy prints them, so a message can be compared with
 //! `arr.shape` in Python.
 
-use ndarray::{Array2, ArrayD, Ix2};
+use ndarray::{Array2, ArrayBase, ArrayD, Data, Dimension, Ix2};
 
 use super::InputError;
 
@@ -95,7 +95,11 @@ pub(super) fn vec_for<T>(file: &str, what: &str, count: usize) -> Result<Vec<T>,
 }
 
 /// Errors unless every value is finite; reports the count and the first position.
-pub fn check_finite(a: &ArrayD<f64>, file: &str) -> Result<(), InputError> {
+pub fn check_finite<S, D>(a: &ArrayBase<S, D>, file: &str) -> Result<(), InputError>
+where
+    S: Data<Elem = f64>,
+    D: Dimension,
+{
     check_finite_flags(a.iter().map(|v| v.is_finite()), a.shape(), file)
 }
 
@@ -199,7 +203,7 @@ pub(super) fn matrix<T>(a: ArrayD<T>, file: &str) -> Result<Array2<T>, InputErro
 }
 
 /// Errors unless `shape` is 2-D (N×d) without an empty axis.
-pub(super) fn check_matrix_shape(shape: &[usize], file: &str) -> Result<(), InputError> {
+pub fn check_matrix_shape(shape: &[usize], file: &str) -> Result<(), InputError> {
     let hint = match shape.len() {
         2 => return check_nonempty_shape(shape, file),
         0 => "pass an array of N rows, not a scalar",

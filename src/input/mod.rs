@@ -55,7 +55,7 @@ mod read;
 pub mod safetensors;
 pub mod spec;
 
-pub use checks::{check_finite, fmt_shape, into_matrix};
+pub use checks::{check_finite, check_matrix_shape, fmt_shape, into_matrix};
 pub use dataset::{into_dataset, read_dataset, Dataset};
 pub use dtype::{DType, RawArray};
 pub use embedding::read_embedding;
