@@ -135,8 +135,6 @@ Config (TOML; every key optional, defaults shown):
   dimensional_rank_ratio = 0.1      centred effective rank / min(N-1, d) below this ...
   dimensional_rank_ratio_raw = 0.15 ... and uncentred / min(N, d): dimensional collapse
   advisory_uniformity = -0.16       shown, not deciding: uniformity above it (complete)
-  advisory_lidar_ratio = 0.06       shown, not deciding: LiDAR / min(N'-1, d) below it
-                                    (dimensional)
   [knn]
   max_rows = 10000                  analyze: leave-one-out kNN accuracy on a seeded subsample
                                     of at most this many rows (also --knn-rows); also the

@@ -299,18 +299,10 @@ pub struct VerdictConfig {
     /// t = 2) above this supports complete collapse (0 when every row points the same way).
     #[serde(default = "default_advisory_uniformity")]
     pub advisory_uniformity: f64,
-    /// Advisory: LiDAR below this fraction of its cap min(N′−1, d) (`lidar_cap`) supports
-    /// dimensional collapse.
-    #[serde(default = "default_advisory_lidar_ratio")]
-    pub advisory_lidar_ratio: f64,
 }
 
 fn default_advisory_uniformity() -> f64 {
     default_value("verdict.advisory_uniformity")
-}
-
-fn default_advisory_lidar_ratio() -> f64 {
-    default_value("verdict.advisory_lidar_ratio")
 }
 
 impl RunConfig {
@@ -463,12 +455,6 @@ impl RunConfig {
             bail!(
                 "verdict.advisory_uniformity = {} must lie in (−8, 0): uniformity (t = 2) lies in [−8, 0]",
                 v.advisory_uniformity
-            );
-        }
-        if !(v.advisory_lidar_ratio > 0.0 && v.advisory_lidar_ratio <= 1.0) {
-            bail!(
-                "verdict.advisory_lidar_ratio = {} must lie in (0, 1]: a fraction of LiDAR's cap min(N′−1, d)",
-                v.advisory_lidar_ratio
             );
         }
         if self.knn.max_rows < 2 {

@@ -99,37 +99,20 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
             advisory: false,
         }
     });
-    // The panel's signals (ARCHITECTURE.md §6, calibration in docs/metrics.md): shown, never
+    // The panel's signal (ARCHITECTURE.md §6, calibration in docs/metrics.md): shown, never
     // deciding. Uniformity near 0 is every row pointing one way (complete collapse, or a large
-    // shared offset); LiDAR far below its cap min(N′−1, d) is an embedding whose inputs differ
-    // along few directions once the views' spread is whitened (dimensional collapse). LiDAR is
-    // scale-invariant: it reads the residual noise of a completely collapsed embedding as
-    // structure, so it cannot see complete collapse.
-    let advisory = [
-        t.metric("uniformity").map(|u| Evidence {
-            signal: "uniformity".into(),
-            value: u,
-            op: ">".into(),
-            threshold: th.advisory_uniformity,
-            supports: Verdict::CompleteCollapse,
-            fired: u > th.advisory_uniformity,
-            advisory: true,
-        }),
-        t.metric("lidar")
-            .zip(t.metric("lidar_cap"))
-            .map(|(l, cap)| {
-                let threshold = th.advisory_lidar_ratio * cap;
-                Evidence {
-                    signal: "lidar".into(),
-                    value: l,
-                    op: "<".into(),
-                    threshold,
-                    supports: Verdict::DimensionalCollapse,
-                    fired: l < threshold,
-                    advisory: true,
-                }
-            }),
-    ];
+    // shared offset). The scale-invariant panel metrics (LiDAR, α-ReQ, TwoNN) separate no
+    // verdict on the calibration sets: they read the residual noise of a completely collapsed
+    // embedding as structure, and overlap between healthy and dimensionally collapsed runs.
+    let advisory = t.metric("uniformity").map(|u| Evidence {
+        signal: "uniformity".into(),
+        value: u,
+        op: ">".into(),
+        threshold: th.advisory_uniformity,
+        supports: Verdict::CompleteCollapse,
+        fired: u > th.advisory_uniformity,
+        advisory: true,
+    });
     let all_zero = zero_rows.as_ref().is_some_and(|e| e.fired);
     let verdict = if all_zero || complete.iter().all(|e| e.fired) {
         Verdict::CompleteCollapse
@@ -142,7 +125,7 @@ pub fn judge_tensor(t: &TensorRecord, th: &VerdictConfig) -> TensorVerdict {
         .into_iter()
         .chain(zero_rows)
         .chain(dimensional)
-        .chain(advisory.into_iter().flatten())
+        .chain(advisory)
         .collect();
     // Non-finite metric values (a missing metric) must not reach run.json.
     evidence.retain(|e| e.value.is_finite());

@@ -73,7 +73,7 @@ fn exported_embeddings_match_the_numpy_reference() {
         .filter(|e| e["advisory"] == true)
         .map(|e| e["signal"].as_str().unwrap())
         .collect();
-    assert_eq!(advisory, ["uniformity", "lidar"]);
+    assert_eq!(advisory, ["uniformity"]);
 }
 
 /// A 300×24 Gaussian embedding written to `dir/NAME.npy`.
