@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::analysis::{to_array, to_array3, PanelInputs};
+use crate::analysis::{panel, to_array, to_array3, PanelInputs};
 use crate::config::{Method, RunConfig};
 use crate::data::{DataShape, Dataset, SampleShape};
 use crate::info::InfoInputs;
@@ -387,9 +387,7 @@ fn train_one(
                             Some((_, views, _)) if *name == "online.projector" => {
                                 Ok(views.view().into())
                             }
-                            _ => Err(format!(
-                                "no views of {name}: the snapshot's views are of online.projector"
-                            )),
+                            _ => Err(panel::views_of_the_projector(name)),
                         },
                         labels: data.y_probe.as_deref().ok_or_else(|| {
                             "no labels: the dataset of this run has none".to_string()

@@ -245,7 +245,15 @@ fn verdicts_come_from_the_signals() {
         "a verdict needs several signals: {fired:?}"
     );
     for e in fired {
-        assert!(e["value"].as_f64().unwrap() < e["threshold"].as_f64().unwrap());
+        let (v, t) = (
+            e["value"].as_f64().unwrap(),
+            e["threshold"].as_f64().unwrap(),
+        );
+        match e["op"].as_str().unwrap() {
+            "<" => assert!(v < t, "{e}"),
+            ">" => assert!(v > t && e["advisory"] == true, "{e}"),
+            op => panic!("op {op}"),
+        }
     }
 }
 

@@ -241,15 +241,16 @@ fn analyze_case(case: &Case, opts: u64, out_root: &Path) -> Result<(), String> {
     if !json["verdict"].is_string() {
         return Err(format!("{what}: no verdict: {json}"));
     }
-    // Metrics and evidence are numbers, never null (a non-finite value written as null).
+    // Metrics and evidence are numbers (a non-finite value is never written as null); a metric
+    // is null only with the reason in `unavailable` (the panel's, ARCHITECTURE.md §4).
     for (name, t) in json["tensors"].as_object().into_iter().flatten() {
         let metrics = t["metrics"].as_object().into_iter().flatten();
         let evidence = t["evidence"].as_array().into_iter().flatten();
         let values = metrics
-            .map(|(k, v)| (k.clone(), v))
-            .chain(evidence.map(|e| (format!("evidence {}", e["signal"]), &e["value"])));
-        for (key, v) in values {
-            if !v.is_number() {
+            .map(|(k, v)| (k.clone(), v, t["unavailable"][k].is_string()))
+            .chain(evidence.map(|e| (format!("evidence {}", e["signal"]), &e["value"], false)));
+        for (key, v, explained) in values {
+            if !(v.is_number() || v.is_null() && explained) {
                 return Err(format!("{what}: {name} {key} is {v}, not a number"));
             }
         }

@@ -118,9 +118,20 @@ fn views_of_a_subset_give_the_view_quantities_and_input_the_rest() {
     assert!(intervals_contain_their_values(&j) > 0);
     assert!(j["knn_accuracy"].is_number());
 
-    // The tensor metrics, the verdict and the kNN accuracy are INPUT's: the same without views.
+    // The tensor metrics, the verdict and the kNN accuracy are INPUT's: the same without views,
+    // but for the two panel metrics of the views (null without them, with the reason).
     let alone = analyze_json(&[input.as_os_str(), "--labels".as_ref(), labels.as_os_str()]);
-    assert_eq!(j["tensors"], alone["tensors"]);
+    let mut with_views = j["tensors"].clone();
+    let m = with_views["z"]["metrics"].as_object_mut().unwrap();
+    for view_metric in ["lidar", "alignment"] {
+        assert!(m[view_metric].is_number(), "{view_metric}");
+        assert!(alone["tensors"]["z"]["metrics"][view_metric].is_null());
+        m.insert(view_metric.into(), serde_json::Value::Null);
+    }
+    m.remove("lidar_cap");
+    let reasons = alone["tensors"]["z"]["unavailable"].clone();
+    with_views["z"]["unavailable"] = reasons;
+    assert_eq!(with_views, alone["tensors"]);
     assert_eq!(j["verdict"], alone["verdict"]);
     assert_eq!(j["knn_accuracy"], alone["knn_accuracy"]);
 

@@ -58,6 +58,12 @@ impl PanelInputs<'_> {
 pub const NO_VIEWS: &str =
     "no views: pass --views with K ≥ 2 augmented views of N′ inputs (N′×K×d)";
 
+/// Why a snapshot tensor other than `online.projector` has no views (in `run` and in a series
+/// of its snapshots alike).
+pub fn views_of_the_projector(tensor: &str) -> String {
+    format!("no views of {tensor}: the snapshot's views (views.projector) are of online.projector")
+}
+
 /// Why there are no labels in `analyze` without `--labels`.
 pub const NO_LABELS: &str = "no labels: pass --labels with one class per row";
 

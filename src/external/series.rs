@@ -27,7 +27,7 @@ use ib_reports::record::{DatasetInfo, EpochRecord, MethodRun, RunRecord, SCHEMA_
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::cache;
-use crate::analysis::PanelInputs;
+use crate::analysis::{panel, PanelInputs};
 use crate::config::{RunConfig, MAX_SNAPSHOTS};
 use crate::files::{shown, shown_path};
 use crate::info::InfoInputs;
@@ -419,9 +419,7 @@ fn measure(
                 panel: PanelInputs {
                     views: match &views {
                         Some(v) if name == "online.projector" => Ok(v.view().into()),
-                        Some(_) => Err(format!(
-                            "no views of {name}: the epoch file's {VIEWS} are of online.projector"
-                        )),
+                        Some(_) => Err(panel::views_of_the_projector(name)),
                         None => Err(format!(
                             "no views: the epoch file holds no {VIEWS} (N′×K×d)"
                         )),

@@ -347,9 +347,10 @@ mod tests {
     #[test]
     fn small_line_with_a_duplicate_by_hand() {
         // Points 0, 1, 3, 7, 7: μ = 3 (0: r 1, 3), 2 (1: r 1, 2), 1.5 (3: r 2, 3); both 7s have
-        // r₁ = 0. M = 3, k = ⌊2.7⌋ = 2: x = ln 1.5, ln 2; y = 0, −ln(1 − 1/3) = ln 1.5.
+        // r₁ = 0. M = 3, k = ⌊2.7⌋ = 2: x = ln 1.5, ln 2; y = −ln(1 − 1/3) = ln 1.5,
+        // −ln(1 − 2/3) = ln 3.
         let (a, b) = (1.5f64.ln(), 2f64.ln());
-        let want = b * a / (a * a + b * b);
+        let want = (a * a + b * 3f64.ln()) / (a * a + b * b);
         let x = [0.0, 1.0, 3.0, 7.0, 7.0];
         // One column (sorted search), 16 columns (Gram products), and 16 columns shifted by
         // 1000, where the Gram identity loses most digits of these distances.
