@@ -392,9 +392,10 @@ fn train_one(
                         labels: data.y_probe.as_deref().ok_or_else(|| {
                             "no labels: the dataset of this run has none".to_string()
                         }),
-                        cfg: cfg.panel,
+                        alpha_range: cfg.panel.alpha_range(),
                         seed: info_cfg.seed,
                         max_rows: cfg.knn.max_rows,
+                        subsample_order: crate::info::subsample_order,
                     },
                 })
                 .collect(),

@@ -91,20 +91,12 @@ fn quick_run_writes_the_run_directory() {
 #[test]
 fn quick_run_has_the_metric_panel() {
     let record = read_json(&quick_run().join("run.json"));
-    let panel = [
-        "alpha_req",
-        "alpha_req_r2",
-        "lidar",
-        "alignment",
-        "uniformity",
-        "intrinsic_dim",
-        "nc1",
-    ];
+    let panel = ib_reports::panel::FIELD_METRICS;
     for run in record["runs"].as_array().unwrap() {
         let last = run["epochs"].as_array().unwrap().last().unwrap();
         for (name, t) in last["tensors"].as_object().unwrap() {
             let m = &t["metrics"];
-            for metric in panel {
+            for &metric in panel {
                 let why = &t["unavailable"][metric];
                 match name.as_str() {
                     "online.projector" => assert!(m[metric].is_f64(), "{name} {metric}: {why}"),

@@ -9,15 +9,7 @@ use serde_json::Value;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-const PANEL: [&str; 7] = [
-    "alpha_req",
-    "alpha_req_r2",
-    "lidar",
-    "alignment",
-    "uniformity",
-    "intrinsic_dim",
-    "nc1",
-];
+use ib_reports::panel::FIELD_METRICS as PANEL;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -53,7 +45,7 @@ fn exported_embeddings_match_the_numpy_reference() {
         os(&labels),
     ]);
     let t = tensor(&j);
-    for name in PANEL {
+    for &name in PANEL {
         let want = expected[name]
             .as_f64()
             .unwrap_or_else(|| panic!("{name} in expected.json"));

@@ -9,14 +9,13 @@
 //! content-hash order (the information estimates' and the kNN monitor's subsample), recorded in
 //! `subsamples`.
 
-use ib_estimators::panel::{alpha_req, isotropic, lidar, nc1, sphere, twonn};
+use ib_estimators::panel::alpha_req::{self, FitRange};
+use ib_estimators::panel::{isotropic, lidar, nc1, sphere, twonn};
 use ib_estimators::EstimatorError;
 use ib_reports::record::{PowerLawFit, Subsample, TensorRecord};
 use ndarray::{CowArray, Ix2};
 
 use super::{Rows, Views};
-use crate::config::PanelConfig;
-use crate::info;
 
 pub use sphere::UNIFORMITY_MAX_ROWS;
 
@@ -27,31 +26,16 @@ pub struct PanelInputs<'a> {
     pub views: Result<Views<'a>, String>,
     /// One class label per row (NC1), or the reason there are none.
     pub labels: Result<&'a [i64], String>,
-    /// The `[panel]` settings.
-    pub cfg: PanelConfig,
+    /// The ranks of α-ReQ's fit (`[panel]`).
+    pub alpha_range: FitRange,
     /// Seed of the row subsamples (the run's information seed).
     pub seed: u64,
     /// Most rows of TwoNN and NC1 (the kNN monitor's `knn.max_rows`).
     pub max_rows: usize,
-}
-
-impl PanelInputs<'_> {
-    /// No views and no labels, with the reasons.
-    pub fn without(
-        views: &str,
-        labels: &str,
-        cfg: PanelConfig,
-        seed: u64,
-        max_rows: usize,
-    ) -> Self {
-        PanelInputs {
-            views: Err(views.to_string()),
-            labels: Err(labels.to_string()),
-            cfg,
-            seed,
-            max_rows,
-        }
-    }
+    /// The seeded row order whose first rows are the subsample (`info::subsample_order`, the
+    /// information estimates' and the kNN monitor's; passed in, as the information layer
+    /// builds on this one).
+    pub subsample_order: fn(Rows, u64) -> Vec<usize>,
 }
 
 /// Why there are no views in `analyze` without `--views`.
@@ -84,7 +68,7 @@ pub fn add_panel(rec: &mut TensorRecord, z: Rows, centred: &[f64], p: &PanelInpu
 
     // α-ReQ on the covariance eigenvalues of ranks 1..min(N−1, d).
     let eigen = alpha_req::covariance_eigenvalues(centred, n);
-    match alpha_req::alpha_req(&eigen, p.cfg.alpha_range()) {
+    match alpha_req::alpha_req(&eigen, p.alpha_range) {
         Ok(fit) => {
             put(rec, "alpha_req", Ok(fit.alpha));
             put(
@@ -144,7 +128,7 @@ pub fn add_panel(rec: &mut TensorRecord, z: Rows, centred: &[f64], p: &PanelInpu
     }
 
     // Uniformity, TwoNN and NC1 on the rows (seeded subsamples of large inputs).
-    let order = (n > UNIFORMITY_MAX_ROWS.min(p.max_rows)).then(|| info::subsample_order(z, p.seed));
+    let order = (n > UNIFORMITY_MAX_ROWS.min(p.max_rows)).then(|| (p.subsample_order)(z, p.seed));
     let take = |cap: usize| -> (CowArray<f64, Ix2>, Option<Vec<usize>>) {
         match &order {
             Some(o) if n > cap => {

@@ -255,9 +255,10 @@ pub fn measure(
                 labels: labels
                     .as_deref()
                     .ok_or_else(|| panel::NO_LABELS.to_string()),
-                cfg: cfg.panel,
+                alpha_range: cfg.panel.alpha_range(),
                 seed: info_cfg.seed,
                 max_rows: cfg.knn.max_rows,
+                subsample_order: crate::info::subsample_order,
             },
         }],
         info: Some(InfoInputs {

@@ -428,9 +428,10 @@ fn measure(
                         "no labels: the epoch file holds no labels and --labels was not given"
                             .to_string()
                     }),
-                    cfg: cfg.panel,
+                    alpha_range: cfg.panel.alpha_range(),
                     seed: info_cfg.seed,
                     max_rows: cfg.knn.max_rows,
+                    subsample_order: crate::info::subsample_order,
                 },
             })
             .collect(),
