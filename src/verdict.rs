@@ -295,6 +295,7 @@ mod tests {
             reference: BTreeMap::new(),
             alpha_req_fit: None,
             subsamples: BTreeMap::new(),
+            classes: None,
         }
     }
 

@@ -221,6 +221,34 @@ pub struct TensorRecord {
     /// TwoNN above the kNN cap): metric name → the subsample.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub subsamples: BTreeMap<String, Subsample>,
+    /// How the label classes sit in the tensor, when labels were given: per class its RMS radius
+    /// and the distance to the nearest other class centre (ARCHITECTURE.md §4), on the rows NC1
+    /// used. Drawn as the report's class-structure chart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<ClassStructure>,
+}
+
+/// Per-class spread of a labelled tensor, in the tensor's raw units (ARCHITECTURE.md §4): a
+/// class is set apart when its radius is small beside the distance to its nearest neighbour
+/// class, as in the class-distance ratio of neural-collapse studies (Papyan, Han & Donoho 2020).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassStructure {
+    /// Rows measured (all, or the seeded subsample of `subsamples["nc1"]`).
+    pub rows: usize,
+    /// One entry per class, in ascending label order.
+    pub classes: Vec<ClassSpread>,
+}
+
+/// One class of a [`ClassStructure`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ClassSpread {
+    pub label: i64,
+    /// Rows of the class among the measured rows.
+    pub count: usize,
+    /// √(mean ‖z_i − μ_c‖²) over the class's rows: its RMS distance to its centre μ_c.
+    pub radius: f64,
+    /// min over other classes c' of ‖μ_c − μ_c'‖; None when there is no other class.
+    pub nearest: Option<f64>,
 }
 
 /// `ln λ_i ≈ intercept − α·ln i` over the ranks `first_rank..=last_rank` (1-based), λ the
@@ -253,6 +281,7 @@ impl TensorRecord {
             reference: BTreeMap::new(),
             alpha_req_fit: None,
             subsamples: BTreeMap::new(),
+            classes: None,
         }
     }
 
