@@ -1,6 +1,7 @@
 //! The collapse-metric panel of one tensor (ARCHITECTURE.md §4, the metric panel): α-ReQ,
 //! LiDAR, alignment, uniformity, the TwoNN intrinsic dimension and NC1, computed with
-//! [`ib_estimators::panel`] and written into the tensor's record.
+//! [`ib_estimators::panel`] and written into the tensor's record, with labels also the
+//! per-class spread behind the report's class-structure chart (`TensorRecord::classes`).
 //!
 //! A metric whose input is missing (no views, no labels) or that cannot be computed from it
 //! (K = 1, one class, too few rows, a flat spectrum) is recorded as `null` with the reason in
@@ -10,9 +11,9 @@
 //! `subsamples`.
 
 use ib_estimators::panel::alpha_req::{self, FitRange};
-use ib_estimators::panel::{isotropic, lidar, nc1, sphere, twonn};
+use ib_estimators::panel::{classes, isotropic, lidar, nc1, sphere, twonn};
 use ib_estimators::EstimatorError;
-use ib_reports::record::{PowerLawFit, Subsample, TensorRecord};
+use ib_reports::record::{ClassSpread, ClassStructure, PowerLawFit, Subsample, TensorRecord};
 use ndarray::{CowArray, Ix2};
 
 use super::{Rows, Views};
@@ -196,6 +197,21 @@ pub fn add_panel(rec: &mut TensorRecord, z: Rows, centred: &[f64], p: &PanelInpu
             let c = nc1::nc1(rows.view(), &y).map_err(|e| e.to_string());
             if c.is_ok() {
                 subsample(rec, "nc1", &sel);
+            }
+            // The class-structure chart's data, on NC1's rows (it needs no second class).
+            if let Ok(spread) = classes::class_spread(rows.view(), &y) {
+                rec.classes = Some(ClassStructure {
+                    rows: y.len(),
+                    classes: spread
+                        .into_iter()
+                        .map(|s| ClassSpread {
+                            label: s.label,
+                            count: s.count,
+                            radius: s.radius,
+                            nearest: s.nearest,
+                        })
+                        .collect(),
+                });
             }
             c
         }

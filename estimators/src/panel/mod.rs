@@ -9,6 +9,7 @@
 //! | alignment, uniformity (Wang & Isola, ICML 2020) | [`sphere::alignment`], [`sphere::uniformity`] | views; rows |
 //! | TwoNN intrinsic dimension (Facco et al., Sci. Rep. 2017) | [`twonn::two_nn`] | rows |
 //! | NC1 (Papyan, Han & Donoho, PNAS 2020) | [`nc1::nc1`] | rows and labels |
+//! | per-class radius and nearest other class centre | [`classes::class_spread`] | rows and labels |
 //! | isotropic-Gaussian reference values | [`isotropic`] | N, d |
 //!
 //! Input a metric cannot be computed from (one view per input, one class, too few rows, a zero
@@ -16,6 +17,7 @@
 //! shows beside the metric's null.
 
 pub mod alpha_req;
+pub mod classes;
 pub mod isotropic;
 pub mod lidar;
 pub mod nc1;

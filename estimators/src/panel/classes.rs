@@ -1,0 +1,200 @@
+//! The spread of each label class in an embedding: how far a class's rows lie from their centre,
+//! beside how far that centre lies from the nearest other class's centre.
+//!
+//! With labels y_i, class c of n_c rows and centre μ_c = (1/n_c) Σ_{i ∈ c} z_i:
+//!
+//! ```text
+//! radius_c  = √( (1/n_c) Σ_{i ∈ c} ‖z_i − μ_c‖² )      RMS distance to the class centre
+//! nearest_c = min_{c′ ≠ c} ‖μ_c − μ_c′‖                 distance to the nearest other centre
+//! ```
+//!
+//! Both are in the embedding's units. A class whose radius is small beside `nearest_c` stands
+//! apart from its neighbours; the within-class variability collapse of neural collapse (Papyan,
+//! Han & Donoho, PNAS 2020, whose NC1 is [`super::nc1`]) drives every radius to 0 while the
+//! centres stay apart, and a collapsed embedding brings the centres together. The ratio
+//! radius/nearest is the per-class form of the class-distance ratio of Kornblith et al.
+//! ("Why do better loss functions lead to less transferable features?", NeurIPS 2021).
+
+use std::collections::BTreeMap;
+
+use ndarray::{Array2, ArrayView2, Zip};
+use rayon::prelude::*;
+
+use crate::error::{check_matrix, EstimatorError};
+use crate::normalize::{exponent_for, max_abs, pow2};
+
+/// One class of [`class_spread`], in the units of the embedding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ClassSpread {
+    /// The class's label.
+    pub label: i64,
+    /// Rows with this label.
+    pub count: usize,
+    /// RMS distance of the class's rows to their centre (0 for a class of one row).
+    pub radius: f64,
+    /// Distance from the class's centre to the nearest other class's centre; None when there
+    /// is no other class.
+    pub nearest: Option<f64>,
+}
+
+/// The spread of every class of `labels` (one per row of `z`, N×d), in ascending label order,
+/// as the module documentation defines it.
+///
+/// Sums run over the rows in order, so the result does not depend on the number of threads.
+/// Entries outside [2⁻²⁵⁵, 2²⁵⁵] are scaled by a power of two before squaring and the distances
+/// scaled back (exactly), so neither overflow nor underflow.
+///
+/// Errors: `labels.len() ≠ N` ([`EstimatorError::ShapeMismatch`]); an empty or non-finite `z`.
+///
+/// ```
+/// use ndarray::array;
+/// // Two classes on a line: {-2, 0} (centre -1, radius 1) and {4} (centre 4, radius 0).
+/// let z = array![[-2.0], [0.0], [4.0]];
+/// let s = ib_estimators::panel::classes::class_spread(z.view(), &[7, 7, 9]).unwrap();
+/// assert_eq!((s[0].label, s[0].count, s[0].radius, s[0].nearest), (7, 2, 1.0, Some(5.0)));
+/// assert_eq!((s[1].label, s[1].count, s[1].radius, s[1].nearest), (9, 1, 0.0, Some(5.0)));
+/// ```
+pub fn class_spread(
+    z: ArrayView2<f64>,
+    labels: &[i64],
+) -> Result<Vec<ClassSpread>, EstimatorError> {
+    check_matrix(z)?;
+    let (n, d) = z.dim();
+    if labels.len() != n {
+        return Err(EstimatorError::ShapeMismatch {
+            x_rows: n,
+            y_rows: labels.len(),
+        });
+    }
+    let mut index: BTreeMap<i64, usize> = BTreeMap::new();
+    for &l in labels {
+        index.entry(l).or_insert(0);
+    }
+    for (k, v) in index.values_mut().enumerate() {
+        *v = k;
+    }
+    let c = index.len();
+    let class: Vec<usize> = labels.iter().map(|l| index[l]).collect();
+
+    let e = exponent_for(max_abs(z.iter()));
+    let (up, down) = (pow2(e), pow2(-e));
+
+    // Centres, in the scaled units.
+    let mut means = Array2::<f64>::zeros((c, d));
+    let mut counts = vec![0usize; c];
+    for (row, &k) in z.outer_iter().zip(&class) {
+        Zip::from(means.row_mut(k))
+            .and(row)
+            .for_each(|m, &v| *m += v * up);
+        counts[k] += 1;
+    }
+    for (mut m, &cnt) in means.outer_iter_mut().zip(&counts) {
+        m /= cnt as f64;
+    }
+
+    // Squared distances to the centre, summed per class in row order.
+    let mut within = vec![0.0f64; c];
+    for (row, &k) in z.outer_iter().zip(&class) {
+        let mu = means.row(k);
+        within[k] += row
+            .iter()
+            .zip(mu.iter())
+            .map(|(&v, &m)| {
+                let r = v * up - m;
+                r * r
+            })
+            .sum::<f64>();
+    }
+
+    // Nearest other centre: each class independently (exact minimum, any thread count).
+    let nearest: Vec<Option<f64>> = (0..c)
+        .into_par_iter()
+        .map(|a| {
+            let ma = means.row(a);
+            (0..c)
+                .filter(|&b| b != a)
+                .map(|b| {
+                    ma.iter()
+                        .zip(means.row(b).iter())
+                        .map(|(&x, &y)| (x - y) * (x - y))
+                        .sum::<f64>()
+                })
+                .min_by(f64::total_cmp)
+                .map(|s| s.sqrt() * down)
+        })
+        .collect();
+
+    Ok(index
+        .keys()
+        .enumerate()
+        .map(|(k, &label)| ClassSpread {
+            label,
+            count: counts[k],
+            radius: (within[k] / counts[k] as f64).sqrt() * down,
+            nearest: nearest[k],
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn radii_and_centre_distances_of_a_hand_computed_layout() {
+        // Class 0: (0,0),(2,0) → centre (1,0), radius 1. Class 1: (1,3),(1,5),(1,4) → centre
+        // (1,4), radius √(2/3). Class 2: (5,0) → radius 0. Centre distances: 0–1 = 4,
+        // 0–2 = 4, 1–2 = √(16+16) = √32.
+        let z = array![
+            [0.0, 0.0],
+            [1.0, 3.0],
+            [2.0, 0.0],
+            [1.0, 5.0],
+            [5.0, 0.0],
+            [1.0, 4.0]
+        ];
+        let s = class_spread(z.view(), &[0, 1, 0, 1, 2, 1]).unwrap();
+        assert_eq!(s.len(), 3);
+        assert_eq!((s[0].count, s[1].count, s[2].count), (2, 3, 1));
+        assert!((s[0].radius - 1.0).abs() < 1e-15);
+        assert!((s[1].radius - (2.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert_eq!(s[2].radius, 0.0);
+        assert!((s[0].nearest.unwrap() - 4.0).abs() < 1e-15);
+        assert!((s[1].nearest.unwrap() - 4.0).abs() < 1e-15);
+        assert!((s[2].nearest.unwrap() - 4.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn one_class_has_no_nearest_class() {
+        let z = array![[0.0, 1.0], [0.0, 3.0]];
+        let s = class_spread(z.view(), &[4, 4]).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].nearest, None);
+        assert!((s[0].radius - 1.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn extreme_magnitudes_neither_overflow_nor_underflow() {
+        for scale in [1e300, 1e-300] {
+            let z = array![[-2.0 * scale], [0.0], [4.0 * scale]];
+            let s = class_spread(z.view(), &[0, 0, 1]).unwrap();
+            assert!((s[0].radius / scale - 1.0).abs() < 1e-12, "{scale}");
+            assert!(
+                (s[0].nearest.unwrap() / scale - 5.0).abs() < 1e-12,
+                "{scale}"
+            );
+        }
+    }
+
+    #[test]
+    fn bad_input_is_an_error() {
+        let z = array![[0.0], [1.0]];
+        assert!(matches!(
+            class_spread(z.view(), &[0]),
+            Err(EstimatorError::ShapeMismatch { .. })
+        ));
+        let nan = array![[f64::NAN], [1.0]];
+        assert!(class_spread(nan.view(), &[0, 1]).is_err());
+    }
+}
