@@ -68,6 +68,53 @@ fn exported_embeddings_match_the_numpy_reference() {
     assert_eq!(advisory, ["uniformity"]);
 }
 
+#[test]
+fn class_spread_in_run_json_matches_the_numpy_reference() {
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).unwrap()).unwrap();
+    let want = expected["classes"].as_array().expect("classes in expected.json");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    bin()
+        .arg("analyze")
+        .arg(fixture("emb.npy"))
+        .arg("--labels")
+        .arg(fixture("labels.npy"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let record: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
+    let tensors = record["runs"][0]["epochs"][0]["tensors"].as_object().unwrap();
+    let classes = &tensors.values().next().unwrap()["classes"];
+    assert_eq!(classes["rows"], 600);
+    let got = classes["classes"].as_array().unwrap();
+    assert_eq!(got.len(), want.len());
+    let close = |a: &Value, b: &Value, what: &str| {
+        let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+        let rel = (a - b).abs() / b.abs();
+        assert!(rel <= 1e-9, "{what}: {a} against {b} (rel {rel:e})");
+    };
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!(g["label"], w["label"]);
+        assert_eq!(g["count"], w["count"]);
+        close(&g["radius"], &w["radius"], "radius");
+        close(&g["nearest"], &w["nearest"], "nearest");
+    }
+    // Without labels there is no class structure.
+    let bare = tmp.path().join("bare");
+    bin()
+        .arg("analyze")
+        .arg(fixture("emb.npy"))
+        .arg("--out")
+        .arg(&bare)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(bare.join("run.json")).unwrap();
+    assert!(!text.contains("\"classes\""), "classes without labels");
+}
+
 /// A 300×24 Gaussian embedding written to `dir/NAME.npy`.
 fn embedding(dir: &Path, name: &str, n: usize, d: usize, seed: u64) -> PathBuf {
     let p = dir.join(format!("{name}.npy"));

@@ -221,6 +221,22 @@ def nc1(Z: np.ndarray, labels: np.ndarray) -> dict:
             "class_mean_variant": variant, "check_pinv": float(np.trace(sigma_w @ pinv) / c)}
 
 
+def class_spread(Z: np.ndarray, labels: np.ndarray) -> list:
+    """Per class (ascending label): count, RMS radius sqrt(mean |z_i - mu_c|^2), and the distance
+    from mu_c to the nearest other class centre (None with one class)."""
+    classes = np.unique(labels)
+    means = np.stack([Z[labels == k].mean(axis=0) for k in classes])
+    dist = np.sqrt(((means[:, None, :] - means[None, :, :]) ** 2).sum(axis=2))
+    np.fill_diagonal(dist, np.inf)
+    out = []
+    for idx, k in enumerate(classes):
+        R = Z[labels == k] - means[idx]
+        out.append({"label": int(k), "count": int(len(R)),
+                    "radius": float(np.sqrt((R ** 2).sum(axis=1).mean())),
+                    "nearest": float(dist[idx].min()) if len(classes) > 1 else None})
+    return out
+
+
 def hyp0f1(b: float, z: float) -> float:
     """₀F₁(; b; z) = Σ_k z^k / ((b)_k k!), summed until the terms stop changing the sum."""
     term, terms, k = 1.0, [1.0], 0
@@ -435,6 +451,7 @@ def fixture_expected(emb, views, labels):
         "alpha_req": a["value"], "alpha_req_r2": a["r2"], "lidar": lidar(V)["value"],
         "alignment": alignment(V)["value"], "uniformity": uniformity(Z)["value"],
         "intrinsic_dim": t["value"], "nc1": nc1(Z, labels)["value"],
+        "classes": class_spread(Z, labels),
         "uniformity_isotropic": uniformity_isotropic(Z.shape[1]),
         "details": {
             "alpha_req_points": a["points"], "alpha_req_first_rank": a["first_rank"],
