@@ -31,7 +31,8 @@ pub enum Command {
     /// Train the configured methods, snapshot, analyse, judge and write a run directory.
     Run(RunArgs),
     /// Measure and judge embeddings exported from elsewhere (e.g. PyTorch): metrics, information
-    /// quantities, verdict; with --out also run.json and the report.
+    /// quantities, verdict; with --out also run.json and the report. Several INPUTs: one run
+    /// each, compared in one report.
     Analyze(AnalyzeArgs),
     /// Judge a finished run directory; exit 1 when a run collapsed (a CI gate).
     ///
@@ -217,7 +218,6 @@ impl AnalyzeArgs {
     /// all. Any other count is an error naming the flag and the counts.
     pub fn per_input(&self) -> anyhow::Result<Vec<AnalyzeInputs>> {
         let n = self.input.len();
-        let inputs = if n == 1 { "INPUT" } else { "INPUTs" };
         let pick = |flag: &str,
                     given: &[String],
                     shared: bool|
@@ -234,8 +234,12 @@ impl AnalyzeArgs {
                      (e.g. analyze a.npy b.npy {flag} a-{v}.npy {flag} b-{v}.npy), or drop it",
                     v = flag.trim_start_matches('-')
                 ),
+                k if n == 1 => anyhow::bail!(
+                    "{flag} given {k} times for 1 INPUT: give it once (several models: give one \
+                     INPUT per model, with {flag} once per INPUT)"
+                ),
                 k => anyhow::bail!(
-                    "{flag} given {k} times for {n} {inputs}: give it once per INPUT, in their order{}",
+                    "{flag} given {k} times for {n} INPUTs: give it once per INPUT, in their order{}",
                     if shared { ", or once for all" } else { "" }
                 ),
             }
