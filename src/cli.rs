@@ -31,7 +31,8 @@ pub enum Command {
     /// Train the configured methods, snapshot, analyse, judge and write a run directory.
     Run(RunArgs),
     /// Measure and judge embeddings exported from elsewhere (e.g. PyTorch): metrics, information
-    /// quantities, verdict; with --out also run.json and the report.
+    /// quantities, verdict; with --out also run.json and the report. Several INPUTs: one run
+    /// each, compared in one report.
     Analyze(AnalyzeArgs),
     /// Judge a finished run directory; exit 1 when a run collapsed (a CI gate).
     ///
@@ -162,17 +163,19 @@ probe too small for the verdict (12 rows with the default thresholds), [info] ci
 #[command(after_long_help = ANALYZE_HELP)]
 pub struct AnalyzeArgs {
     /// The embeddings V, N×d: .npy, .npz:KEY, .safetensors:NAME or .csv (numeric, header row);
-    /// or a directory of epoch-NNNN.{npy,npz,safetensors} files, one run (see below).
-    #[arg(value_name = "INPUT[:KEY]|DIR")]
-    pub input: String,
+    /// or a directory of epoch-NNNN.{npy,npz,safetensors} files, one run (see below). Several
+    /// INPUTs (all files or all directories): one run each, compared in one record (see below).
+    #[arg(value_name = "INPUT[:KEY]|DIR", required = true, num_args = 1..)]
+    pub input: Vec<String>,
     /// The target network's output: the views' shape N'×K×d with --views, or without --views
-    /// N×d paired with INPUT row by row.
+    /// N×d paired with INPUT row by row. With several INPUTs: once per INPUT, in order.
     #[arg(long, value_name = "INPUT[:KEY]")]
-    pub target: Option<String>,
+    pub target: Vec<String>,
     /// K transformed views of each of N' inputs, N'×K×d, any N' ≥ 2 (gives H(V|X), I(X;V),
-    /// I(V;V'), H(V|V')); N' = N: row i of the views belongs to row i of INPUT.
+    /// I(V;V'), H(V|V')); N' = N: row i of the views belongs to row i of INPUT. With several
+    /// INPUTs: once per INPUT, in order.
     #[arg(long, value_name = "INPUT[:KEY]")]
-    pub views: Option<String>,
+    pub views: Vec<String>,
     /// The K views are K fixed, equiprobable transforms of each input: H(T) = ln K (gives the
     /// Lagrangian's theorem form and the gap); needs views.
     #[arg(long, conflicts_with = "h_t")]
@@ -181,9 +184,10 @@ pub struct AnalyzeArgs {
     #[arg(long = "h-t", value_name = "NATS", allow_hyphen_values = true)]
     pub h_t: Option<f64>,
     /// N integer labels of INPUT's rows (leave-one-out kNN accuracy; never used otherwise);
-    /// with a DIR, shared by every epoch file.
+    /// with a DIR, shared by every epoch file. With several INPUTs: once for all (they embed
+    /// the same dataset) or once per INPUT, in order.
     #[arg(long, value_name = "INPUT[:KEY]")]
-    pub labels: Option<String>,
+    pub labels: Vec<String>,
     /// Write a run directory (run.json, metrics.csv, charts, report.html) here; with a DIR it
     /// also keeps the per-epoch cache, and an OUT holding an earlier analysis of the run is
     /// updated.
@@ -192,10 +196,14 @@ pub struct AnalyzeArgs {
     /// The run's name with a DIR (a plain file name) [default: the directory's name].
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
+    /// The runs' names with several INPUTs, one per INPUT in order (plain file names)
+    /// [default: each file's stem, its KEY where stems collide; a DIR's name].
+    #[arg(long, value_delimiter = ',', value_name = "a,b,..")]
+    pub names: Option<Vec<String>>,
     /// TOML with [verdict] thresholds and [info] settings (other keys are ignored here).
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
-    /// Print one JSON object on stdout.
+    /// Print one JSON object on stdout (with several INPUTs: {"runs": [one object per run]}).
     #[arg(long)]
     pub json: bool,
     /// Leave-one-out kNN accuracy (--labels) on a seeded subsample of at most N rows
@@ -205,14 +213,51 @@ pub struct AnalyzeArgs {
 }
 
 impl AnalyzeArgs {
-    /// The files to read, as given.
-    pub fn inputs(&self) -> AnalyzeInputs {
-        AnalyzeInputs {
-            input: self.input.clone(),
-            target: self.target.clone(),
-            views: self.views.clone(),
-            labels: self.labels.clone(),
-        }
+    /// The files each INPUT is analysed with, in the order of the INPUTs: `--views` and
+    /// `--target` given once per INPUT (or not at all), `--labels` once per INPUT or once for
+    /// all. Any other count is an error naming the flag and the counts.
+    pub fn per_input(&self) -> anyhow::Result<Vec<AnalyzeInputs>> {
+        let n = self.input.len();
+        let pick = |flag: &str,
+                    given: &[String],
+                    shared: bool|
+         -> anyhow::Result<Vec<Option<String>>> {
+            match given.len() {
+                0 => Ok(vec![None; n]),
+                k if k == n => Ok(given.iter().cloned().map(Some).collect()),
+                1 if shared => Ok(vec![Some(given[0].clone()); n]),
+                // Views and a target are outputs of one model: another INPUT is another model,
+                // with its own views (ARCHITECTURE.md §3).
+                1 => anyhow::bail!(
+                    "{flag} given once for {n} INPUTs: {flag} holds one model's outputs, and each \
+                     INPUT is another model; give {flag} once per INPUT, in the order of the INPUTs \
+                     (e.g. analyze a.npy b.npy {flag} a-{v}.npy {flag} b-{v}.npy), or drop it",
+                    v = flag.trim_start_matches('-')
+                ),
+                k if n == 1 => anyhow::bail!(
+                    "{flag} given {k} times for 1 INPUT: give it once (several models: give one \
+                     INPUT per model, with {flag} once per INPUT)"
+                ),
+                k => anyhow::bail!(
+                    "{flag} given {k} times for {n} INPUTs: give it once per INPUT, in their order{}",
+                    if shared { ", or once for all" } else { "" }
+                ),
+            }
+        };
+        let target = pick("--target", &self.target, false)?;
+        let views = pick("--views", &self.views, false)?;
+        let labels = pick("--labels", &self.labels, true)?;
+        Ok(self
+            .input
+            .iter()
+            .zip(target.into_iter().zip(views).zip(labels))
+            .map(|(input, ((target, views), labels))| AnalyzeInputs {
+                input: input.clone(),
+                target,
+                views,
+                labels,
+            })
+            .collect())
     }
 
     /// What `--fixed-transforms` / `--h-t` say of H(T); a NATS that is not a finite number
@@ -253,6 +298,22 @@ are refused (the files hold them); --labels FILE is shared by every epoch. With 
 epoch's result is cached in OUT/cache by a hash of the file, the tool version and the settings:
 `analyze DIR --out OUT` after every epoch measures only the new file.
 
+Several INPUTs (models side by side): each INPUT is its own run of one record and one report,
+which compares them (verdicts, metrics, spectra, information at the same scales):
+  ib-analyze analyze simclr.npy vicreg.npy mine.npz:z --labels labels.npy --out runs/cmp
+  ib-analyze check runs/cmp           # one line per run; exit 1 if any run collapsed
+The runs are named after the files' stems (where stems collide, after their KEYs:
+x.npz:z1 x.npz:z2 -> z1, z2), or --names a,b,.. (one per INPUT, in order); names that still
+repeat are exit 2. The judged tensor has one name in every run, so the report overlays them:
+the KEY when every INPUT has the same KEY, else `embedding`. --labels once is shared (the
+INPUTs embed the same dataset, in the same row order), or give it once per INPUT, in order.
+--views and --target hold one model's outputs: give them once per INPUT, in order (once for
+several INPUTs is exit 2). Several directories are several series (one run each, with epochs;
+--names, not --name); files and directories are not mixed. OUT must be new or empty (no
+per-epoch cache is kept for several series). The INPUTs are read one after another; nothing
+is written unless every INPUT succeeds. --json prints {\"runs\": [one object per run, with
+\"name\"]}.
+
 Views of a subset: --views may hold views of N' inputs other than INPUT's N rows (e.g. K views of
 a few hundred inputs, INPUT the whole validation set). H(V), spectra, verdict and kNN come from
 INPUT; H(V|X), I(X;V), I(V;V'), H(V|V') from the views (`views_n` in --json). The Lagrangian's
@@ -271,6 +332,9 @@ pub struct CheckArgs {
     /// Only judge these runs (repeatable).
     #[arg(long = "run", value_name = "NAME")]
     pub runs: Vec<String>,
+    /// Only judge these runs: the comma-separated form of --run (both may be given).
+    #[arg(long = "runs", value_delimiter = ',', value_name = "a,b,..")]
+    pub run_list: Vec<String>,
     /// Fail on this verdict or worse.
     #[arg(long, value_enum, default_value = "complete")]
     pub fail_on: FailOn,

@@ -135,6 +135,53 @@ pub struct AnalyzeConfig {
     pub views_n: Option<usize>,
 }
 
+/// The `config` of an `analyze` run record with several INPUTs (one run each, ARCHITECTURE.md
+/// §3): the settings every run shares, and each run's own part of [`AnalyzeConfig`].
+#[derive(Debug, Clone, Serialize)]
+pub struct CompareConfig {
+    /// Settings of the information quantities (the same for every run).
+    pub info: InfoConfig,
+    /// Verdict thresholds (the same for every run; `check` reads them here).
+    pub verdict: VerdictConfig,
+    /// Settings of the collapse-metric panel.
+    pub panel: PanelConfig,
+    /// The master seed.
+    pub seed: u64,
+    /// H(T) when every run has the same (`{"nats", "source"}`), else null (each run's is in
+    /// `runs`).
+    pub h_t: Option<Value>,
+    /// Per run, in the order of the INPUTs.
+    pub runs: Vec<ComparedRun>,
+}
+
+/// One run of a [`CompareConfig`]: its name and what [`AnalyzeConfig`] records of its inputs
+/// (`inputs`, `h_t`, `views_n`?, `series`?).
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparedRun {
+    /// The run's name in the record.
+    pub name: String,
+    /// The run's own keys of its [`AnalyzeConfig`].
+    #[serde(flatten)]
+    pub own: serde_json::Map<String, Value>,
+}
+
+impl ComparedRun {
+    /// The keys of [`AnalyzeConfig`] every run of a comparison shares (kept once, at the top).
+    pub const SHARED: [&'static str; 4] = ["info", "verdict", "panel", "seed"];
+
+    /// The run `name` whose own record has the `config` of one INPUT ([`AnalyzeConfig`]).
+    pub fn of(name: &str, config: &Value) -> ComparedRun {
+        let mut own = config.as_object().cloned().unwrap_or_default();
+        for k in Self::SHARED {
+            own.remove(k);
+        }
+        ComparedRun {
+            name: name.to_string(),
+            own,
+        }
+    }
+}
+
 /// Why the theorem form and the gap are null in an `analyze` with views and no H(T).
 pub const H_T_UNKNOWN: &str = "theorem form and gap not available: H(T) unknown; give \
      --fixed-transforms if the K views are K fixed equiprobable transforms, or --h-t NATS";

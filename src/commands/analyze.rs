@@ -1,15 +1,17 @@
 //! `ib-analyze analyze`: measure and judge embeddings exported from elsewhere; with `--out`,
 //! write the same run directory as `run`. INPUT may be a directory of epoch files (a series,
-//! ARCHITECTURE.md §3): one run with one epoch per file, cached per epoch in OUT.
+//! ARCHITECTURE.md §3): one run with one epoch per file, cached per epoch in OUT. Several
+//! INPUTs (all files, or all directories) are one run each, gathered into one record
+//! ([`external::compare`]).
 
 use anyhow::{bail, Context, Result};
 use std::path::Path;
 
 use crate::cli::AnalyzeArgs;
 use crate::config::RunConfig;
-use crate::external::{self, cache, SeriesOutcome, SeriesRequest};
+use crate::external::{self, cache, compare, SeriesOutcome, SeriesRequest};
 use crate::files::{shown, shown_path};
-use crate::records::{canonical, h_t_notes, AnalyzeManifest, AnalyzeSummary};
+use crate::records::{canonical, h_t_notes, AnalyzeInputs, AnalyzeManifest, AnalyzeSummary};
 use crate::{gate, output, tool_version};
 
 /// The command.
@@ -25,13 +27,23 @@ pub fn execute(args: &AnalyzeArgs) -> Result<u8> {
         cfg.knn.max_rows = rows;
     }
     let h_t = args.h_t()?;
-    if external::is_series(&args.input) {
-        return series(args, h_t, &cfg);
+    if args.input.len() > 1 {
+        return compare(args, h_t, &cfg);
+    }
+    if args.names.is_some() {
+        bail!(
+            "--names names the runs of several INPUTs (one name per INPUT); one INPUT's run is named \
+             after its KEY or stem, or with --name for a DIR"
+        );
+    }
+    let inputs = args.per_input()?.remove(0);
+    if external::is_series(&inputs.input) {
+        return series(args, &inputs, h_t, &cfg);
     }
     if args.name.is_some() {
         bail!("--name names the run of a directory INPUT (a series); a single file's run is named after its KEY or stem");
     }
-    let record = external::analyze(&args.inputs(), h_t, &cfg)?;
+    let record = external::analyze(&inputs, h_t, &cfg)?;
     if let Some(out) = &args.out {
         // The directory is named by --out only: no name taken from the input reaches a path.
         let dir = output::create_run_dir(Some(out), "analyze")?;
@@ -102,8 +114,9 @@ fn earlier_analysis(out: &Path, name: &str) -> Result<bool> {
     }
 }
 
-fn series(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Result<u8> {
-    for (flag, given) in [("--views", &args.views), ("--target", &args.target)] {
+/// Refuses `--views` / `--target` with directory INPUTs.
+fn no_views_for_series(inputs: &AnalyzeInputs) -> Result<()> {
+    for (flag, given) in [("--views", &inputs.views), ("--target", &inputs.target)] {
         if given.is_some() {
             bail!(
                 "{flag} with a directory INPUT: each epoch file holds its own views.projector and target.projector; \
@@ -111,7 +124,17 @@ fn series(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Resu
             );
         }
     }
-    let dir = Path::new(&args.input);
+    Ok(())
+}
+
+fn series(
+    args: &AnalyzeArgs,
+    inputs: &AnalyzeInputs,
+    h_t: external::HtRequest,
+    cfg: &RunConfig,
+) -> Result<u8> {
+    no_views_for_series(inputs)?;
+    let dir = Path::new(&inputs.input);
     let name = match &args.name {
         Some(n) => n.clone(),
         None => external::default_name(dir)?,
@@ -133,7 +156,8 @@ fn series(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Resu
     let outcome = external::analyze_series(&SeriesRequest {
         dir,
         name: &name,
-        inputs: &args.inputs(),
+        tensor: None,
+        inputs,
         cfg,
         h_t,
         cache: cache_dir.as_deref(),
@@ -221,4 +245,159 @@ pub fn json(
         );
     }
     Ok(value)
+}
+
+/// One INPUT of several, analysed: its run's record alone, its `--json` summary and, for a
+/// directory, the epochs of its series.
+struct Analysed {
+    record: ib_reports::record::RunRecord,
+    summary: serde_json::Value,
+    epochs: Option<usize>,
+}
+
+/// Several INPUTs: each analysed as its own run, one after another (one INPUT's arrays in
+/// memory at a time), then gathered into one record; OUT is written only once every INPUT
+/// succeeded (ARCHITECTURE.md §3, "Several INPUTs").
+fn compare(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Result<u8> {
+    if args.name.is_some() {
+        bail!(
+            "--name names the run of one DIR; with several INPUTs name the runs with --names a,b,.. \
+             (one per INPUT)"
+        );
+    }
+    let per_input = args.per_input()?;
+    let is_dir: Vec<bool> = args.input.iter().map(|i| external::is_series(i)).collect();
+    let series = is_dir[0];
+    if let Some(i) = is_dir.iter().position(|&d| d != series) {
+        let (dir, file) = if series { (0, i) } else { (i, 0) };
+        bail!(
+            "'{}' is a directory (a series) but '{}' is a file: several INPUTs are all files (one \
+             snapshot each) or all directories (one series each); analyse them separately",
+            shown(&args.input[dir]),
+            shown(&args.input[file])
+        );
+    }
+    if series {
+        for inputs in &per_input {
+            no_views_for_series(inputs)?;
+        }
+    }
+    let names = compare::run_names(&args.input, args.names.as_deref(), series)?;
+    let tensor = if series {
+        compare::DEFAULT_TENSOR.to_string()
+    } else {
+        compare::tensor_name(&args.input)?
+    };
+    if let Some(out) = &args.out {
+        // Refused before anything is measured: a comparison is written to a new OUT only.
+        refuse_existing(out)?;
+    }
+    use std::io::IsTerminal;
+    let progress = std::io::stderr().is_terminal();
+    let total = per_input.len();
+    let mut analysed = Vec::with_capacity(total);
+    for (i, (inputs, name)) in per_input.iter().zip(&names).enumerate() {
+        if progress {
+            eprintln!("analysing {}/{total}: {}", i + 1, shown(&inputs.input));
+        }
+        let one = if series {
+            let outcome = external::analyze_series(&SeriesRequest {
+                dir: Path::new(&inputs.input),
+                name,
+                tensor: Some(&tensor),
+                inputs,
+                cfg,
+                h_t,
+                // One OUT per comparison, written once: no earlier epochs to reuse.
+                cache: None,
+                progress,
+            })?;
+            for f in &outcome.appeared {
+                eprintln!(
+                    "note: '{}' appeared in '{}' while the directory was read: it is not in this analysis",
+                    shown(f),
+                    shown(&inputs.input)
+                );
+            }
+            Analysed {
+                summary: json(&outcome.record, Some(&outcome))?,
+                epochs: Some(outcome.record.runs[0].epochs.len()),
+                record: outcome.record,
+            }
+        } else {
+            let record = external::analyze_as(inputs, Some(&tensor), h_t, cfg)?;
+            Analysed {
+                summary: json(&record, None)?,
+                record,
+                epochs: None,
+            }
+        };
+        analysed.push(one);
+    }
+    for (a, name) in analysed.iter().zip(&names) {
+        for note in h_t_notes(&a.record) {
+            eprintln!("note: {}: {note}", shown(name));
+        }
+    }
+    let summaries: Vec<serde_json::Value> = analysed
+        .iter()
+        .zip(&names)
+        .map(|(a, name)| {
+            let mut s = a.summary.clone();
+            if let Some(obj) = s.as_object_mut() {
+                obj.insert("name".into(), name.clone().into());
+            }
+            s
+        })
+        .collect();
+    let epochs: Vec<Option<usize>> = analysed.iter().map(|a| a.epochs).collect();
+    let record = compare::merge(
+        analysed.into_iter().map(|a| a.record).collect(),
+        &names,
+        &args.input,
+        cfg,
+    )?;
+    if let Some(out) = &args.out {
+        let dir = output::create_run_dir(Some(out), "analyze")?;
+        if let Err(e) = write_out(&dir.path, &record, None) {
+            dir.discard();
+            return Err(e);
+        }
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string(&serde_json::json!({ "runs": summaries }))?
+        );
+    } else {
+        let report = gate::check(&record, &[], gate::FailOn::Complete)?;
+        print!("{}", gate::render_lines(&report));
+        for (name, e) in names.iter().zip(&epochs) {
+            if let Some(e) = e {
+                println!("series {}: {e} epochs", shown(name));
+            }
+        }
+        if let Some(out) = &args.out {
+            println!("report: {}", out.join("report.html").display());
+        }
+    }
+    Ok(0)
+}
+
+/// A comparison is written to a missing or empty OUT only (an earlier analysis is not
+/// updated: no per-epoch cache is kept for several series).
+fn refuse_existing(out: &Path) -> Result<()> {
+    let empty = || {
+        std::fs::read_dir(out)
+            .map(|mut d| d.next().is_none())
+            .unwrap_or(false)
+    };
+    if out.exists() && !(out.is_dir() && empty()) {
+        bail!(
+            "output directory '{}' already exists and is not empty: several INPUTs are written to a \
+             new directory (an earlier analysis is not updated); pass a new --out, or remove it",
+            shown_path(out)
+        );
+    }
+    Ok(())
 }

@@ -23,7 +23,8 @@ pub fn execute(args: &CheckArgs) -> Result<u8> {
             }
         }
     }
-    let report = gate::check(&record, &args.runs, args.fail_on)?;
+    let only: Vec<String> = args.runs.iter().chain(&args.run_list).cloned().collect();
+    let report = gate::check(&record, &only, args.fail_on)?;
     if let Some(path) = &args.junit {
         let xml = gate::junit_xml(&report, &record, start.elapsed().as_secs_f64());
         output::atomic_write(path, xml.as_bytes())

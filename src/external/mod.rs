@@ -17,6 +17,9 @@
 //!
 //! INPUT may also be a directory of per-epoch files ([`series`]: one run, one epoch per file,
 //! each epoch's result cached by content hash in OUT by [`cache`]; ARCHITECTURE.md §3).
+//!
+//! Several INPUTs are analysed one after another, each as its own run, and gathered into one
+//! record by [`compare`] (ARCHITECTURE.md §3).
 
 use anyhow::{bail, Context, Result};
 use ib_reports::record::{DatasetInfo, MethodRun, RunRecord, SCHEMA_VERSION};
@@ -35,6 +38,7 @@ use crate::verdict::judge_run;
 
 mod arrays;
 pub mod cache;
+pub mod compare;
 mod series;
 
 pub use arrays::analyze_arrays;
@@ -96,12 +100,23 @@ impl HtRequest {
 
 /// Read, measure and judge; returns the record (one run named after the input's KEY or stem).
 pub fn analyze(inputs: &AnalyzeInputs, h_t: HtRequest, cfg: &RunConfig) -> Result<RunRecord> {
+    analyze_as(inputs, None, h_t, cfg)
+}
+
+/// [`analyze`], the judged tensor (and the run) named `tensor` when given, else after the
+/// input's KEY or stem (several INPUTs share one tensor name, [`compare::tensor_name`]).
+pub fn analyze_as(
+    inputs: &AnalyzeInputs,
+    tensor: Option<&str>,
+    h_t: HtRequest,
+    cfg: &RunConfig,
+) -> Result<RunRecord> {
     if inputs.views.is_none() {
         // Refused before anything is read.
         h_t.resolve(None, "pass --views (K views of each of N' inputs, N'×K×d)")?;
     }
     let main = spec(&inputs.input, "INPUT")?;
-    let name = main.tensor_name();
+    let name = tensor.map_or_else(|| main.tensor_name(), str::to_string);
     let z = input::read_embedding(&main)?;
     let rows = z.rows();
     let (n, d) = rows.dim();

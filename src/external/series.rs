@@ -57,6 +57,10 @@ pub struct SeriesRequest<'a> {
     pub dir: &'a Path,
     /// The run's name (a plain file name).
     pub name: &'a str,
+    /// The name of the judged tensor of a `.npy` series [default: the run's name] (several
+    /// series share one, [`super::compare::tensor_name`]); the tensors of `.npz` and
+    /// `.safetensors` files keep their own names.
+    pub tensor: Option<&'a str>,
     /// The inputs as given (INPUT = the directory; `labels` shared by every epoch).
     pub inputs: &'a AnalyzeInputs,
     /// The configuration.
@@ -446,7 +450,8 @@ fn measure(
 pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
     let SeriesRequest { dir, name, cfg, .. } = *req;
     let files = list(dir)?;
-    let layout = layout(&files, name)?;
+    let tensor = req.tensor.unwrap_or(name);
+    let layout = layout(&files, tensor)?;
     let h_t = req.h_t.resolve(
         layout.k,
         &format!(
@@ -513,7 +518,7 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
             "build": cache::build_id(),
             "file": hash,
             "format": f.format.extension(),
-            "tensor": if f.format == Format::Npy { Some(name) } else { None },
+            "tensor": if f.format == Format::Npy { Some(tensor) } else { None },
             "labels": labels_hash,
             // Only an epoch with information quantities depends on their settings.
             "info": if layout.k.is_some() { canonical(&info_cfg)? } else { serde_json::Value::Null },
