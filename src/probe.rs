@@ -10,7 +10,8 @@ use ib_reports::record::{EpochRecord, InfoRow, LagrangianRow, Subsample};
 use ndarray::CowArray;
 use std::collections::BTreeMap;
 
-use crate::analysis::{knn_monitor, tensor_metrics, PanelInputs, Rows};
+use crate::analysis::{knn_monitor, tensor_metrics, PanelInputs, Rows, Views};
+use crate::config::RunConfig;
 use crate::info::{self, InfoConfig, InfoInputs};
 
 /// One tensor to measure and judge.
@@ -24,6 +25,35 @@ pub struct Judged<'a> {
     pub bottleneck: Option<usize>,
     /// Views and labels of the collapse-metric panel (or why there are none).
     pub panel: PanelInputs<'a>,
+}
+
+impl<'a> Judged<'a> {
+    /// A tensor judged with the panel settings of `cfg` (the α-ReQ fit range, the kNN cap on
+    /// TwoNN and NC1, the information estimates' seeded subsample order) and `seed`, the run's
+    /// information seed (ARCHITECTURE.md §4, the metric panel).
+    pub fn new(
+        name: String,
+        rows: Rows<'a>,
+        bottleneck: Option<usize>,
+        views: Result<Views<'a>, String>,
+        labels: Result<&'a [i64], String>,
+        cfg: &RunConfig,
+        seed: u64,
+    ) -> Judged<'a> {
+        Judged {
+            name,
+            rows,
+            bottleneck,
+            panel: PanelInputs {
+                views,
+                labels,
+                alpha_range: cfg.panel.alpha_range(),
+                seed,
+                max_rows: cfg.knn.max_rows,
+                subsample_order: info::subsample_order,
+            },
+        }
+    }
 }
 
 /// Where the kNN accuracy comes from.

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
 
-use crate::analysis::{panel, to_array, to_array3, PanelInputs};
+use crate::analysis::{panel, to_array, to_array3};
 use crate::config::{Method, RunConfig};
 use crate::data::{DataShape, Dataset, SampleShape};
 use crate::info::InfoInputs;
@@ -378,25 +378,23 @@ fn train_one(
             lr: end.lr,
             judged: arrays
                 .iter()
-                .map(|(name, z)| Judged {
-                    name: name.to_string(),
-                    rows: z.view().into(),
-                    bottleneck: bottleneck(cfg, method, name),
-                    panel: PanelInputs {
-                        views: match &info_arrays {
+                .map(|(name, z)| {
+                    Judged::new(
+                        name.to_string(),
+                        z.view().into(),
+                        bottleneck(cfg, method, name),
+                        match &info_arrays {
                             Some((_, views, _)) if *name == "online.projector" => {
                                 Ok(views.view().into())
                             }
                             _ => Err(panel::views_of_the_projector(name)),
                         },
-                        labels: data.y_probe.as_deref().ok_or_else(|| {
+                        data.y_probe.as_deref().ok_or_else(|| {
                             "no labels: the dataset of this run has none".to_string()
                         }),
-                        alpha_range: cfg.panel.alpha_range(),
-                        seed: info_cfg.seed,
-                        max_rows: cfg.knn.max_rows,
-                        subsample_order: crate::info::subsample_order,
-                    },
+                        cfg,
+                        info_cfg.seed,
+                    )
                 })
                 .collect(),
             info: info_arrays

@@ -72,7 +72,9 @@ fn exported_embeddings_match_the_numpy_reference() {
 fn class_spread_in_run_json_matches_the_numpy_reference() {
     let expected: Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("expected.json")).unwrap()).unwrap();
-    let want = expected["classes"].as_array().expect("classes in expected.json");
+    let want = expected["classes"]
+        .as_array()
+        .expect("classes in expected.json");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
     bin()
@@ -86,7 +88,9 @@ fn class_spread_in_run_json_matches_the_numpy_reference() {
         .success();
     let record: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("run.json")).unwrap()).unwrap();
-    let tensors = record["runs"][0]["epochs"][0]["tensors"].as_object().unwrap();
+    let tensors = record["runs"][0]["epochs"][0]["tensors"]
+        .as_object()
+        .unwrap();
     let classes = &tensors.values().next().unwrap()["classes"];
     assert_eq!(classes["rows"], 600);
     let got = classes["classes"].as_array().unwrap();

@@ -25,7 +25,7 @@ use anyhow::{bail, Context, Result};
 use ib_reports::record::{DatasetInfo, MethodRun, RunRecord, SCHEMA_VERSION};
 use ndarray::{Array3, Axis};
 
-use crate::analysis::{panel, Embedding, PanelInputs, Views};
+use crate::analysis::{panel, Embedding, Views};
 use crate::config::RunConfig;
 use crate::files::shown;
 use crate::info::InfoInputs;
@@ -258,24 +258,20 @@ pub fn measure(
         epoch: 0,
         loss: None,
         lr: None,
-        judged: vec![Judged {
-            name: name.clone(),
+        judged: vec![Judged::new(
+            name.clone(),
             rows,
-            bottleneck: None,
-            panel: PanelInputs {
-                views: views
-                    .as_ref()
-                    .map(|v| v.view().into())
-                    .ok_or_else(|| panel::NO_VIEWS.to_string()),
-                labels: labels
-                    .as_deref()
-                    .ok_or_else(|| panel::NO_LABELS.to_string()),
-                alpha_range: cfg.panel.alpha_range(),
-                seed: info_cfg.seed,
-                max_rows: cfg.knn.max_rows,
-                subsample_order: crate::info::subsample_order,
-            },
-        }],
+            None,
+            views
+                .as_ref()
+                .map(|v| v.view().into())
+                .ok_or_else(|| panel::NO_VIEWS.to_string()),
+            labels
+                .as_deref()
+                .ok_or_else(|| panel::NO_LABELS.to_string()),
+            cfg,
+            info_cfg.seed,
+        )],
         info: Some(InfoInputs {
             tensor: &name,
             online: rows,

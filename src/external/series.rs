@@ -27,7 +27,7 @@ use ib_reports::record::{DatasetInfo, EpochRecord, MethodRun, RunRecord, SCHEMA_
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::cache;
-use crate::analysis::{panel, PanelInputs};
+use crate::analysis::panel;
 use crate::config::{RunConfig, MAX_SNAPSHOTS};
 use crate::files::{shown, shown_path};
 use crate::info::InfoInputs;
@@ -416,27 +416,25 @@ fn measure(
         lr: None,
         judged: arrays
             .iter()
-            .map(|(name, a)| Judged {
-                name: name.clone(),
-                rows: a.rows(),
-                bottleneck: None,
-                panel: PanelInputs {
-                    views: match &views {
+            .map(|(name, a)| {
+                Judged::new(
+                    name.clone(),
+                    a.rows(),
+                    None,
+                    match &views {
                         Some(v) if name == "online.projector" => Ok(v.view().into()),
                         Some(_) => Err(panel::views_of_the_projector(name)),
                         None => Err(format!(
                             "no views: the epoch file holds no {VIEWS} (N′×K×d)"
                         )),
                     },
-                    labels: labels.ok_or_else(|| {
+                    labels.ok_or_else(|| {
                         "no labels: the epoch file holds no labels and --labels was not given"
                             .to_string()
                     }),
-                    alpha_range: cfg.panel.alpha_range(),
-                    seed: info_cfg.seed,
-                    max_rows: cfg.knn.max_rows,
-                    subsample_order: crate::info::subsample_order,
-                },
+                    cfg,
+                    info_cfg.seed,
+                )
             })
             .collect(),
         info,
