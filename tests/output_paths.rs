@@ -230,8 +230,8 @@ fn report_writes_through_links_in_the_run_directory() {
     std::fs::write(&page, "old").unwrap();
     std::fs::remove_file(run.join("report.html")).unwrap();
     symlink(&page, run.join("report.html")).unwrap();
-    let png = run.join("charts").join("std_l2.png");
-    let svg = run.join("charts").join("std_l2.svg");
+    let png = run.join("charts").join("spectrum.png");
+    let svg = run.join("charts").join("spectrum.svg");
     assert!(png.is_file() && svg.is_file());
     for chart in [&png, &svg] {
         std::fs::remove_file(chart).unwrap();

@@ -7,7 +7,9 @@
 //! saturated rows; made by make_with_caveats.py). `with_info`, `with_caveats` and
 //! `single_epoch` carry the collapse-metric panel (values, nulls with their reason, reference
 //! values, the α-ReQ fit and advisory evidence), which adds the `panel_epochs` chart, the fit on
-//! the spectrum chart and the view model's `panel`.
+//! the spectrum chart and the view model's `panel`. `single_snapshot` and `two_runs` (one
+//! `analyze` snapshot, and two compared; made by make_snapshots.py from real records) have no
+//! chart over epochs, and add `info_scale`, `class_structure` and the glance gauges.
 //!
 //! After an intended change: `INSTA_UPDATE=always cargo test --release --test golden`, then read
 //! the changed files under tests/snapshots/ before committing them.
@@ -23,6 +25,8 @@ const FIXTURES: &[&str] = &[
     "single_epoch",
     "with_info",
     "with_caveats",
+    "single_snapshot",
+    "two_runs",
 ];
 
 fn fixture(name: &str) -> RunRecord {

@@ -3,7 +3,7 @@
 
 use super::plot::spec::{ChartSpec, LineStyleKind, PanelSpec, Series, XAxis, SIZE};
 use super::plot::style::run_colour;
-use super::select::tensor_suffix;
+use super::select::{has_trajectories, tensor_suffix};
 use super::series::{indexed, run_entry, with_field};
 use crate::record::RunRecord;
 
@@ -36,7 +36,16 @@ pub(super) fn channel_std(record: &RunRecord, tensor: &str) -> ChartSpec {
     panel.thin_markers();
     ChartSpec {
         name: "channel_std",
-        title: format!("Per-channel std, last epoch{}", tensor_suffix(Some(tensor))),
+        // "last epoch" only where there are several (ARCHITECTURE.md §10).
+        title: format!(
+            "Per-channel std{}{}",
+            if has_trajectories(record) {
+                ", last epoch"
+            } else {
+                ""
+            },
+            tensor_suffix(Some(tensor))
+        ),
         subtitle: Some("raw rows, channels sorted by std (descending); zeros not drawn".into()),
         size: SIZE,
         columns: 1,

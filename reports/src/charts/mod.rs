@@ -8,10 +8,12 @@
 //! which knows nothing of run records.
 
 mod channel_std;
+mod class_structure;
 mod effective_rank;
 mod figure2;
 mod info_epochs;
 mod info_plane;
+mod info_scale;
 mod knn_accuracy;
 mod lagrangian;
 mod loss;
@@ -36,7 +38,9 @@ pub use plot::spec::{
     VLine, XAxis, SIZE,
 };
 pub use plot::style::{ensure_font, ramp, run_colour, PALETTE};
-pub use select::{chart_tensor, info_key, lagrangian_key, InfoKey, DEFAULT_TENSOR};
+pub use select::{
+    chart_tensor, has_trajectories, info_key, lagrangian_key, InfoKey, DEFAULT_TENSOR,
+};
 pub use series::{h_t_origin, loss_series, metric_series};
 pub use spectrum::{fit_points, FIT_DETAIL, FIT_LABEL};
 
@@ -64,12 +68,29 @@ pub const CHART_NAMES: &[&str] = &[
     "lagrangian",
     "spectrum",
     "channel_std",
+    "info_scale",
+    "class_structure",
+];
+
+/// The charts whose x axis is the epoch (or that draw a trajectory over epochs): produced only
+/// when at least one run has two or more epochs ([`has_trajectories`], ARCHITECTURE.md §10).
+pub const EPOCH_CHARTS: &[&str] = &[
+    "figure2",
+    "loss",
+    "std_l2",
+    "effective_rank",
+    "knn_accuracy",
+    "panel_epochs",
+    "info_plane",
+    "info_epochs",
 ];
 
 /// The plain-data description of every chart of `record` that has data, in display order
 /// (see [`CHART_NAMES`]). Every panel over epochs marks the onset of each run's verdict
 /// ([`series::onset_lines`]); a panel of one run (captioned with its name) only that run's.
+/// The charts of [`EPOCH_CHARTS`] appear only when a run has two or more epochs.
 pub fn chart_specs(record: &RunRecord) -> Vec<ChartSpec> {
+    let trajectories = has_trajectories(record);
     let tensor = chart_tensor(record);
     let t = tensor.as_deref();
     let info = info_key(record);
@@ -86,11 +107,14 @@ pub fn chart_specs(record: &RunRecord) -> Vec<ChartSpec> {
         lb.as_ref().map(|k| lagrangian::lagrangian(record, k)),
         t.map(|t| spectrum::spectrum(record, t)),
         t.map(|t| channel_std::channel_std(record, t)),
+        info_scale::info_scale(record),
+        t.and_then(|t| class_structure::class_structure(record, t)),
     ];
     let onsets = series::onset_lines(record);
     specs
         .into_iter()
         .flatten()
+        .filter(|spec| trajectories || !EPOCH_CHARTS.contains(&spec.name))
         .filter(ChartSpec::has_data)
         .map(|mut spec| {
             for panel in &mut spec.panels {

@@ -25,6 +25,13 @@ pub fn chart_tensor(record: &RunRecord) -> Option<String> {
     first
 }
 
+/// True when at least one run has two or more epochs: only then does a chart over epochs (or
+/// the information-plane trajectory) show a trajectory rather than one dot per run
+/// (ARCHITECTURE.md §10). A record of one-epoch runs (`analyze`) gets no such chart.
+pub fn has_trajectories(record: &RunRecord) -> bool {
+    record.runs.iter().any(|r| r.epochs.len() >= 2)
+}
+
 /// ` (tensor)`, appended to a chart title; empty without a tensor.
 pub(super) fn tensor_suffix(tensor: Option<&str>) -> String {
     tensor.map(|t| format!(" ({t})")).unwrap_or_default()
@@ -127,7 +134,7 @@ impl InfoKey {
 
 /// The symbol of an estimator's scale: σ (noise) for the pairwise families, ε (bin width or
 /// merge radius) otherwise.
-fn scale_symbol(estimator: &str) -> &'static str {
+pub(super) fn scale_symbol(estimator: &str) -> &'static str {
     if estimator.starts_with("pairwise") {
         "σ"
     } else {
@@ -142,7 +149,7 @@ pub(super) fn is_saturated(r: &InfoRow) -> bool {
 
 /// The tensor the information charts use: the chart tensor when it has info rows, otherwise the
 /// tensor of the first info row.
-fn info_tensor(record: &RunRecord) -> Option<String> {
+pub(super) fn info_tensor(record: &RunRecord) -> Option<String> {
     let rows = || {
         record
             .runs

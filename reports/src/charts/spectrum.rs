@@ -109,12 +109,19 @@ pub(super) fn spectrum(record: &RunRecord, tensor: &str) -> ChartSpec {
         }
     }
     panel.thin_markers();
-    legend.push(LegendEntry::new(
-        "first epoch",
-        BLACK,
-        LineStyleKind::Dashed,
-    ));
-    legend.push(LegendEntry::new("last epoch", BLACK, LineStyleKind::Solid));
+    // First and last epoch are told apart only where a run has both (ARCHITECTURE.md §10).
+    if panel
+        .series
+        .iter()
+        .any(|s| s.style == LineStyleKind::Dashed)
+    {
+        legend.push(LegendEntry::new(
+            "first epoch",
+            BLACK,
+            LineStyleKind::Dashed,
+        ));
+        legend.push(LegendEntry::new("last epoch", BLACK, LineStyleKind::Solid));
+    }
     let mut subtitle = "uncentred, descending; zeros are not drawn on the log axis".to_string();
     let mut notes = Vec::new();
     if !fits.is_empty() {

@@ -5,6 +5,7 @@
 //! record is escaped with [`escape`]; the SVG charts are inlined as produced by plotters (which
 //! escapes its text itself).
 
+pub mod glance;
 pub mod panel;
 pub mod view;
 
@@ -60,7 +61,14 @@ pub fn render_view(view: &ReportView, charts: &[Chart]) -> Result<String, Report
         &[
             ("title", escape(&view.title)),
             ("meta", meta),
-            ("verdicts", verdicts(view)),
+            (
+                "glance",
+                glance::render(
+                    &view.glance,
+                    &verdicts(view),
+                    spectrum_figure(view, charts).as_deref(),
+                ),
+            ),
             ("evidence", evidence(view)),
             ("charts", chart_figures(view, charts)),
             ("panel", panel::render(&view.panel)),
@@ -113,7 +121,11 @@ fn verdicts(view: &ReportView) -> String {
     let mut s = String::from(
         "<table class=\"verdicts\">\n<thead><tr><th>run</th><th>verdict</th><th>epoch</th><th>summary</th></tr></thead>\n<tbody>\n",
     );
-    for r in &view.runs {
+    let over_epochs = view
+        .charts
+        .iter()
+        .any(|c| crate::charts::EPOCH_CHARTS.contains(&c.name.as_str()));
+    for (i, r) in view.runs.iter().enumerate() {
         let diverged = r
             .diverged_at
             .as_ref()
@@ -121,7 +133,8 @@ fn verdicts(view: &ReportView) -> String {
             .unwrap_or_default();
         // The onset sentence (ARCHITECTURE.md §6); a diverged run already says its epoch.
         let onset = match (&r.onset_epoch, &r.diverged_at) {
-            (Some(e), None) => format!(
+            // Without charts over epochs (one-epoch runs) there is no onset to mark.
+            (Some(e), None) if over_epochs => format!(
                 "<br><small class=\"onset\">{} since epoch {e}: every analysed epoch from {e} on \
                  is judged at least this severe (marked on the charts over epochs)</small>",
                 escape(&r.verdict),
@@ -141,7 +154,8 @@ fn verdicts(view: &ReportView) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "<tr><td><strong>{}</strong><br><small>{} · seed {}</small></td><td>{}</td><td class=\"num\">{}</td><td class=\"summary\">{}{}{}{}</td></tr>",
+            "<tr><td><span class=\"swatch\" style=\"background:{}\"></span><strong>{}</strong><br><small>{} · seed {}</small></td><td>{}</td><td class=\"num\">{}</td><td class=\"summary\">{}{}{}{}</td></tr>",
+            glance::colour_hex(i),
             escape(&r.name),
             escape(&r.method),
             escape(&r.seed),
@@ -223,9 +237,32 @@ fn evidence_table(s: &mut String, rows: &[EvidenceRow], fired_class: &str) {
     s.push_str("</tbody>\n</table></div>\n");
 }
 
+/// The chart shown in the "At a glance" section beside the gauges, not repeated below.
+const GLANCE_CHART: &str = "spectrum";
+
+/// One chart's `<figure>`.
+fn figure(c: &view::ChartView, chart: &Chart) -> String {
+    format!(
+        "<figure id=\"chart-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+        escape(&c.name),
+        chart.svg.trim(),
+        escape(&c.title)
+    )
+}
+
+/// The spectrum chart's figure, for the "At a glance" section.
+fn spectrum_figure(view: &ReportView, charts: &[Chart]) -> Option<String> {
+    let c = view.charts.iter().find(|c| c.name == GLANCE_CHART)?;
+    let chart = charts.iter().find(|x| x.name == c.name)?;
+    Some(figure(c, chart))
+}
+
 fn chart_figures(view: &ReportView, charts: &[Chart]) -> String {
     if view.charts.is_empty() {
         return "<p>No charts: the record holds no finite values to plot.</p>\n".into();
+    }
+    if view.charts.iter().all(|c| c.name == GLANCE_CHART) {
+        return "<p class=\"meta\">The spectrum is shown at the top of the page.</p>\n".into();
     }
     let mut s = String::new();
     if let Some(t) = &view.chart_tensor {
@@ -235,17 +272,11 @@ fn chart_figures(view: &ReportView, charts: &[Chart]) -> String {
             escape(t)
         );
     }
-    for c in &view.charts {
+    for c in view.charts.iter().filter(|c| c.name != GLANCE_CHART) {
         let Some(chart) = charts.iter().find(|x| x.name == c.name) else {
             continue;
         };
-        let _ = writeln!(
-            s,
-            "<figure id=\"chart-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
-            escape(&c.name),
-            chart.svg.trim(),
-            escape(&c.title)
-        );
+        let _ = writeln!(s, "{}", figure(c, chart));
     }
     s
 }

@@ -2,6 +2,7 @@
 //! only. Strings here are raw (not HTML-escaped); escaping happens when the page is written.
 //! The view model derives `Serialize` so it can be snapshot-tested apart from the markup.
 
+use super::glance::GlanceView;
 use super::panel::PanelTable;
 use crate::charts::{chart_tensor, h_t_origin, Chart, THEOREM_UNKNOWN};
 /// Re-exported from [`crate::format`], where number formatting lives.
@@ -47,6 +48,8 @@ pub struct ReportView {
     pub created: String,
     pub source: String,
     pub schema_version: u32,
+    /// The "At a glance" section (ARCHITECTURE.md §10).
+    pub glance: GlanceView,
     /// The tensor the charts plot, if any.
     pub chart_tensor: Option<String>,
     pub runs: Vec<RunView>,
@@ -245,11 +248,12 @@ impl ReportView {
             },
         ];
         Ok(ReportView {
-            title: format!("ib-analyze report: {}", d.name),
+            title: title(record),
             tool: record.tool.clone(),
             created: record.created.clone(),
             source: record.source.clone(),
             schema_version: record.schema_version,
+            glance: GlanceView::build(record),
             chart_tensor: chart_tensor(record),
             runs: record.runs.iter().map(RunView::build).collect(),
             charts: charts
@@ -289,6 +293,46 @@ impl ReportView {
                 kv("record created", record.created.clone()),
             ],
         })
+    }
+}
+
+/// The page title (ARCHITECTURE.md §10). A training record (`source` other than `analyze`)
+/// keeps `ib-analyze report: <dataset>`. An analysed record of one run names the input by its
+/// file name and key ([`input_label`]; the full path stays in the Dataset table); of two runs,
+/// `a vs b`; of more, `N runs: a, b, c`.
+pub fn title(record: &RunRecord) -> String {
+    let names: Vec<&str> = record.runs.iter().map(|r| r.name.as_str()).collect();
+    let what = match (record.source.as_str(), names.as_slice()) {
+        ("analyze", [] | [_]) => input_label(&record.dataset.name),
+        ("analyze", [a, b]) => format!("{a} vs {b}"),
+        ("analyze", many) => format!("{} runs: {}", many.len(), many.join(", ")),
+        _ => record.dataset.name.clone(),
+    };
+    format!("ib-analyze report: {what}")
+}
+
+/// The file name of an input given as `path` or `path:KEY`, with its key: `/data/emb.npz:z`
+/// reads `emb.npz:z`. The key starts at the first `:` whose left part has a file extension,
+/// so a key may itself hold `/` or `:`; a name without a file part is kept whole.
+pub fn input_label(name: &str) -> String {
+    let split = name
+        .char_indices()
+        .filter(|&(_, c)| c == ':')
+        .find(|&(i, _)| {
+            let left = std::path::Path::new(&name[..i]);
+            left.extension().is_some() && left.file_name().is_some()
+        });
+    let (path, key) = match split {
+        Some((i, _)) => (&name[..i], Some(&name[i + 1..])),
+        None => (name, None),
+    };
+    let file = std::path::Path::new(path)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string());
+    match key {
+        Some(k) => format!("{file}:{k}"),
+        None => file,
     }
 }
 
@@ -561,6 +605,19 @@ mod tests {
             seed: None,
             warnings: Vec::new(),
         }
+    }
+
+    #[test]
+    fn input_labels_drop_directories_and_keep_keys() {
+        assert_eq!(input_label("/data/run 1/emb.npy"), "emb.npy");
+        assert_eq!(input_label("emb.npy"), "emb.npy");
+        assert_eq!(input_label("/data/all.npz:z"), "all.npz:z");
+        assert_eq!(input_label("rel/all.npz:enc/z"), "all.npz:enc/z");
+        assert_eq!(
+            input_label("/w/a:b/emb.safetensors:proj"),
+            "emb.safetensors:proj"
+        );
+        assert_eq!(input_label("/"), "/");
     }
 
     #[test]

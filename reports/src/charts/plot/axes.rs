@@ -83,6 +83,38 @@ impl PanelSpec {
     }
 }
 
+impl PanelSpec {
+    /// The same panel with every x replaced by log10(x) (non-positive values dropped), so a
+    /// linear axis with 10^v tick labels draws it on a logarithmic scale.
+    pub(super) fn to_log10_x(&self) -> PanelSpec {
+        let log = |x: f64| (x > 0.0).then(|| x.log10());
+        let mut out = self.clone();
+        for s in &mut out.series {
+            let kept: Vec<(usize, (f64, f64))> = s
+                .points
+                .iter()
+                .enumerate()
+                .filter_map(|(i, &(x, y))| log(x).map(|lx| (i, (lx, y))))
+                .collect();
+            s.point_colours = kept
+                .iter()
+                .filter_map(|(i, _)| s.point_colours.get(*i).copied())
+                .collect();
+            if !s.open.is_empty() {
+                s.open = kept.iter().map(|(i, _)| s.is_open(*i)).collect();
+            }
+            s.points = kept.into_iter().map(|(_, p)| p).collect();
+        }
+        out.v_lines
+            .retain_mut(|v| log(v.x).map(|lx| v.x = lx).is_some());
+        out.labels
+            .retain_mut(|l| log(l.x).map(|lx| l.x = lx).is_some());
+        out.x_range = self.x_range.and_then(|(a, b)| Some((log(a)?, log(b)?)));
+        out.x_log = false;
+        out
+    }
+}
+
 fn min_max(values: impl Iterator<Item = f64>) -> Option<(f64, f64)> {
     values
         .filter(|v| v.is_finite())

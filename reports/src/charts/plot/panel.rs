@@ -47,20 +47,28 @@ pub(super) fn draw_panel<DB: DrawingBackend>(
         Some(c) => area.titled(c, text(ps.caption, &panel.caption_colour))?,
         None => area.clone(),
     };
-    if panel.y_log {
-        draw_plot(&plot, &panel.to_log10(), ps, true)
+    if panel.x_log {
+        let logged = panel.to_log10_x();
+        if logged.y_log {
+            draw_plot(&plot, &logged.to_log10(), ps, true, true)
+        } else {
+            draw_plot(&plot, &logged, ps, false, true)
+        }
+    } else if panel.y_log {
+        draw_plot(&plot, &panel.to_log10(), ps, true, false)
     } else {
-        draw_plot(&plot, panel, ps, false)
+        draw_plot(&plot, panel, ps, false, false)
     }
 }
 
 /// Draw the axes, reference lines, series, labels and note of `spec` into `plot`. With `log_y`,
-/// y values are already log10-transformed and tick labels show 10^v.
+/// y values are already log10-transformed and tick labels show 10^v; likewise x with `log_x`.
 fn draw_plot<DB: DrawingBackend>(
     plot: &DrawingArea<DB, Shift>,
     spec: &PanelSpec,
     ps: &PlotStyle,
     log_y: bool,
+    log_x: bool,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let (x0, x1) = spec.x_range();
     let (y0, y1) = spec.y_range();
@@ -74,6 +82,7 @@ fn draw_plot<DB: DrawingBackend>(
         }
     };
     let x_fmt = move |x: &f64| match spec.x_axis {
+        _ if log_x => log_label(x),
         XAxis::Epoch => epoch_label(x),
         XAxis::Index => match epoch_label(x).as_str() {
             "0" => String::new(),
@@ -82,6 +91,7 @@ fn draw_plot<DB: DrawingBackend>(
         XAxis::Linear => format!("{:.*}", x_decimals, x),
     };
     let x_labels = match spec.x_axis {
+        _ if log_x => 6,
         XAxis::Epoch => ((x1 - x0).round().max(1.0) as usize + 1).min(11),
         XAxis::Index => 10,
         XAxis::Linear => 8,

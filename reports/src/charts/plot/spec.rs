@@ -147,6 +147,8 @@ pub struct PanelSpec {
     pub x_axis: XAxis,
     /// Logarithmic y axis: non-positive values are not drawn.
     pub y_log: bool,
+    /// Logarithmic x axis (e.g. a scale ε or σ): non-positive values are not drawn.
+    pub x_log: bool,
     /// Fixed x range (e.g. every recorded epoch, so all charts share one x axis); `None` fits
     /// the data.
     pub x_range: Option<(f64, f64)>,
@@ -173,6 +175,7 @@ impl PanelSpec {
             y_desc: y_desc.into(),
             x_axis,
             y_log: false,
+            x_log: false,
             x_range: None,
             y_range: None,
             y_include_zero: false,
@@ -186,10 +189,12 @@ impl PanelSpec {
 
     /// True when at least one series has a point that can be drawn.
     pub fn has_data(&self) -> bool {
-        self.series
-            .iter()
-            .flat_map(|s| s.points.iter())
-            .any(|p| p.0.is_finite() && p.1.is_finite() && (!self.y_log || p.1 > 0.0))
+        self.series.iter().flat_map(|s| s.points.iter()).any(|p| {
+            p.0.is_finite()
+                && p.1.is_finite()
+                && (!self.y_log || p.1 > 0.0)
+                && (!self.x_log || p.0 > 0.0)
+        })
     }
 
     /// Long per-index curves read better as lines without a marker at every index: markers only
