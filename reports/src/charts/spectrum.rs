@@ -1,13 +1,18 @@
 //! `spectrum`: the singular-value spectrum of the chart tensor at each run's first and last epoch,
 //! index on x, log y; with each run's α-ReQ fit at its last epoch, where recorded (dotted).
 
-use super::plot::spec::{ChartSpec, LegendEntry, LineStyleKind, PanelSpec, Series, XAxis, SIZE};
+use super::plot::spec::{ChartSpec, LegendEntry, LineStyleKind, PanelSpec, Series, XAxis};
 use super::plot::style::run_colour;
 use super::select::tensor_suffix;
 use super::series::{indexed, run_entry, with_field};
 use crate::format::fmt_num;
 use crate::record::{PowerLawFit, RunRecord};
 use plotters::style::BLACK;
+
+/// The spectrum's size: narrower than the other charts' [`super::plot::spec::SIZE`], as it
+/// stands beside the gauges in the report's first screen (ARCHITECTURE.md §10), where it is
+/// drawn at about 0.9 of this width, its smallest text near 11 px.
+pub const SPECTRUM_SIZE: (u32, u32) = (720, 500);
 
 /// Legend label of the fitted lines (its second line: [`FIT_DETAIL`]).
 pub const FIT_LABEL: &str = "α-ReQ fit";
@@ -146,7 +151,7 @@ pub(super) fn spectrum(record: &RunRecord, tensor: &str) -> ChartSpec {
         name: "spectrum",
         title: format!("Singular-value spectrum{}", tensor_suffix(Some(tensor))),
         subtitle: Some(subtitle),
-        size: SIZE,
+        size: SPECTRUM_SIZE,
         columns: 1,
         panels: vec![panel],
         legend,

@@ -420,8 +420,9 @@ fn gauge_text(g: &Gauge) -> String {
 
 /// The section's HTML; `spectrum` is the spectrum chart's `<figure>`, when there is one.
 pub fn render(view: &GlanceView, verdicts: &str, spectrum: Option<&str>) -> String {
-    let mut s = String::from("<div class=\"glance-grid\">\n<div class=\"glance-panel\">\n");
-    s.push_str(verdicts);
+    // The verdicts span the page; the gauges and the spectrum share the row under them.
+    let mut s = String::from(verdicts);
+    s.push_str("<div class=\"glance-grid\">\n<div class=\"glance-panel\">\n");
     if !view.gauges.is_empty() {
         let tensor = view
             .tensor
