@@ -15,12 +15,11 @@
 //! radius/nearest is the per-class form of the class-distance ratio of Kornblith et al.
 //! ("Why do better loss functions lead to less transferable features?", NeurIPS 2021).
 
-use std::collections::BTreeMap;
-
 use ndarray::{Array2, ArrayView2, Zip};
 use rayon::prelude::*;
 
-use crate::error::{check_matrix, EstimatorError};
+use super::nc1::labelled_rows;
+use crate::error::EstimatorError;
 use crate::normalize::{exponent_for, max_abs, pow2};
 
 /// One class of [`class_spread`], in the units of the embedding.
@@ -58,23 +57,9 @@ pub fn class_spread(
     z: ArrayView2<f64>,
     labels: &[i64],
 ) -> Result<Vec<ClassSpread>, EstimatorError> {
-    check_matrix(z)?;
-    let (n, d) = z.dim();
-    if labels.len() != n {
-        return Err(EstimatorError::ShapeMismatch {
-            x_rows: n,
-            y_rows: labels.len(),
-        });
-    }
-    let mut index: BTreeMap<i64, usize> = BTreeMap::new();
-    for &l in labels {
-        index.entry(l).or_insert(0);
-    }
-    for (k, v) in index.values_mut().enumerate() {
-        *v = k;
-    }
-    let c = index.len();
-    let class: Vec<usize> = labels.iter().map(|l| index[l]).collect();
+    let d = z.ncols();
+    let (labels_sorted, class) = labelled_rows(z, labels)?;
+    let c = labels_sorted.len();
 
     let e = exponent_for(max_abs(z.iter()));
     let (up, down) = (pow2(e), pow2(-e));
@@ -124,8 +109,8 @@ pub fn class_spread(
         })
         .collect();
 
-    Ok(index
-        .keys()
+    Ok(labels_sorted
+        .iter()
         .enumerate()
         .map(|(k, &label)| ClassSpread {
             label,

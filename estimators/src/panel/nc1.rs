@@ -52,20 +52,9 @@ const BLOCK_ROWS: usize = 1024;
 /// assert!((v - 0.125).abs() < 1e-15);
 /// ```
 pub fn nc1(z: ArrayView2<f64>, labels: &[i64]) -> Result<f64, EstimatorError> {
-    check_matrix(z)?;
     let (n, d) = z.dim();
-    if labels.len() != n {
-        return Err(EstimatorError::ShapeMismatch {
-            x_rows: n,
-            y_rows: labels.len(),
-        });
-    }
-    // Classes in ascending label order.
-    let mut index: BTreeMap<i64, usize> = BTreeMap::new();
-    for &l in labels {
-        index.entry(l).or_insert(0);
-    }
-    let c = index.len();
+    let (classes, class) = labelled_rows(z, labels)?;
+    let c = classes.len();
     if c < 2 {
         return Err(EstimatorError::Degenerate {
             reason: format!(
@@ -75,10 +64,6 @@ pub fn nc1(z: ArrayView2<f64>, labels: &[i64]) -> Result<f64, EstimatorError> {
             ),
         });
     }
-    for (k, v) in index.values_mut().enumerate() {
-        *v = k;
-    }
-    let class: Vec<usize> = labels.iter().map(|l| index[l]).collect();
 
     let zs = scaled(z);
     let z = zs.view();
@@ -130,6 +115,30 @@ pub fn nc1(z: ArrayView2<f64>, labels: &[i64]) -> Result<f64, EstimatorError> {
         .map(|(qk, lk)| qk / (n as f64 * lk))
         .sum();
     Ok(trace / c as f64)
+}
+
+/// Checks `z` (finite, not empty) and that `labels` has one label per row; returns the
+/// distinct labels in ascending order and, per row, the index of its label among them.
+pub(crate) fn labelled_rows(
+    z: ArrayView2<f64>,
+    labels: &[i64],
+) -> Result<(Vec<i64>, Vec<usize>), EstimatorError> {
+    check_matrix(z)?;
+    if labels.len() != z.nrows() {
+        return Err(EstimatorError::ShapeMismatch {
+            x_rows: z.nrows(),
+            y_rows: labels.len(),
+        });
+    }
+    let mut index: BTreeMap<i64, usize> = BTreeMap::new();
+    for &l in labels {
+        index.entry(l).or_insert(0);
+    }
+    for (k, v) in index.values_mut().enumerate() {
+        *v = k;
+    }
+    let class = labels.iter().map(|l| index[l]).collect();
+    Ok((index.into_keys().collect(), class))
 }
 
 /// `z`, or `z·2^e` when its largest |entry| is outside [2⁻²⁵⁵, 2²⁵⁵]

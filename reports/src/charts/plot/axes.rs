@@ -56,22 +56,7 @@ impl PanelSpec {
     pub(super) fn to_log10(&self) -> PanelSpec {
         let log = |y: f64| (y > 0.0).then(|| y.log10());
         let mut out = self.clone();
-        for s in &mut out.series {
-            let kept: Vec<(usize, (f64, f64))> = s
-                .points
-                .iter()
-                .enumerate()
-                .filter_map(|(i, &(x, y))| log(y).map(|ly| (i, (x, ly))))
-                .collect();
-            s.point_colours = kept
-                .iter()
-                .filter_map(|(i, _)| s.point_colours.get(*i).copied())
-                .collect();
-            if !s.open.is_empty() {
-                s.open = kept.iter().map(|(i, _)| s.is_open(*i)).collect();
-            }
-            s.points = kept.into_iter().map(|(_, p)| p).collect();
-        }
+        out.map_points(|(x, y)| log(y).map(|ly| (x, ly)));
         out.ref_lines
             .retain_mut(|r| log(r.y).map(|ly| r.y = ly).is_some());
         out.labels
@@ -89,12 +74,27 @@ impl PanelSpec {
     pub(super) fn to_log10_x(&self) -> PanelSpec {
         let log = |x: f64| (x > 0.0).then(|| x.log10());
         let mut out = self.clone();
-        for s in &mut out.series {
+        out.map_points(|(x, y)| log(x).map(|lx| (lx, y)));
+        out.v_lines
+            .retain_mut(|v| log(v.x).map(|lx| v.x = lx).is_some());
+        out.labels
+            .retain_mut(|l| log(l.x).map(|lx| l.x = lx).is_some());
+        out.x_range = self.x_range.and_then(|(a, b)| Some((log(a)?, log(b)?)));
+        out.x_log = false;
+        out
+    }
+}
+
+impl PanelSpec {
+    /// Maps every series point through `f`, dropping the points it maps to None together with
+    /// their colours and open-marker flags.
+    fn map_points(&mut self, f: impl Fn((f64, f64)) -> Option<(f64, f64)>) {
+        for s in &mut self.series {
             let kept: Vec<(usize, (f64, f64))> = s
                 .points
                 .iter()
                 .enumerate()
-                .filter_map(|(i, &(x, y))| log(x).map(|lx| (i, (lx, y))))
+                .filter_map(|(i, &p)| f(p).map(|q| (i, q)))
                 .collect();
             s.point_colours = kept
                 .iter()
@@ -105,13 +105,6 @@ impl PanelSpec {
             }
             s.points = kept.into_iter().map(|(_, p)| p).collect();
         }
-        out.v_lines
-            .retain_mut(|v| log(v.x).map(|lx| v.x = lx).is_some());
-        out.labels
-            .retain_mut(|l| log(l.x).map(|lx| l.x = lx).is_some());
-        out.x_range = self.x_range.and_then(|(a, b)| Some((log(a)?, log(b)?)));
-        out.x_log = false;
-        out
     }
 }
 
