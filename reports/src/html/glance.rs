@@ -6,7 +6,7 @@
 //! (`TensorRecord::reference`) and the verdict thresholds of the evidence rows. Every number is
 //! read from the record; the gauge's span only frames them.
 
-use super::escape;
+use super::{escape, verdict_class};
 use crate::charts::{chart_tensor, run_colour};
 use crate::format::fmt_num;
 use crate::panel::{metric_levels, panel_metric, METRIC_LEVELS};
@@ -126,7 +126,7 @@ impl GlanceView {
                 name: run.name.clone(),
                 colour: colour_hex(i),
                 verdict: run.verdict.verdict.as_str().to_string(),
-                verdict_class: super::view::verdict_class(run.verdict.verdict),
+                verdict_class: verdict_class(run.verdict.verdict),
                 summary: run.verdict.summary.clone(),
                 epoch: last.map(|(e, _)| e.to_string()),
             })
@@ -187,7 +187,7 @@ impl Gauge {
                 value: e.threshold,
                 text: fmt_num(e.threshold),
                 supports: e.supports.as_str().to_string(),
-                supports_class: super::view::verdict_class(e.supports),
+                supports_class: verdict_class(e.supports),
                 advisory: e.advisory,
             };
             if !thresholds.contains(&th) {

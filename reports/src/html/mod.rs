@@ -11,7 +11,7 @@ pub mod view;
 
 use crate::charts::Chart;
 use crate::error::ReportError;
-use crate::record::RunRecord;
+use crate::record::{RunRecord, Verdict};
 use std::fmt::Write;
 use view::{EvidenceRow, InfoTable, KeyValue, ReportView, RunView};
 
@@ -31,6 +31,11 @@ pub fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// CSS class of a verdict badge (`v-healthy`, ...; the page's stylesheet colours them).
+pub fn verdict_class(v: Verdict) -> String {
+    format!("v-{}", v.as_str())
 }
 
 /// Render the report page for `record` with its `charts` (from [`crate::charts::render_svgs`]).

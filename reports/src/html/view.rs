@@ -4,12 +4,13 @@
 
 use super::glance::GlanceView;
 use super::panel::PanelTable;
+use super::verdict_class;
 use crate::charts::{chart_tensor, h_t_origin, Chart, THEOREM_UNKNOWN};
 /// Re-exported from [`crate::format`], where number formatting lives.
 pub use crate::format::fmt_num;
 use crate::format::scale_text;
 use crate::record::{
-    EpochRecord, Evidence, InfoRow, LagrangianRow, MethodRun, RunRecord, TensorRecord, Verdict,
+    EpochRecord, Evidence, InfoRow, LagrangianRow, MethodRun, RunRecord, TensorRecord,
 };
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -219,11 +220,6 @@ impl EvidenceRow {
             fired: e.fired,
         }
     }
-}
-
-/// CSS class of a verdict badge.
-pub fn verdict_class(v: Verdict) -> String {
-    format!("v-{}", v.as_str())
 }
 
 fn fmt_opt<T: ToString>(v: Option<T>) -> String {
