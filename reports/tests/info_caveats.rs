@@ -109,13 +109,19 @@ fn saturated_rows_are_drawn_open_and_explained() {
     // Over epochs: 4 runs' I(X;V) at epoch 4 and 3 runs' H(V|X) at 10 (one run stops at 4).
     let epochs = &chart(&charts, "info_epochs").svg;
     let epochs_plot = &epochs[..epochs.find("fill=\"#F6F8FA\"").unwrap()];
-    let grey_markers = epochs_plot
-        .lines()
-        .filter(|l| l.starts_with("<circle") && l.contains(grey))
-        .count();
-    assert_eq!(grey_markers, 4 + 3, "open markers over epochs");
+    let open = |plot: &str| {
+        plot.lines()
+            .filter(|l| l.starts_with("<circle") && l.contains(white) && l.contains("r=\"5\""))
+            .count()
+    };
+    assert_eq!(open(epochs_plot), 4 + 3, "open markers over epochs");
+    // Each outlined in its run's colour; grey is only the legend's key.
+    assert!(!epochs_plot.contains(grey), "{epochs_plot}");
+    assert!(legend_part(epochs).contains(grey));
     assert!(texts(legend_part(epochs)).contains("open: saturated"));
-    assert!(!chart(&plain_charts, "info_epochs").svg.contains(grey));
+    let plain = &chart(&plain_charts, "info_epochs").svg;
+    assert_eq!(open(&plain[..plain.find("fill=\"#F6F8FA\"").unwrap()]), 0);
+    assert!(!plain.contains(grey));
 
     // The report: the last epoch's saturated H(V|X) rows say why, greyed.
     let page = render_html(&record, &charts).unwrap();

@@ -1,7 +1,7 @@
 //! `info_epochs`: H(V), H(V|X), H(V|V'), I(X;V) and I(V;V') over epochs, one panel per run, with
 //! the H(T) reference (ln K, or as given) when H(T) is known (ARCHITECTURE.md §5). All in nats at
 //! one explicit (estimator, space, scale), chosen by [`super::select::info_key`]. Saturated
-//! estimates have open grey markers.
+//! estimates have open markers.
 
 use super::plot::spec::{
     ChartSpec, LegendEntry, LineStyleKind, PanelSpec, RefLine, Series, XAxis, SIZE,

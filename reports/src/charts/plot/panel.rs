@@ -4,7 +4,7 @@
 use super::axes::{decimals_for, epoch_label, log_label};
 use super::clip::Window;
 use super::spec::{LineStyleKind, PanelSpec, XAxis};
-use super::style::{text, GRID, GRID_LIGHT, MUTED, OPEN_MARKER};
+use super::style::{text, GRID, GRID_LIGHT, MUTED};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -241,7 +241,7 @@ fn draw_plot<DB: DrawingBackend>(
             )?;
         }
         // Open markers (drawn even without `markers`, so the point stays marked), larger and
-        // white with a grey outline, so they read apart from solid and dashed series' markers.
+        // white inside, outlined in the series colour (which run it is stays visible).
         if s.point_colours.is_empty() {
             let open: Vec<(f64, f64)> = visible
                 .iter()
@@ -251,7 +251,7 @@ fn draw_plot<DB: DrawingBackend>(
             chart.draw_series(open.iter().map(|&p| Circle::new(p, 5, WHITE.filled())))?;
             chart.draw_series(
                 open.iter()
-                    .map(|&p| Circle::new(p, 5, OPEN_MARKER.stroke_width(2))),
+                    .map(|&p| Circle::new(p, 5, s.colour.stroke_width(2))),
             )?;
         }
     }

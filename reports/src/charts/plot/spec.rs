@@ -49,8 +49,8 @@ pub struct Series {
     pub point_colours: Vec<RGBColor>,
     /// Draw a marker at every point (always drawn for a single point).
     pub markers: bool,
-    /// Points whose marker is drawn open (white, outlined in [`super::style::OPEN_MARKER`] or,
-    /// with `point_colours`, in the series colour); empty = none. Indexed like `points`.
+    /// Points whose marker is drawn open (white, outlined in the series colour); empty = none.
+    /// Indexed like `points`.
     pub open: Vec<bool>,
 }
 

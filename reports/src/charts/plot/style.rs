@@ -52,8 +52,9 @@ pub const MUTED: RGBColor = RGBColor(87, 96, 106);
 /// Colour of reference lines (e.g. 1/√d).
 pub const REFERENCE: RGBColor = RGBColor(110, 119, 129);
 
-/// Outline of open markers in a chart over epochs (points whose estimate says nothing about the
-/// embedding: saturated plug-in rows, ARCHITECTURE.md §5).
+/// Outline of the legend's open marker, the key to open markers (points whose estimate says
+/// nothing about the embedding: saturated plug-in rows, ARCHITECTURE.md §5); on the plot each
+/// open marker is outlined in its series' colour.
 pub const OPEN_MARKER: RGBColor = RGBColor(150, 156, 163);
 
 /// Linear interpolation in a list of evenly spaced colour stops, `t` in [0, 1].
