@@ -96,6 +96,29 @@ fn a_second_epoch_brings_the_charts_over_epochs_back() {
 }
 
 #[test]
+fn the_verdict_table_has_an_epoch_column_only_over_epochs() {
+    let page = |r: &RunRecord| render_html(r, &render_svgs(r).unwrap()).unwrap();
+    let head = "<th>run</th><th>verdict</th><th>epoch</th><th>summary</th>";
+    for name in ["single_snapshot", "two_runs"] {
+        let html = page(&fixture(name));
+        assert!(
+            html.contains("<th>run</th><th>verdict</th><th>summary</th>"),
+            "{name}"
+        );
+        assert!(
+            !html.contains(head),
+            "{name}: an epoch column for one snapshot"
+        );
+    }
+    let html = page(&two_epochs());
+    assert!(html.contains(head));
+    assert!(
+        html.contains("<td class=\"num\">1</td>"),
+        "the judged epoch"
+    );
+}
+
+#[test]
 fn titles_name_the_file_or_the_runs() {
     assert_eq!(
         title(&fixture("single_snapshot")),

@@ -123,13 +123,15 @@ fn verdicts(view: &ReportView) -> String {
     if view.runs.is_empty() {
         return "<p>No runs recorded.</p>\n".into();
     }
-    let mut s = String::from(
-        "<table class=\"verdicts\">\n<thead><tr><th>run</th><th>verdict</th><th>epoch</th><th>summary</th></tr></thead>\n<tbody>\n",
-    );
     let over_epochs = view
         .charts
         .iter()
         .any(|c| crate::charts::EPOCH_CHARTS.contains(&c.name.as_str()));
+    // The judged epoch says something only when a run has several (one snapshot: always its own).
+    let epoch_head = if over_epochs { "<th>epoch</th>" } else { "" };
+    let mut s = format!(
+        "<table class=\"verdicts\">\n<thead><tr><th>run</th><th>verdict</th>{epoch_head}<th>summary</th></tr></thead>\n<tbody>\n",
+    );
     for (i, r) in view.runs.iter().enumerate() {
         let diverged = r
             .diverged_at
@@ -159,13 +161,17 @@ fn verdicts(view: &ReportView) -> String {
             .collect();
         let _ = writeln!(
             s,
-            "<tr><td><span class=\"swatch\" style=\"background:{}\"></span><strong>{}</strong><br><small>{} · seed {}</small></td><td>{}</td><td class=\"num\">{}</td><td class=\"summary\">{}{}{}{}</td></tr>",
+            "<tr><td><span class=\"swatch\" style=\"background:{}\"></span><strong>{}</strong><br><small>{} · seed {}</small></td><td>{}</td>{}<td class=\"summary\">{}{}{}{}</td></tr>",
             glance::colour_hex(i),
             escape(&r.name),
             escape(&r.method),
             escape(&r.seed),
             badge(&r.verdict, &r.verdict_class),
-            escape(&r.epoch),
+            if over_epochs {
+                format!("<td class=\"num\">{}</td>", escape(&r.epoch))
+            } else {
+                String::new()
+            },
             escape(&r.summary),
             diverged,
             onset,
