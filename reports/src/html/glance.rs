@@ -379,18 +379,43 @@ fn gauge_svg(g: &Gauge) -> String {
             );
         }
     }
+    // A run's dot that would cover an earlier one (closer than a dot's width) is drawn as a ring
+    // around it instead, one size larger per dot already there, so every run stays visible.
+    let mut drawn: Vec<f64> = Vec::new();
     for m in g.markers.iter() {
         if let Some(v) = m.value {
-            let _ = write!(
-                s,
-                r##"<circle cx="{:.1}" cy="{TRACK}" r="6" fill="{}" stroke="#fff" stroke-width="1.5"/>"##,
-                g.x(v),
-                escape(&m.colour)
-            );
+            let x = g.x(v);
+            let under = drawn
+                .iter()
+                .filter(|&&d| (d - x).abs() < MARKER_WIDTH)
+                .count();
+            drawn.push(x);
+            let colour = escape(&m.colour);
+            if under == 0 {
+                let _ = write!(
+                    s,
+                    r##"<circle cx="{x:.1}" cy="{TRACK}" r="6" fill="{colour}" stroke="#fff" stroke-width="1.5"/>"##
+                );
+            } else {
+                let r = ring_radius(under);
+                let _ = write!(
+                    s,
+                    r##"<circle cx="{x:.1}" cy="{TRACK}" r="{r}" fill="none" stroke="{colour}" stroke-width="2.5"/>"##
+                );
+            }
         }
     }
     s.push_str("</svg>");
     s
+}
+
+/// Width of a run's dot on a gauge (radius 6, with its outline).
+const MARKER_WIDTH: f64 = 12.0;
+
+/// Radius of the ring drawn for a dot that `under` earlier dots would hide: 9, 12, then 15 (the
+/// gauge's half height).
+fn ring_radius(under: usize) -> f64 {
+    (6.0 + 3.0 * under as f64).min(TRACK - 2.0)
 }
 
 /// The levels and thresholds of a gauge as one line of text (accessible, and for print).
@@ -518,6 +543,46 @@ mod tests {
         assert_eq!(g.x(1.0), WIDTH / 2.0);
         assert_eq!(g.x(-5.0), PAD);
         assert_eq!(g.x(f64::NAN), PAD);
+    }
+
+    #[test]
+    fn dots_that_would_cover_each_other_become_rings() {
+        let mut g = gauge(0.0, 1.0);
+        for (run, value) in [("a", 0.5), ("b", 0.5), ("c", 0.505), ("d", 0.9)] {
+            g.markers.push(GaugeMarker {
+                run: run.into(),
+                colour: format!("#00000{}", g.markers.len()),
+                value: Some(value),
+                text: value.to_string(),
+                fired: false,
+            });
+        }
+        let svg = gauge_svg(&g);
+        let circles: Vec<&str> = svg.split("<circle").skip(1).collect();
+        assert_eq!(circles.len(), 4);
+        // a: a dot; b: a ring of 9 around it; c (2.3 px away): a ring of 12; d: a dot.
+        assert!(
+            circles[0].contains(r##"r="6" fill="#000000""##),
+            "{}",
+            circles[0]
+        );
+        assert!(
+            circles[1].contains(r##"r="9" fill="none" stroke="#000001""##),
+            "{}",
+            circles[1]
+        );
+        assert!(
+            circles[2].contains(r##"r="12" fill="none" stroke="#000002""##),
+            "{}",
+            circles[2]
+        );
+        assert!(
+            circles[3].contains(r##"r="6" fill="#000003""##),
+            "{}",
+            circles[3]
+        );
+        assert_eq!(ring_radius(3), 15.0);
+        assert_eq!(ring_radius(9), 15.0);
     }
 
     #[test]
