@@ -71,21 +71,10 @@ fn main() {
             other => panic!("measure '{other}': kl or ksg1"),
         };
         let y = (!kl).then(|| load(&npy.join(format!("y_d{d}_n{n}.npy"))));
-        let request = EstimateRequest {
-            quantity: if kl { Quantity::Entropy } else { Quantity::Mi },
-            input: String::new(),
-            method: if kl { Method::Kl } else { Method::Ksg1 },
-            k: None,
-            bins: None,
-            norm: None,
-            x_cols: None,
-            y_cols: None,
-            ridge: None,
-            jitter: None,
-            seed: None,
-            ci: None,
-            ci_groups: None,
-            allow_degenerate: false,
+        let request = if kl {
+            EstimateRequest::with_defaults(Quantity::Entropy, Method::Kl)
+        } else {
+            EstimateRequest::with_defaults(Quantity::Mi, Method::Ksg1)
         };
         let (mut bare, mut path) = (Vec::new(), Vec::new());
         for _ in 0..reps {

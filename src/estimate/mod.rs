@@ -70,6 +70,26 @@ pub struct EstimateRequest {
 }
 
 impl EstimateRequest {
+    /// `quantity` by `method` on arrays (no INPUT), every option at its default.
+    pub fn with_defaults(quantity: Quantity, method: Method) -> EstimateRequest {
+        EstimateRequest {
+            quantity,
+            input: String::new(),
+            method,
+            k: None,
+            bins: None,
+            norm: None,
+            x_cols: None,
+            y_cols: None,
+            ridge: None,
+            jitter: None,
+            seed: None,
+            ci: None,
+            ci_groups: None,
+            allow_degenerate: false,
+        }
+    }
+
     /// Neighbour order, with its default.
     pub fn k(&self) -> usize {
         self.k.unwrap_or(DEFAULT_K)
@@ -408,22 +428,7 @@ mod tests {
     use ndarray::{s, Array2};
 
     fn kl_request() -> EstimateRequest {
-        EstimateRequest {
-            quantity: Quantity::Entropy,
-            input: String::new(),
-            method: Method::Kl,
-            k: None,
-            bins: None,
-            norm: None,
-            x_cols: None,
-            y_cols: None,
-            ridge: None,
-            jitter: None,
-            seed: None,
-            ci: None,
-            ci_groups: None,
-            allow_degenerate: false,
-        }
+        EstimateRequest::with_defaults(Quantity::Entropy, Method::Kl)
     }
 
     #[test]
