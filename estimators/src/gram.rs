@@ -2,22 +2,22 @@
 //! blocked, multi-threaded symmetric rank-b update whose result does not depend on the number of
 //! threads (ARCHITECTURE.md §4).
 //!
-//! The output columns are cut into panels of [`PANEL`] columns, a partition fixed by d alone.
-//! Panel `[j0, j1)` receives `G[j0.., j0..j1] += C[:, j0..]ᵀ · C[:, j0..j1]`, one sequential
-//! faer matrix product (`Par::Seq`, packed and vectorised). Panels write disjoint columns and
-//! are handed to rayon's threads in any order, but every entry of `G` is always summed by the
-//! same sequential product in the same order, so 1 thread or 8 give the same bits. Work is about
-//! `b·d²` multiply-adds per block: half of the full product `Cᵀ C`.
+//! One faer triangular product (`dst` lower triangular, packed and vectorised) per block, run as
+//! a fixed [`GRAM_PAR_DEGREE`] tasks from [`GRAM_PAR_MIN_WORK`] multiply-adds on: faer splits
+//! the output between the tasks and sums every entry over the rows in the same order in one
+//! task, so 1 thread or 8 give the same bits. Work is about `b·d²/2` multiply-adds per block:
+//! half of the full product `Cᵀ C`.
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
-use rayon::prelude::*;
+use faer::linalg::matmul::triangular::{matmul, BlockStructure};
+use faer::{Accum, MatMut, MatRef, Par};
 
-/// Output columns per parallel task.
-pub const PANEL: usize = 128;
+/// Tasks of one block's product.
+pub const GRAM_PAR_DEGREE: usize = 2;
 
-/// `gram[i, j] += Σ_r c[r, i]·c[r, j]` for i ≥ j (columns of the panels touching the diagonal
-/// may also receive entries just above it; only the lower triangle is meaningful).
+/// Blocks with fewer multiply-adds (b·d²/2) are summed in one task.
+pub const GRAM_PAR_MIN_WORK: usize = 1 << 22;
+
+/// `gram[i, j] += Σ_r c[r, i]·c[r, j]` for i ≥ j (the strict upper triangle is not touched).
 ///
 /// `gram` is d×d (any strides, typically column-major); `c` is b×d, fastest row-major.
 pub fn add_lower(gram: MatMut<'_, f64>, c: MatRef<'_, f64>) {
@@ -29,30 +29,23 @@ pub fn add_lower(gram: MatMut<'_, f64>, c: MatRef<'_, f64>) {
     if d == 0 || c.nrows() == 0 {
         return;
     }
-    // faer's packed product is several times faster with a column-major right-hand side; the
-    // left-hand side Cᵀ is column-major when `c` is row-major. One b×d copy per block.
-    let c_cols: Mat<f64> = c.to_owned();
-    let mut panels: Vec<(usize, MatMut<'_, f64>)> = Vec::with_capacity(d.div_ceil(PANEL));
-    let mut rest = gram;
-    let mut j0 = 0;
-    while j0 < d {
-        let w = PANEL.min(d - j0);
-        let (left, right) = rest.split_at_col_mut(w);
-        panels.push((j0, left));
-        rest = right;
-        j0 += w;
-    }
-    // The widest tasks (the first panels) first, so that the last ones to finish are short.
-    panels
-        .into_par_iter()
-        .with_max_len(1)
-        .for_each(|(j0, panel)| {
-            let w = panel.ncols();
-            let dst = panel.subrows_mut(j0, d - j0);
-            let lhs = c.subcols(j0, d - j0).transpose();
-            let rhs = c_cols.as_ref().subcols(j0, w);
-            matmul(dst, Accum::Add, lhs, rhs, 1.0, Par::Seq);
-        });
+    let par = if c.nrows() * d * d / 2 >= GRAM_PAR_MIN_WORK {
+        Par::rayon(GRAM_PAR_DEGREE)
+    } else {
+        Par::Seq
+    };
+    let rect = BlockStructure::Rectangular;
+    matmul(
+        gram,
+        BlockStructure::TriangularLower,
+        Accum::Add,
+        c.transpose(),
+        rect,
+        c,
+        rect,
+        1.0,
+        par,
+    );
 }
 
 /// Copies the lower triangle onto the upper one (for callers that want the full matrix).
@@ -69,6 +62,7 @@ pub fn symmetrise(mut gram: MatMut<'_, f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faer::Mat;
     use rand::{Rng, SeedableRng};
 
     fn random(b: usize, d: usize, seed: u64) -> Mat<f64> {

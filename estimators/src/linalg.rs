@@ -13,6 +13,14 @@
 //! - [`ln_det_spd`]: `ln det A` of a symmetric positive-definite matrix by Cholesky
 //!   factorisation `A = L Lᵀ`, `ln det A = 2 Σ_i ln L_ii`.
 
+mod band;
+mod bulge_chase;
+mod householder;
+mod rank_one;
+mod tridiagonal;
+
+pub use rank_one::{eigenvalues_with_rank_one_update, BAND};
+
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::{
     cholesky_in_place, cholesky_in_place_scratch, LltRegularization,
