@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""std_l2 and raw/centred RankMe at real sizes: `ib-analyze analyze FILE --json` against numpy.
+"""std_l2 and raw/centred RankMe at real sizes: `ib-analyze analyze FILE --spectrum-only --json`
+against numpy.
 
 For each size N x d this script
 
@@ -9,7 +10,9 @@ For each size N x d this script
    - numpy (BLAS limited to THREADS threads, checked with threadpoolctl): load the file, then
      std_l2 and raw/centred RankMe in float64 (the reference values ib-analyze must equal to
      1e-6 relative) and, as an informative second column, in float32;
-   - `ib-analyze analyze FILE --json` with RAYON_NUM_THREADS=THREADS;
+   - `ib-analyze analyze FILE --spectrum-only --json` (the same quantities: std, std_l2, both
+     spectra and their RankMe; `--full` runs the whole `analyze FILE --json`, with the
+     information estimates and the metric panel) with RAYON_NUM_THREADS=THREADS;
    recording wall time and peak RSS (os.wait4) of each process;
 3. prints a markdown table: medians of wall and CPU (user + system) seconds, the speed ratios
    numpy / ib-analyze, peak RSS over the file size, and the largest relative value difference
@@ -144,6 +147,8 @@ def main():
     ap.add_argument("-r", "--repeats", type=int, default=3)
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--generate-only", action="store_true")
+    ap.add_argument("--full", action="store_true",
+                    help="time the whole `analyze FILE --json` instead of --spectrum-only")
     ap.add_argument("--numpy", help=argparse.SUPPRESS)  # child: FILE:DTYPE
     args = ap.parse_args()
 
@@ -183,6 +188,8 @@ def main():
             for side in ("np64", "ours", "np32"):
                 if side == "ours":
                     cmd = [args.bin, "analyze", path, "--json"]
+                    if not args.full:
+                        cmd.append("--spectrum-only")
                     wall, cpu_s, peak, out = run(cmd, env)
                     v = ours_metrics(out)
                 else:
@@ -209,8 +216,9 @@ def main():
             f"| {max(rss['np64']) / size:.2f} | {max(rss['ours']) / size:.2f} "
             f"| {diff:.1e} | {med['np32']:.1f} s | {diff32:.1e} |"
         )
+    what = "analyze --json" if args.full else "analyze --spectrum-only --json"
     print(f"\nthreads: {args.threads} (BLAS and rayon), repeats: {args.repeats} (medians), "
-          "alternating numpy f64 / ib-analyze / numpy f32\n")
+          f"alternating numpy f64 / ib-analyze ({what}) / numpy f32\n")
     print("| N × d | file | numpy f64 | ib-analyze | speed-up (wall) | numpy CPU | ib-analyze CPU "
           "| speed-up (CPU) | numpy RSS/file | ib-analyze RSS/file | max rel. diff vs numpy f64 "
           "| numpy f32 | f32 rel. diff |")

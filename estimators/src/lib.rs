@@ -15,7 +15,7 @@
 //! | spectra ([`spectral`], [`moments`]) | [`singular_values`], [`singular_values_centred`], [`effective_rank`], [`Moments`] | singular-value spectra and RankMe, whole-matrix or streamed over row blocks |
 //! | spread ([`std_metrics`]) | [`std_l2`], [`collapse_level`], [`channel_std`], [`angular_spread`], [`relative_spread`], [`zero_norm_rows`] | collapse signals of SimSiam and lightly |
 //! | collapse-metric panel ([`panel`]) | [`panel::alpha_req::alpha_req`], [`panel::lidar::lidar`], [`panel::sphere::alignment`], [`panel::sphere::uniformity`], [`panel::twonn::two_nn`], [`panel::nc1::nc1`] | α-ReQ, LiDAR, alignment/uniformity, TwoNN intrinsic dimension, NC1 |
-//! | preparation ([`pca`], [`normalize`], [`linalg`]) | [`pca::Pca`], [`normalize::l2_normalize_rows`], [`linalg::symmetric_eigen`], [`linalg::ln_det_spd`] | seeded PCA, l2 normalisation, symmetric eigen-decomposition and Cholesky (faer, sequential) |
+//! | preparation ([`pca`], [`normalize`], [`linalg`]) | [`pca::Pca`], [`normalize::l2_normalize_rows`], [`linalg::symmetric_eigen`], [`linalg::eigenvalues_with_rank_one_update`], [`linalg::ln_det_spd`] | seeded PCA, l2 normalisation, symmetric eigen-decomposition (faer; both Gram spectra from one two-stage tridiagonalisation) and Cholesky |
 //!
 //! Every estimator validates its input once and returns [`EstimatorError`] for input no
 //! estimate can be computed from (empty, non-finite, too few rows). Degenerate data (collapse,

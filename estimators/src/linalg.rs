@@ -10,6 +10,9 @@
 //! - [`symmetric_eigen`]: eigenvalues and eigenvectors, descending, each eigenvector with a fixed
 //!   sign (its largest-magnitude component positive), so that projections onto the eigenvectors
 //!   are reproducible.
+//! - [`eigenvalues_with_rank_one_update`]: the eigenvalues of A and of A + c·u uᵀ from one
+//!   two-stage tridiagonalisation of its own (band reduction by matrix products, bulge chasing,
+//!   QL: the submodules), for the large Gram matrices of [`crate::moments`].
 //! - [`ln_det_spd`]: `ln det A` of a symmetric positive-definite matrix by Cholesky
 //!   factorisation `A = L Lᵀ`, `ln det A = 2 Σ_i ln L_ii`.
 
