@@ -6,6 +6,18 @@
 /// Most QL iterations per eigenvalue before giving up (EISPACK allows 30).
 const MAX_ITERATIONS: usize = 60;
 
+/// `√(a² + b²)`: directly while the squares neither overflow nor underflow, else by
+/// `f64::hypot` (several times slower, and this is the inner loop).
+#[inline]
+fn pythag(a: f64, b: f64) -> f64 {
+    let s = a * a + b * b;
+    if s.is_finite() && s >= 1e-290 {
+        s.sqrt()
+    } else {
+        a.hypot(b)
+    }
+}
+
 /// The eigenvalues of the symmetric tridiagonal matrix with diagonal `diag` and subdiagonal
 /// `sub` (`sub.len() + 1 == diag.len()`, or both empty), in descending order. If the iteration
 /// does not converge (not seen for finite input) or an entry is not finite, every value is NaN.
@@ -53,14 +65,14 @@ pub(crate) fn tridiagonal_eigenvalues(diag: &[f64], sub: &[f64]) -> Vec<f64> {
             }
             // Wilkinson's shift from the leading 2×2 block.
             let mut g = (d[l + 1] - d[l]) / (2.0 * e[l]);
-            let mut r = g.hypot(1.0);
+            let mut r = pythag(g, 1.0);
             g = d[m] - d[l] + e[l] / (g + r.copysign(g));
             let (mut s, mut c, mut p) = (1.0f64, 1.0f64, 0.0f64);
             let mut deflated = false;
             for i in (l..m).rev() {
                 let f = s * e[i];
                 let b = c * e[i];
-                r = f.hypot(g);
+                r = pythag(f, g);
                 e[i + 1] = r;
                 if r == 0.0 {
                     // Underflow: the matrix splits here.
@@ -116,6 +128,14 @@ mod tests {
         let l = tridiagonal_eigenvalues(&[1.0, 1.0, 5.0], &[1.0, 0.0]);
         assert!((l[0] - 5.0).abs() < 1e-15 && (l[1] - 2.0).abs() < 1e-15 && l[2].abs() < 1e-15);
         assert!(tridiagonal_eigenvalues(&[], &[]).is_empty());
+    }
+
+    #[test]
+    fn extreme_scales_neither_overflow_nor_vanish() {
+        for scale in [1e-200, 1e200] {
+            let l = tridiagonal_eigenvalues(&[2.0 * scale, 2.0 * scale], &[scale]);
+            assert!((l[0] / scale - 3.0).abs() < 1e-14 && (l[1] / scale - 1.0).abs() < 1e-14);
+        }
     }
 
     #[test]
