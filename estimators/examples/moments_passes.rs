@@ -73,12 +73,12 @@ fn main() {
         // The Gram update alone, on row-major blocks of the same shapes.
         let mut g = faer::Mat::<f64>::zeros(d, d);
         let t = Instant::now();
-        for i in 0..sizes.len() {
+        for (i, &rows) in sizes.iter().enumerate() {
             let b = feed(i);
             let slice = b.as_slice().expect("row-major");
             gram::add_lower(
                 g.as_mut(),
-                faer::MatRef::from_row_major_slice(slice, sizes[i], d),
+                faer::MatRef::from_row_major_slice(slice, rows, d),
             );
         }
         gram_s = gram_s.min(t.elapsed().as_secs_f64());
