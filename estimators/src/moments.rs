@@ -104,8 +104,14 @@ pub struct Moments {
     zero_rows: usize,
 }
 
-/// Rows per rayon task of the per-row work (scales, centred copies, angles).
-const ROWS_PER_TASK: usize = 64;
+/// Values per rayon task, at least, of the per-row work (finiteness, scales, centred copies,
+/// angles): whole rows, 4096 values or more.
+const VALUES_PER_TASK: usize = 4096;
+
+/// Rows per rayon task of the per-row work for d columns ([`VALUES_PER_TASK`], at least one).
+fn rows_per_task(d: usize) -> usize {
+    (VALUES_PER_TASK / d.max(1)).max(1)
+}
 
 /// Values (rows × columns) below which a chunk's column sums run as one task.
 const SEQUENTIAL_VALUES: usize = 1 << 15;
@@ -120,9 +126,11 @@ fn chunk_rows(d: usize) -> usize {
     (CHUNK_VALUES / d.max(1)).max(1)
 }
 
-/// [`check_matrix`] of a non-empty block, the rows scanned in parallel: the same error (the
-/// first non-finite entry in row-major order) as the sequential scan.
-fn check_block(block: ArrayView2<f64>, d: usize) -> Result<(), EstimatorError> {
+/// [`check_matrix`] of a block (none for a block without rows), the rows scanned in parallel:
+/// the same error (the first non-finite entry in row-major order) as the sequential scan.
+/// Returns the largest |entry| (0 without rows), read in the same scan: max is exact, so any
+/// grouping of the rows gives the value of [`max_abs`] over the whole block.
+fn check_block(block: ArrayView2<f64>, d: usize) -> Result<f64, EstimatorError> {
     if block.ncols() != d {
         return Err(EstimatorError::InvalidParameter {
             name: "block",
@@ -130,33 +138,31 @@ fn check_block(block: ArrayView2<f64>, d: usize) -> Result<(), EstimatorError> {
         });
     }
     if block.nrows() == 0 {
-        return Ok(());
+        return Ok(0.0);
     }
     if d == 0 {
-        return check_matrix(block);
+        return check_matrix(block).map(|()| 0.0);
     }
-    let bad = (0..block.nrows())
+    // (first row holding a non-finite entry, or usize::MAX; largest |entry|).
+    let (bad, max) = (0..block.nrows())
         .into_par_iter()
-        .with_min_len(ROWS_PER_TASK)
-        .position_first(|i| block.row(i).iter().any(|v| !v.is_finite()));
-    match bad {
-        Some(row) => {
-            check_matrix(block.slice(ndarray::s![row..row + 1, ..])).map_err(|e| match e {
-                EstimatorError::NonFinite { col, .. } => EstimatorError::NonFinite { row, col },
-                other => other,
-            })
-        }
-        None => Ok(()),
+        .with_min_len(rows_per_task(d))
+        .map(|i| {
+            let row = block.row(i);
+            let finite = row.iter().all(|v| v.is_finite());
+            (if finite { usize::MAX } else { i }, max_abs(row.iter()))
+        })
+        .reduce(|| (usize::MAX, 0.0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    if bad == usize::MAX {
+        return Ok(max);
     }
-}
-
-/// The largest |entry| of a block (max is exact: any grouping gives the same value).
-fn block_max_abs(block: ArrayView2<f64>) -> f64 {
-    (0..block.nrows())
-        .into_par_iter()
-        .with_min_len(ROWS_PER_TASK)
-        .map(|i| max_abs(block.row(i).iter()))
-        .reduce(|| 0.0, f64::max)
+    let row = bad;
+    check_matrix(block.slice(ndarray::s![row..row + 1, ..]))
+        .map_err(|e| match e {
+            EstimatorError::NonFinite { col, .. } => EstimatorError::NonFinite { row, col },
+            other => other,
+        })
+        .map(|()| max)
 }
 
 /// Row `r` scaled to unit norm into `out` ([`crate::normalize`]: `F.normalize` for norms
@@ -245,8 +251,7 @@ impl MomentsPass1 {
     /// then Σ z_i and Σ u_i are summed per column in row order (in parallel over column
     /// ranges, [`par_columns`]).
     pub fn add(&mut self, block: ArrayView2<f64>) -> Result<(), EstimatorError> {
-        check_block(block, self.sum_z.len())?;
-        let block_max = block_max_abs(block);
+        let block_max = check_block(block, self.sum_z.len())?;
         if block_max > self.max_abs {
             self.max_abs = block_max;
             let e = sum_exponent(block_max);
@@ -266,7 +271,7 @@ impl MomentsPass1 {
             let scales: Vec<UnitScale> = (0..chunk.nrows())
                 .into_par_iter()
                 .zip(unit.par_chunks_exact_mut(d.max(1)))
-                .with_min_len(ROWS_PER_TASK)
+                .with_min_len(rows_per_task(d))
                 .map(|(i, u)| unit_row(chunk.row(i), u))
                 .collect();
             self.zero_rows += scales.iter().filter(|s| s.is_zero()).count();
@@ -366,7 +371,7 @@ impl MomentsPass2 {
                 .into_par_iter()
                 .zip(centred.par_chunks_exact_mut(d.max(1)))
                 .zip(unit.par_chunks_exact_mut(d.max(1)))
-                .with_min_len(ROWS_PER_TASK)
+                .with_min_len(rows_per_task(d))
                 .map(|((i, c), u)| {
                     let row = chunk.row(i);
                     for ((c, &v), &m) in c.iter_mut().zip(row.iter()).zip(mean_z) {
