@@ -210,6 +210,14 @@ pub struct AnalyzeArgs {
     /// [default: knn.max_rows of --config, 10000]; its cost grows as N²·d.
     #[arg(long, value_name = "N")]
     pub knn_rows: Option<usize>,
+    /// Measure only the collapse signals of the spectrum and the rows (std_l2, raw and centred
+    /// effective rank, spectrum, channel std, angular spread) and the verdict: no information
+    /// estimates, no metric panel, no kNN. A C-order float .npy is streamed from disk twice
+    /// rather than loaded (memory: the d×d Gram matrix, its eigen-solver's work space and a
+    /// few blocks of rows, whatever N). Refused with
+    /// --views, --target, --labels, --fixed-transforms, --h-t and a DIR (see below).
+    #[arg(long)]
+    pub spectrum_only: bool,
 }
 
 impl AnalyzeArgs {
@@ -320,6 +328,19 @@ INPUT; H(V|X), I(X;V), I(V;V'), H(V|V') from the views (`views_n` in --json). Th
 theorem form and gap need H(T): --fixed-transforms (the K views are K fixed, equiprobable
 transforms, H(T) = ln K) or --h-t NATS; without either they are null and a note says why (random
 augmentations are not K fixed transforms). With a DIR the flags apply to views.projector.
+
+Spectrum only (large embeddings, e.g. 50,000 x 2048 or 16,384 x 8192 f32):
+  ib-analyze analyze emb.npy --spectrum-only --json
+measures what the verdict needs and nothing else: std_l2, the raw and centred effective ranks
+(RankMe) and their ratios, the singular-value spectrum, the channel std, the angular and
+relative spread, then the verdict (its rules use only these; the panel's advisory uniformity
+is absent). The values are those of a full `analyze` of the same file, bit for bit. A C-order
+2-D float .npy (f32, f64, f16, bf16) is not loaded: it is read from disk twice, block by block,
+so memory is the d x d f64 Gram matrix (8·d² bytes), the eigen-solver's work space and a few
+blocks of rows, whatever N; other inputs are read whole first. A file that changes size while it is read is exit 2. The report
+(--out) shows the verdict, the metrics and the spectrum, without information or panel charts;
+run.json's config says \"spectrum_only\": true. Works with several INPUT files; a DIR (series)
+is refused: analyse its files one by one, or the DIR without --spectrum-only.
 
 The exit code is 0 whatever the verdict (use `ib-analyze check` on the --out directory to gate CI);
 2 on bad input (the message names the file and the fix).";

@@ -133,6 +133,10 @@ pub struct AnalyzeConfig {
     /// their own, ARCHITECTURE.md §3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub views_n: Option<usize>,
+    /// `analyze --spectrum-only`: only the streamed collapse signals were measured (no
+    /// information estimates, no metric panel, no kNN accuracy); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub spectrum_only: bool,
 }
 
 /// The `config` of an `analyze` run record with several INPUTs (one run each, ARCHITECTURE.md

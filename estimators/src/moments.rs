@@ -44,8 +44,11 @@
 //! [`spectral`]: crate::spectral
 //! [`spectral::singular_values_centred`]: crate::spectral::singular_values_centred
 
+use std::ops::Range;
+
 use faer::Mat;
-use ndarray::{Array1, ArrayView2};
+use ndarray::{Array1, ArrayView2, Axis};
+use rayon::prelude::*;
 
 use crate::error::{check_matrix, EstimatorError};
 use crate::gram;
@@ -110,17 +113,33 @@ pub struct Moments {
     zero_rows: usize,
 }
 
-/// Row `r` scaled to unit norm into `out` ([`crate::normalize`]: `F.normalize` for norms
-/// ≥ 1e-12, scale-stable otherwise); true for a zero row (left at 0).
-fn normalise_into(r: ndarray::ArrayView1<f64>, out: &mut [f64]) -> bool {
-    let scale = UnitScale::of(r.iter(), r.dot(&r));
-    for (o, &v) in out.iter_mut().zip(r.iter()) {
-        *o = scale.apply(v);
-    }
-    scale.is_zero()
+/// Values per rayon task, at least, of the per-row work (finiteness, scales, centred copies,
+/// angles): whole rows, 4096 values or more.
+const VALUES_PER_TASK: usize = 4096;
+
+/// Rows per rayon task of the per-row work for d columns ([`VALUES_PER_TASK`], at least one).
+fn rows_per_task(d: usize) -> usize {
+    (VALUES_PER_TASK / d.max(1)).max(1)
 }
 
-fn check_block(block: ArrayView2<f64>, d: usize) -> Result<(), EstimatorError> {
+/// Values (rows × columns) below which a chunk's column sums run as one task.
+const SEQUENTIAL_VALUES: usize = 1 << 15;
+
+/// Values per chunk of rows of the row loops (2 MB of f64): a chunk is read by the per-row
+/// step and read again by the per-column sums while it is still in the cache.
+const CHUNK_VALUES: usize = 1 << 18;
+
+/// Rows per chunk of the row loops for d columns (at least one). The chunks only group the
+/// work: every sum is taken in row order whatever their size.
+fn chunk_rows(d: usize) -> usize {
+    (CHUNK_VALUES / d.max(1)).max(1)
+}
+
+/// [`check_matrix`] of a block (none for a block without rows), the rows scanned in parallel:
+/// the same error (the first non-finite entry in row-major order) as the sequential scan.
+/// Returns the largest |entry| (0 without rows), read in the same scan: max is exact, so any
+/// grouping of the rows gives the value of [`max_abs`] over the whole block.
+fn check_block(block: ArrayView2<f64>, d: usize) -> Result<f64, EstimatorError> {
     if block.ncols() != d {
         return Err(EstimatorError::InvalidParameter {
             name: "block",
@@ -128,9 +147,78 @@ fn check_block(block: ArrayView2<f64>, d: usize) -> Result<(), EstimatorError> {
         });
     }
     if block.nrows() == 0 {
-        return Ok(());
+        return Ok(0.0);
     }
-    check_matrix(block)
+    if d == 0 {
+        return check_matrix(block).map(|()| 0.0);
+    }
+    // (first row holding a non-finite entry, or usize::MAX; largest |entry|).
+    let (bad, max) = (0..block.nrows())
+        .into_par_iter()
+        .with_min_len(rows_per_task(d))
+        .map(|i| {
+            let row = block.row(i);
+            let finite = row.iter().all(|v| v.is_finite());
+            (if finite { usize::MAX } else { i }, max_abs(row.iter()))
+        })
+        .reduce(|| (usize::MAX, 0.0), |a, b| (a.0.min(b.0), a.1.max(b.1)));
+    if bad == usize::MAX {
+        return Ok(max);
+    }
+    let row = bad;
+    check_matrix(block.slice(ndarray::s![row..row + 1, ..]))
+        .map_err(|e| match e {
+            EstimatorError::NonFinite { col, .. } => EstimatorError::NonFinite { row, col },
+            other => other,
+        })
+        .map(|()| max)
+}
+
+/// Row `r` scaled to unit norm into `out` ([`crate::normalize`]: `F.normalize` for norms
+/// ≥ 1e-12, scale-stable otherwise; a zero row copied as it is), and its scale. Σ z² is
+/// `r.dot(&r)` and each entry is [`UnitScale::apply`]'s arithmetic, the variant chosen once
+/// per row.
+fn unit_row(r: ndarray::ArrayView1<f64>, out: &mut [f64]) -> UnitScale {
+    let scale = UnitScale::of(r.iter(), r.dot(&r));
+    let pairs = out.iter_mut().zip(r.iter());
+    match scale {
+        UnitScale::Zero => pairs.for_each(|(o, &v)| *o = v),
+        UnitScale::Plain(norm) => pairs.for_each(|(o, &v)| *o = v / norm),
+        UnitScale::Scaled { max, rel_norm } => pairs.for_each(|(o, &v)| *o = v / max / rel_norm),
+    }
+    scale
+}
+
+/// Runs `f(columns, (a[columns], b[columns]))` over disjoint ranges of the columns, in parallel:
+/// `f` sums each column of its range over the block's rows in row order, so every column's sum
+/// has the same bits whatever the ranges and the thread count.
+fn par_columns<F>(rows: usize, (a, b): (&mut [f64], &mut [f64]), f: F)
+where
+    F: Fn(Range<usize>, (&mut [f64], &mut [f64])) + Sync,
+{
+    let d = a.len();
+    let width = if rows * d < SEQUENTIAL_VALUES {
+        d.max(1)
+    } else {
+        // A few ranges per thread, each wide enough to stream whole cache lines of every row.
+        d.div_ceil(4 * rayon::current_num_threads()).max(64)
+    };
+    a.par_chunks_mut(width)
+        .zip(b.par_chunks_mut(width))
+        .enumerate()
+        .for_each(|(k, (a, b))| f(k * width..k * width + a.len(), (a, b)));
+}
+
+/// The values of a 1-D array made by `Array1::zeros` (contiguous).
+fn as_slice(a: &Array1<f64>) -> &[f64] {
+    a.as_slice()
+        .unwrap_or_else(|| unreachable!("a new Array1 is contiguous"))
+}
+
+/// [`as_slice`], mutable.
+fn as_slice_mut(a: &mut Array1<f64>) -> &mut [f64] {
+    a.as_slice_mut()
+        .unwrap_or_else(|| unreachable!("a new Array1 is contiguous"))
 }
 
 /// The exponent of the running sum Σ z_i: 0 unless entries above 2²⁵⁵ make it overflow-prone.
@@ -163,9 +251,13 @@ impl MomentsPass1 {
 
     /// Adds a block of rows (finite, `d` columns; errors name the first non-finite entry
     /// relative to the block).
+    ///
+    /// Both cores, the same bits as one row after another: in chunks of rows that stay in the
+    /// cache ([`chunk_rows`]), each row's u_i is computed on its own (in parallel over rows),
+    /// then Σ z_i and Σ u_i are summed per column in row order (in parallel over column
+    /// ranges, [`par_columns`]).
     pub fn add(&mut self, block: ArrayView2<f64>) -> Result<(), EstimatorError> {
-        check_block(block, self.sum_z.len())?;
-        let block_max = max_abs(block.iter());
+        let block_max = check_block(block, self.sum_z.len())?;
         if block_max > self.max_abs {
             self.max_abs = block_max;
             let e = sum_exponent(block_max);
@@ -175,22 +267,49 @@ impl MomentsPass1 {
                 self.sum_exp = e;
             }
         }
-        let mut u = vec![0.0; self.sum_z.len()];
-        for row in block.outer_iter() {
-            if self.sum_exp == 0 {
-                self.sum_z += &row;
-            } else {
-                self.sum_z.scaled_add(pow2(self.sum_exp), &row);
-            }
-            if normalise_into(row, &mut u) {
-                self.zero_rows += 1;
-            }
-            for (s, &v) in self.sum_u.iter_mut().zip(&u) {
-                *s += v;
-            }
+        let (sum_exp, f) = (self.sum_exp, pow2(self.sum_exp));
+        let d = block.ncols();
+        let rows = chunk_rows(d);
+        // u_i of a chunk's rows, row-major (every value is written before it is read).
+        let mut unit_buf = vec![0.0; rows.min(block.nrows()) * d];
+        for chunk in block.axis_chunks_iter(Axis(0), rows) {
+            let unit = &mut unit_buf[..chunk.nrows() * d];
+            let scales: Vec<UnitScale> = (0..chunk.nrows())
+                .into_par_iter()
+                .zip(unit.par_chunks_exact_mut(d.max(1)))
+                .with_min_len(rows_per_task(d))
+                .map(|(i, u)| unit_row(chunk.row(i), u))
+                .collect();
+            self.zero_rows += scales.iter().filter(|s| s.is_zero()).count();
+            let (sum_z, sum_u) = (as_slice_mut(&mut self.sum_z), as_slice_mut(&mut self.sum_u));
+            let unit = &*unit;
+            par_columns(chunk.nrows(), (sum_z, sum_u), |cols, (sz, su)| {
+                for (row, u) in chunk.outer_iter().zip(unit.chunks_exact(d.max(1))) {
+                    let row = row.slice_move(ndarray::s![cols.clone()]);
+                    // As `sum_z += row` and `sum_z.scaled_add(2^e, row)` (exact: a power of
+                    // two), one column at a time.
+                    if sum_exp == 0 {
+                        for (z, &v) in sz.iter_mut().zip(row.iter()) {
+                            *z += v;
+                        }
+                    } else {
+                        for (z, &v) in sz.iter_mut().zip(row.iter()) {
+                            *z += v * f;
+                        }
+                    }
+                    for (s, &v) in su.iter_mut().zip(&u[cols.clone()]) {
+                        *s += v;
+                    }
+                }
+            });
         }
         self.n += block.nrows();
         Ok(())
+    }
+
+    /// The largest |entry| seen so far (0 before any row).
+    pub fn max_abs(&self) -> f64 {
+        self.max_abs
     }
 
     /// Ends the first pass; the same blocks must then be fed to the second.
@@ -228,33 +347,68 @@ impl MomentsPass1 {
 
 impl MomentsPass2 {
     /// Adds a block of rows: the same blocks as in the first pass, in the same order.
+    ///
+    /// Both cores, the same bits as one row after another: in chunks of rows that stay in the
+    /// cache ([`chunk_rows`]), in parallel over rows, each row's centred copy z·2^exp − z̄, u_i
+    /// and its angle to m̂; then the angles are added to the running sum in row
+    /// order, and Σ(z − z̄)², Σ(u − ū)² are summed per column in row order (in parallel over
+    /// column ranges, [`par_columns`]).
     pub fn add(&mut self, block: ArrayView2<f64>) -> Result<(), EstimatorError> {
         let d = self.mean_z.len();
         check_block(block, d)?;
-        let f = pow2(self.exp);
+        let (exp, f) = (self.exp, pow2(self.exp));
         let b = block.nrows();
-        self.centred.clear();
+        // Every value is overwritten below: the buffer is only resized, not cleared.
         self.centred.resize(b * d, 0.0);
-        let mut u = vec![0.0; d];
-        for (row, c) in block.outer_iter().zip(self.centred.chunks_exact_mut(d)) {
-            for (((c, s), &v), &m) in c
-                .iter_mut()
-                .zip(self.ss_z.iter_mut())
-                .zip(row.iter())
-                .zip(self.mean_z.iter())
-            {
-                // z·2^exp is exact (a power of two); exp = 0 for ordinary data.
-                let x = if self.exp == 0 { v } else { v * f };
-                *c = x - m;
-                *s += *c * *c;
+        let mean_z = as_slice(&self.mean_z);
+        let mean_u = as_slice(&self.mean_u);
+        let m_hat = self.m_hat.as_ref().map(|m| m.view());
+        let rows = chunk_rows(d);
+        let (ss_z, ss_u) = (as_slice_mut(&mut self.ss_z), as_slice_mut(&mut self.ss_u));
+        let mut unit_buf = vec![0.0; rows.min(b) * d];
+        for (chunk, centred) in block
+            .axis_chunks_iter(Axis(0), rows)
+            .zip(self.centred.chunks_mut(rows * d.max(1)))
+        {
+            // Per row: the centred copy, u_i, and the angle to m̂ when the row has a direction
+            // and there is a mean one.
+            let unit = &mut unit_buf[..chunk.nrows() * d];
+            let angles: Vec<Option<f64>> = (0..chunk.nrows())
+                .into_par_iter()
+                .zip(centred.par_chunks_exact_mut(d.max(1)))
+                .zip(unit.par_chunks_exact_mut(d.max(1)))
+                .with_min_len(rows_per_task(d))
+                .map(|((i, c), u)| {
+                    let row = chunk.row(i);
+                    for ((c, &v), &m) in c.iter_mut().zip(row.iter()).zip(mean_z) {
+                        // z·2^exp is exact (a power of two); exp = 0 for ordinary data.
+                        let x = if exp == 0 { v } else { v * f };
+                        *c = x - m;
+                    }
+                    let zero = unit_row(row, u).is_zero();
+                    m_hat
+                        .filter(|_| !zero)
+                        .map(|m_hat| angle_to(u.iter(), m_hat))
+                })
+                .collect();
+            for angle in angles.into_iter().flatten() {
+                self.angle_sum += angle;
             }
-            let zero = normalise_into(row, &mut u);
-            for ((s, &v), &m) in self.ss_u.iter_mut().zip(&u).zip(self.mean_u.iter()) {
-                *s += (v - m) * (v - m);
-            }
-            if let (Some(m_hat), false) = (&self.m_hat, zero) {
-                self.angle_sum += angle_to(u.iter(), m_hat.view());
-            }
+            let (centred, unit) = (&*centred, &*unit);
+            par_columns(chunk.nrows(), (&mut *ss_z, &mut *ss_u), |cols, (sz, su)| {
+                let mean_u = &mean_u[cols.clone()];
+                for (c, u) in centred
+                    .chunks_exact(d.max(1))
+                    .zip(unit.chunks_exact(d.max(1)))
+                {
+                    for (&c, s) in c[cols.clone()].iter().zip(sz.iter_mut()) {
+                        *s += c * c;
+                    }
+                    for ((s, &u), &m) in su.iter_mut().zip(&u[cols.clone()]).zip(mean_u) {
+                        *s += (u - m) * (u - m);
+                    }
+                }
+            });
         }
         if b > 0 {
             let c = faer::MatRef::from_row_major_slice(&self.centred, b, d);
@@ -492,6 +646,144 @@ mod tests {
         for block in [1, 3, 64, 1000, 5000] {
             assert_matches_definitions(&z, block);
         }
+    }
+
+    /// The row loops of `add` as they were written before they were split over rows and
+    /// column ranges (one row after another), kept as the reference for the bits.
+    fn sequential_pass1_add(p: &mut MomentsPass1, block: ArrayView2<f64>) {
+        check_matrix(block).unwrap();
+        let block_max = max_abs(block.iter());
+        if block_max > p.max_abs {
+            p.max_abs = block_max;
+            let e = sum_exponent(block_max);
+            if e != p.sum_exp {
+                let f = pow2(e - p.sum_exp);
+                p.sum_z.mapv_inplace(|v| v * f);
+                p.sum_exp = e;
+            }
+        }
+        let mut u = vec![0.0; p.sum_z.len()];
+        for row in block.outer_iter() {
+            if p.sum_exp == 0 {
+                p.sum_z += &row;
+            } else {
+                p.sum_z.scaled_add(pow2(p.sum_exp), &row);
+            }
+            if normalise_into(row, &mut u) {
+                p.zero_rows += 1;
+            }
+            for (s, &v) in p.sum_u.iter_mut().zip(&u) {
+                *s += v;
+            }
+        }
+        p.n += block.nrows();
+    }
+
+    fn normalise_into(r: ndarray::ArrayView1<f64>, out: &mut [f64]) -> bool {
+        let scale = UnitScale::of(r.iter(), r.dot(&r));
+        for (o, &v) in out.iter_mut().zip(r.iter()) {
+            *o = scale.apply(v);
+        }
+        scale.is_zero()
+    }
+
+    /// See [`sequential_pass1_add`].
+    fn sequential_pass2_add(p: &mut MomentsPass2, block: ArrayView2<f64>) {
+        let d = p.mean_z.len();
+        let f = pow2(p.exp);
+        let b = block.nrows();
+        p.centred.clear();
+        p.centred.resize(b * d, 0.0);
+        let mut u = vec![0.0; d];
+        for (row, c) in block.outer_iter().zip(p.centred.chunks_exact_mut(d)) {
+            for (((c, s), &v), &m) in c
+                .iter_mut()
+                .zip(p.ss_z.iter_mut())
+                .zip(row.iter())
+                .zip(p.mean_z.iter())
+            {
+                let x = if p.exp == 0 { v } else { v * f };
+                *c = x - m;
+                *s += *c * *c;
+            }
+            let zero = normalise_into(row, &mut u);
+            for ((s, &v), &m) in p.ss_u.iter_mut().zip(&u).zip(p.mean_u.iter()) {
+                *s += (v - m) * (v - m);
+            }
+            if let (Some(m_hat), false) = (&p.m_hat, zero) {
+                p.angle_sum += angle_to(u.iter(), m_hat.view());
+            }
+        }
+        if b > 0 {
+            let c = faer::MatRef::from_row_major_slice(&p.centred, b, d);
+            gram::add_lower(p.gram_centred.as_mut(), c);
+        }
+        p.seen += b;
+    }
+
+    fn bits<'a>(v: impl IntoIterator<Item = &'a f64>) -> Vec<u64> {
+        v.into_iter().map(|x| x.to_bits()).collect()
+    }
+
+    /// Both passes with the parallel `add` and with [`sequential_pass1_add`] /
+    /// [`sequential_pass2_add`], block by block; every accumulator must have the same bits.
+    fn assert_parallel_add_is_sequential(z: &Array2<f64>, block: usize, threads: usize) {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let d = z.ncols();
+        let (mut par1, mut seq1) = (MomentsPass1::new(d), MomentsPass1::new(d));
+        for c in z.axis_chunks_iter(Axis(0), block) {
+            pool.install(|| par1.add(c)).unwrap();
+            sequential_pass1_add(&mut seq1, c);
+            assert_eq!(bits(&par1.sum_z), bits(&seq1.sum_z));
+            assert_eq!(bits(&par1.sum_u), bits(&seq1.sum_u));
+            assert_eq!(
+                (par1.n, par1.sum_exp, par1.zero_rows, par1.max_abs.to_bits()),
+                (seq1.n, seq1.sum_exp, seq1.zero_rows, seq1.max_abs.to_bits())
+            );
+        }
+        let (mut par2, mut seq2) = (par1.finish().unwrap(), seq1.finish().unwrap());
+        for c in z.axis_chunks_iter(Axis(0), block) {
+            pool.install(|| par2.add(c)).unwrap();
+            sequential_pass2_add(&mut seq2, c);
+            assert_eq!(bits(&par2.centred), bits(&seq2.centred));
+            assert_eq!(bits(&par2.ss_z), bits(&seq2.ss_z));
+            assert_eq!(bits(&par2.ss_u), bits(&seq2.ss_u));
+            assert_eq!(par2.angle_sum.to_bits(), seq2.angle_sum.to_bits());
+            assert_eq!(par2.seen, seq2.seen);
+        }
+        for j in 0..d {
+            for i in j..d {
+                let (a, b) = (par2.gram_centred[(i, j)], seq2.gram_centred[(i, j)]);
+                assert_eq!(a.to_bits(), b.to_bits(), "G_c[{i}, {j}]");
+            }
+        }
+    }
+
+    #[test]
+    fn parallel_row_loops_have_the_bits_of_the_sequential_loops() {
+        // Wide enough that the column sums are split into ranges (rows·d ≥ 2^15).
+        let mut z = random(700, 300, 21);
+        z.row_mut(3).fill(0.0);
+        z.row_mut(400).fill(-0.0);
+        z.row_mut(5).mapv_inplace(|v| v * 1e-300);
+        // A block of huge rows midway: the running sum changes its scale.
+        z.slice_mut(s![300..340, ..]).mapv_inplace(|v| v * 1e300);
+        for threads in [1, 2, 3] {
+            for block in [256, 700, 37] {
+                assert_parallel_add_is_sequential(&z, block, threads);
+            }
+        }
+        // A small matrix (one task for the column sums), rows of mixed scale, no mean
+        // direction (rows symmetric about 0), and all rows zero.
+        let mut small = random(40, 6, 22);
+        small.row_mut(0).mapv_inplace(|v| v * 1e-200);
+        assert_parallel_add_is_sequential(&small, 16, 2);
+        let sym = ndarray::concatenate![Axis(0), small, small.mapv(|v| -v)];
+        assert_parallel_add_is_sequential(&sym, 16, 2);
+        assert_parallel_add_is_sequential(&Array2::zeros((50, 400)), 20, 2);
     }
 
     #[test]

@@ -70,6 +70,25 @@ pub fn tensor_metrics(
         });
     }
     let moments = moments(z)?;
+    let mut record = signals(&moments, bottleneck, || z.max_abs())?;
+    panel::add_panel(&mut record, z, &moments.singular_values_centred(), panel);
+    Ok(record)
+}
+
+/// The streamed collapse signals of a finite N×d tensor from its [`Moments`] (both passes
+/// done): std_l2 and its normalised forms, the raw and centred effective ranks and their
+/// ratios to the caps (`bottleneck` as in [`tensor_metrics`]), the angular and relative
+/// spread, the zero rows, the spectrum, the channel std and the N ≤ d warning; everything of
+/// [`tensor_metrics`] but the collapse-metric panel (ARCHITECTURE.md §4, §6).
+///
+/// `max_abs` gives the largest |entry| for the message that refuses values beyond the f64
+/// range.
+pub fn signals(
+    moments: &Moments,
+    bottleneck: Option<usize>,
+    max_abs: impl FnOnce() -> f64,
+) -> Result<TensorRecord> {
+    let (n, d) = (moments.n(), moments.d());
     let std_l2 = moments.std_l2()?;
     let spectrum = moments.singular_values();
     let centred = moments.singular_values_centred();
@@ -119,10 +138,10 @@ pub fn tensor_metrics(
         bail!(
             "{what} beyond the range of f64 for this {n}×{d} embedding (entries up to {:e}): \
              divide the embedding by a constant (e.g. 1e100) before exporting it",
-            z.max_abs()
+            max_abs()
         );
     }
-    let mut record = TensorRecord {
+    Ok(TensorRecord {
         n,
         d,
         finite: true,
@@ -131,9 +150,7 @@ pub fn tensor_metrics(
         channel_std,
         warnings: capped_by_n(n, d),
         ..TensorRecord::empty(n, d)
-    };
-    panel::add_panel(&mut record, z, &centred, panel);
-    Ok(record)
+    })
 }
 
 /// The caveat of an N×d tensor with N ≤ d (ARCHITECTURE.md §6): N rows span at most N
@@ -153,7 +170,7 @@ pub fn capped_by_n(n: usize, d: usize) -> Vec<String> {
 }
 
 /// Both passes of [`Moments`] over the blocks of `z`.
-fn moments(z: Rows) -> Result<Moments> {
+pub fn moments(z: Rows) -> Result<Moments> {
     let mut first = MomentsPass1::new(z.dim().1);
     z.for_each_block(|b| first.add(b))?;
     let mut second = first.finish()?;

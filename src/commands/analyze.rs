@@ -27,6 +27,9 @@ pub fn execute(args: &AnalyzeArgs) -> Result<u8> {
         cfg.knn.max_rows = rows;
     }
     let h_t = args.h_t()?;
+    if args.spectrum_only {
+        refuse_with_spectrum_only(args, h_t)?;
+    }
     if args.input.len() > 1 {
         return compare(args, h_t, &cfg);
     }
@@ -43,7 +46,11 @@ pub fn execute(args: &AnalyzeArgs) -> Result<u8> {
     if args.name.is_some() {
         bail!("--name names the run of a directory INPUT (a series); a single file's run is named after its KEY or stem");
     }
-    let record = external::analyze(&inputs, h_t, &cfg)?;
+    let record = if args.spectrum_only {
+        external::analyze_spectrum(&inputs, None, &cfg)?
+    } else {
+        external::analyze(&inputs, h_t, &cfg)?
+    };
     if let Some(out) = &args.out {
         // The directory is named by --out only: no name taken from the input reaches a path.
         let dir = output::create_run_dir(Some(out), "analyze")?;
@@ -55,6 +62,45 @@ pub fn execute(args: &AnalyzeArgs) -> Result<u8> {
     }
     print(args, &record, None)?;
     Ok(0)
+}
+
+/// What `--spectrum-only` refuses, before anything is read: the flags whose inputs it would
+/// not use, and directory INPUTs.
+fn refuse_with_spectrum_only(args: &AnalyzeArgs, h_t: external::HtRequest) -> Result<()> {
+    for (flag, given, what) in [
+        (
+            "--views",
+            &args.views,
+            "the information estimates and the panel's view metrics",
+        ),
+        ("--target", &args.target, "the information estimates"),
+        (
+            "--labels",
+            &args.labels,
+            "the kNN accuracy and the panel's class metrics",
+        ),
+    ] {
+        if !given.is_empty() {
+            bail!(
+                "--spectrum-only with {flag}: {flag} feeds {what}, which --spectrum-only does not \
+                 compute; drop {flag}, or drop --spectrum-only to measure everything"
+            );
+        }
+    }
+    h_t.resolve(
+        None,
+        "--spectrum-only computes no information quantity: drop the flag",
+    )?;
+    if let Some(dir) = args.input.iter().find(|i| external::is_series(i)) {
+        bail!(
+            "--spectrum-only with the directory '{}': a series is analysed in full (its epoch files \
+             hold views and labels); drop --spectrum-only, or pass its files (e.g. {}/epoch-0010.npy) \
+             as INPUTs",
+            shown(dir),
+            shown(dir.trim_end_matches('/'))
+        );
+    }
+    Ok(())
 }
 
 /// `manifest.json`, the cache entries of a series, then the run directory's files (`run.json`
@@ -325,7 +371,11 @@ fn compare(args: &AnalyzeArgs, h_t: external::HtRequest, cfg: &RunConfig) -> Res
                 record: outcome.record,
             }
         } else {
-            let record = external::analyze_as(inputs, Some(&tensor), h_t, cfg)?;
+            let record = if args.spectrum_only {
+                external::analyze_spectrum(inputs, Some(&tensor), cfg)?
+            } else {
+                external::analyze_as(inputs, Some(&tensor), h_t, cfg)?
+            };
             Analysed {
                 summary: json(&record, None)?,
                 record,

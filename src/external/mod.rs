@@ -40,8 +40,10 @@ mod arrays;
 pub mod cache;
 pub mod compare;
 mod series;
+mod spectrum;
 
 pub use arrays::analyze_arrays;
+pub use spectrum::analyze_spectrum;
 
 pub use series::{analyze_series, default_name, is_series, SeriesOutcome, SeriesRequest};
 
@@ -306,6 +308,7 @@ pub fn measure(
             series: None,
             h_t,
             views_n: views.as_ref().map(|v| v.dim().0),
+            spectrum_only: false,
         })?,
         runs: vec![MethodRun {
             name: name.clone(),

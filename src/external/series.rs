@@ -606,6 +606,7 @@ pub fn analyze_series(req: &SeriesRequest<'_>) -> Result<SeriesOutcome> {
             }),
             h_t,
             views_n: k.map(|_| layout.n),
+            spectrum_only: false,
         })?,
         runs: vec![MethodRun {
             name: name.to_string(),

@@ -122,6 +122,18 @@ pub(super) fn check_finite_flags(
         }
     }
     let Some(flat) = first else { return Ok(()) };
+    Err(non_finite(file, shape, count, total, flat))
+}
+
+/// The error of [`check_finite`]: `count` of the `total` values of an array of `shape` are not
+/// finite, the first at the flat C-order index `flat`.
+pub(super) fn non_finite(
+    file: &str,
+    shape: &[usize],
+    count: usize,
+    total: usize,
+    flat: usize,
+) -> InputError {
     // Flat C-order index → multi-index (the array iterates in logical order).
     let mut idx = vec![0usize; shape.len()];
     let mut rem = flat;
@@ -139,12 +151,12 @@ pub(super) fn check_finite_flags(
             format!("index [{}] (0-based)", parts.join(", "))
         }
     };
-    Err(InputError::NonFinite {
+    InputError::NonFinite {
         file: file.to_string(),
         count,
         total,
         location,
-    })
+    }
 }
 
 /// Errors when an axis has length zero.
