@@ -62,6 +62,7 @@ pub fn symmetrise(mut gram: MatMut<'_, f64>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use faer::prelude::ReborrowMut;
     use faer::Mat;
     use rand::{Rng, SeedableRng};
 
@@ -81,6 +82,52 @@ mod tests {
                 for i in j..d {
                     let want: f64 = (0..b).map(|r| c[(r, i)] * c[(r, j)]).sum::<f64>() * 2.0;
                     assert!((g[(i, j)] - want).abs() <= 1e-12 * (b as f64), "{i},{j}");
+                }
+            }
+        }
+    }
+
+    /// The former update: output panels of 128 columns, each one sequential product.
+    fn panel_by_panel(mut gram: MatMut<'_, f64>, c: MatRef<'_, f64>) {
+        let d = gram.ncols();
+        let c_cols: Mat<f64> = c.to_owned();
+        let mut j0 = 0;
+        while j0 < d {
+            let w = 128.min(d - j0);
+            let dst = gram.rb_mut().submatrix_mut(j0, j0, d - j0, w);
+            let lhs = c.subcols(j0, d - j0).transpose();
+            let rhs = c_cols.as_ref().subcols(j0, w);
+            faer::linalg::matmul::matmul(dst, Accum::Add, lhs, rhs, 1.0, Par::Seq);
+            j0 += w;
+        }
+    }
+
+    #[test]
+    fn same_bits_as_the_former_panel_by_panel_products() {
+        for (b, d) in [
+            (1, 1),
+            (7, 3),
+            (50, 129),
+            (33, 300),
+            (512, 1024),
+            (5, 2000),
+            (777, 1500),
+        ] {
+            let c = random(b, d, (b * d) as u64);
+            let row_major: Vec<f64> = (0..b * d).map(|k| c[(k / d, k % d)]).collect();
+            let c = MatRef::from_row_major_slice(&row_major, b, d);
+            let (mut new, mut old) = (Mat::<f64>::zeros(d, d), Mat::<f64>::zeros(d, d));
+            for _ in 0..2 {
+                add_lower(new.as_mut(), c);
+                panel_by_panel(old.as_mut(), c);
+            }
+            for j in 0..d {
+                for i in j..d {
+                    assert_eq!(
+                        new[(i, j)].to_bits(),
+                        old[(i, j)].to_bits(),
+                        "{b}×{d}: {i},{j}"
+                    );
                 }
             }
         }
