@@ -213,9 +213,9 @@ pub struct AnalyzeArgs {
     /// Measure only the collapse signals of the spectrum and the rows (std_l2, raw and centred
     /// effective rank, spectrum, channel std, angular spread) and the verdict: no information
     /// estimates, no metric panel, no kNN. A C-order float .npy is streamed from disk twice
-    /// rather than loaded (memory: the d×d Gram matrix, its eigen-solver's work space and a
-    /// few blocks of rows, whatever N). Refused with
-    /// --views, --target, --labels, --fixed-transforms, --h-t and a DIR (see below).
+    /// rather than loaded (memory: the d×d Gram matrix and a few blocks of rows, whatever N).
+    /// Refused with --views, --target, --labels, --fixed-transforms, --h-t and a DIR (see
+    /// below).
     #[arg(long)]
     pub spectrum_only: bool,
 }
@@ -336,8 +336,9 @@ measures what the verdict needs and nothing else: std_l2, the raw and centred ef
 relative spread, then the verdict (its rules use only these; the panel's advisory uniformity
 is absent). The values are those of a full `analyze` of the same file, bit for bit. A C-order
 2-D float .npy (f32, f64, f16, bf16) is not loaded: it is read from disk twice, block by block,
-so memory is the d x d f64 Gram matrix (8·d² bytes), the eigen-solver's work space and a few
-blocks of rows, whatever N; other inputs are read whole first. A file that changes size while it is read is exit 2. The report
+so memory is the d x d f64 Gram matrix (8·d² bytes: 537 MB at d = 8192), a band of d x 129
+values and a few blocks of rows, whatever N; other inputs are read whole first. A file that
+changes size while it is read is exit 2. The report
 (--out) shows the verdict, the metrics and the spectrum, without information or panel charts;
 run.json's config says \"spectrum_only\": true. Works with several INPUT files; a DIR (series)
 is refused: analyse its files one by one, or the DIR without --spectrum-only.

@@ -88,7 +88,10 @@ fn main() {
         let a = gram(d, seed);
         let mut rng = StdRng::seed_from_u64(seed + 1);
         let u: Vec<f64> = (0..d)
-            .map(|_| 0.5 * StandardNormal.sample(&mut rng) as f64)
+            .map(|_| {
+                let v: f64 = StandardNormal.sample(&mut rng);
+                0.5 * v
+            })
             .collect();
         let c = (d + 64) as f64 / 64.0;
         let (mut t_old, mut t_new) = (Vec::new(), Vec::new());
