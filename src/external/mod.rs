@@ -22,7 +22,7 @@
 //! record by [`compare`] (ARCHITECTURE.md §3).
 
 use anyhow::{bail, Context, Result};
-use ib_reports::record::{DatasetInfo, MethodRun, RunRecord, SCHEMA_VERSION};
+use ib_reports::record::{DatasetInfo, EpochRecord, MethodRun, RunRecord, SCHEMA_VERSION};
 use ndarray::{Array3, Axis};
 
 use crate::analysis::{panel, Embedding, Views};
@@ -285,33 +285,47 @@ pub fn measure(
         order: RowOrder::AsComputed,
         knn,
     })?];
+    let dataset = DatasetInfo {
+        name: dataset,
+        n_train: 0,
+        n_probe: n,
+        input_dim: d,
+        k_views: k,
+        h_t: h_t.map(|h| h.nats),
+    };
+    let config = AnalyzeConfig {
+        inputs: inputs.clone(),
+        info: cfg.info.clone(),
+        verdict: cfg.verdict.clone(),
+        panel: cfg.panel,
+        seed: cfg.seed,
+        series: None,
+        h_t,
+        views_n: views.as_ref().map(|v| v.dim().0),
+        spectrum_only: false,
+    };
+    one_epoch_record(dataset, config, name, epochs, cfg)
+}
+
+/// The record of one analysed file: one run named `name` of `epochs` (epoch 0), judged by the
+/// verdict rules of `cfg`.
+pub(crate) fn one_epoch_record(
+    dataset: DatasetInfo,
+    config: AnalyzeConfig,
+    name: String,
+    epochs: Vec<EpochRecord>,
+    cfg: &RunConfig,
+) -> Result<RunRecord> {
     let verdict = judge_run(&epochs, None, &cfg.verdict);
     Ok(RunRecord {
         schema_version: SCHEMA_VERSION,
         tool: tool_version(),
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         source: "analyze".into(),
-        dataset: DatasetInfo {
-            name: dataset,
-            n_train: 0,
-            n_probe: n,
-            input_dim: d,
-            k_views: k,
-            h_t: h_t.map(|h| h.nats),
-        },
-        config: canonical(&AnalyzeConfig {
-            inputs: inputs.clone(),
-            info: cfg.info.clone(),
-            verdict: cfg.verdict.clone(),
-            panel: cfg.panel,
-            seed: cfg.seed,
-            series: None,
-            h_t,
-            views_n: views.as_ref().map(|v| v.dim().0),
-            spectrum_only: false,
-        })?,
+        dataset,
+        config: canonical(&config)?,
         runs: vec![MethodRun {
-            name: name.clone(),
+            name,
             method: "external".into(),
             seed: cfg.seed,
             epochs,

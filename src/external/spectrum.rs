@@ -18,16 +18,14 @@
 
 use anyhow::{bail, Context, Result};
 use ib_estimators::moments::MomentsPass1;
-use ib_reports::record::{DatasetInfo, EpochRecord, MethodRun, RunRecord, SCHEMA_VERSION};
+use ib_reports::record::{DatasetInfo, EpochRecord, RunRecord};
 use std::collections::BTreeMap;
 
-use super::{quoted, spec, AnalyzeInputs};
+use super::{one_epoch_record, quoted, spec, AnalyzeInputs};
 use crate::analysis;
 use crate::config::RunConfig;
 use crate::input::{self, NpyBlocks};
-use crate::records::{canonical, AnalyzeConfig};
-use crate::tool_version;
-use crate::verdict::judge_run;
+use crate::records::AnalyzeConfig;
 
 /// Measures and judges INPUT's collapse signals alone; the record of
 /// [`super::analyze_as`] without information rows, panel metrics or kNN accuracy, its config
@@ -88,38 +86,24 @@ pub fn analyze_spectrum(
         knn_accuracy: None,
         knn_subsample: None,
     }];
-    let verdict = judge_run(&epochs, None, &cfg.verdict);
-    Ok(RunRecord {
-        schema_version: SCHEMA_VERSION,
-        tool: tool_version(),
-        created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        source: "analyze".into(),
-        dataset: DatasetInfo {
-            name: main.display_name(),
-            n_train: 0,
-            n_probe: n,
-            input_dim: d,
-            k_views: None,
-            h_t: None,
-        },
-        config: canonical(&AnalyzeConfig {
-            inputs: inputs.clone(),
-            info: cfg.info.clone(),
-            verdict: cfg.verdict.clone(),
-            panel: cfg.panel,
-            seed: cfg.seed,
-            series: None,
-            h_t: None,
-            views_n: None,
-            spectrum_only: true,
-        })?,
-        runs: vec![MethodRun {
-            name,
-            method: "external".into(),
-            seed: cfg.seed,
-            epochs,
-            verdict,
-            diverged_at: None,
-        }],
-    })
+    let dataset = DatasetInfo {
+        name: main.display_name(),
+        n_train: 0,
+        n_probe: n,
+        input_dim: d,
+        k_views: None,
+        h_t: None,
+    };
+    let config = AnalyzeConfig {
+        inputs: inputs.clone(),
+        info: cfg.info.clone(),
+        verdict: cfg.verdict.clone(),
+        panel: cfg.panel,
+        seed: cfg.seed,
+        series: None,
+        h_t: None,
+        views_n: None,
+        spectrum_only: true,
+    };
+    one_epoch_record(dataset, config, name, epochs, cfg)
 }

@@ -175,19 +175,25 @@ mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
 
+    /// A seeded symmetric band matrix of half-bandwidth nb, stored with room for the bulges.
+    fn random_band(d: usize, nb: usize, seed: u64) -> Band {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+        let mut b = Band::new(d, 2 * nb);
+        for j in 0..d {
+            for i in j..d.min(j + nb + 1) {
+                let x = rng.random_range(-1.0..1.0);
+                let (k, l) = (b.at(i, j), b.at(j, i));
+                b.buf[k] = x;
+                b.buf[l] = x;
+            }
+        }
+        b
+    }
+
     #[test]
     fn every_entry_off_the_three_diagonals_is_annihilated() {
         for (d, nb) in [(2, 2), (3, 2), (9, 3), (40, 4), (130, 32), (200, 17)] {
-            let mut rng = rand::rngs::StdRng::seed_from_u64(d as u64);
-            let mut b = Band::new(d, 2 * nb);
-            for j in 0..d {
-                for i in j..d.min(j + nb + 1) {
-                    let x = rng.random_range(-1.0..1.0);
-                    let (k, l) = (b.at(i, j), b.at(j, i));
-                    b.buf[k] = x;
-                    b.buf[l] = x;
-                }
-            }
+            let mut b = random_band(d, nb, d as u64);
             let frobenius = |b: &Band| b.buf.iter().map(|x| x * x).sum::<f64>();
             let before = frobenius(&b);
             chase(&mut b, d, nb);
@@ -209,16 +215,7 @@ mod tests {
     #[test]
     fn the_vectorised_build_gives_the_same_bits() {
         let (d, nb) = (150, 12);
-        let mut rng = rand::rngs::StdRng::seed_from_u64(2);
-        let mut b = Band::new(d, 2 * nb);
-        for j in 0..d {
-            for i in j..d.min(j + nb + 1) {
-                let x = rng.random_range(-1.0..1.0);
-                let (k, l) = (b.at(i, j), b.at(j, i));
-                b.buf[k] = x;
-                b.buf[l] = x;
-            }
-        }
+        let b = random_band(d, nb, 2);
         let mut portable = Band {
             buf: b.buf.clone(),
             ..b
