@@ -34,9 +34,10 @@ use super::{EIGEN_PAR_DEGREE, EIGEN_PAR_MIN_DIM};
 /// stage 1, narrow enough for a cheap stage 2.
 pub const BAND: usize = 32;
 
-/// The eigenvalues of the symmetric A whose lower triangle `a` holds, and those of
-/// A + c·u uᵀ, each in descending order. `a` is overwritten. Accurate to a few units of
-/// `ε_mach · ‖·‖₂` in absolute terms; NaN everywhere if an entry is not finite.
+/// The eigenvalues of the symmetric A whose lower triangle `a` holds (column-major, unit row
+/// stride: a faer `Mat` or a block of one), and those of A + c·u uᵀ, each in descending order.
+/// `a` is overwritten. Accurate to a few units of `ε_mach · ‖·‖₂` in absolute terms; NaN
+/// everywhere if an entry of the lower triangle is not finite.
 ///
 /// Deterministic: the same bits whatever the number of threads.
 pub fn eigenvalues_with_rank_one_update(
@@ -48,6 +49,10 @@ pub fn eigenvalues_with_rank_one_update(
     assert!(
         a.ncols() == d && u.len() == d,
         "a square matrix and a vector of its order"
+    );
+    assert!(
+        d < 2 || a.row_stride() == 1,
+        "a column-major matrix (unit row stride), as faer's `Mat` is"
     );
     if d == 0 {
         return (Vec::new(), Vec::new());
