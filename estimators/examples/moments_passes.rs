@@ -18,20 +18,20 @@
 //! to compare with `pass1_s + pass2_rows_s`. `--reps R` repeats everything and keeps each
 //! figure's minimum (other processes on the machine only ever add time).
 //!
-//! Measured on 2 cores shared with other builds (load average 3–3.5 over the two cores, so
-//! every figure is an upper bound), `RAYON_NUM_THREADS=2 --baseline --reps 3` (2 at d = 8192),
-//! with the Gram update taken out of a local build so that `pass2_s` is the row loops alone:
+//! On the 2-core machine (load average 1.2 at the start), `RAYON_NUM_THREADS=2 --baseline`,
+//! `--reps 3` at 50,000 × 2048 (`--block 2048`) and `--reps 2` at 16,384 × 8192
+//! (`--block 512`):
 //!
-//! | N × d | pass 1 s | pass 2 rows s | both | before: sequential loops s |
-//! |---|---|---|---|---|
-//! | 50,000 × 2048 | 0.21–0.40 | 0.35–0.55 | 0.56–0.94 | 0.74–0.76 (+ 3 scans: checks, max) |
-//! | 16,384 × 8192 | 0.27 | 0.39 | 0.66 | 0.97–0.99 (+ 3 scans: checks, max) |
+//! ```text
+//! {"n": 50000, "d": 2048, "block": 2048, "threads": 2, "pass1_s": 0.216, "pass2_s": 2.726, "gram_s": 2.063, "pass2_rows_s": 0.663, "baseline_rows_s": 0.733}
+//! {"n": 16384, "d": 8192, "block": 512, "threads": 2, "pass1_s": 0.283, "pass2_s": 13.280, "gram_s": 12.353, "pass2_rows_s": 0.927, "baseline_rows_s": 0.984}
+//! ```
 //!
-//! Before the loops were split, the first pass alone (its finiteness and max scans included)
-//! took 0.44 s at 50,000 × 2048 and 0.50 s at 16,384 × 8192 on the same machine. On one
-//! thread the split loops are slower than the sequential ones (0.41 + 0.57 s against 0.75 s
-//! at 50,000 × 2048: each chunk of rows is read twice, from the cache); they pay off with two
-//! free cores.
+//! The Gram update is most of pass 2. The row loops of both passes (`pass1_s + pass2_rows_s`,
+//! the second a difference of two timings) take 0.88 s and 1.21 s, against 0.73 s and 0.98 s for
+//! the sequential loops, which leave out the finiteness and largest-|entry| scans that the new
+//! pass 1 does in the same sweep: splitting the loops over both cores about pays for those scans
+//! and does not yet make the passes faster.
 
 use std::time::Instant;
 
