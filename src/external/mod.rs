@@ -285,45 +285,70 @@ pub fn measure(
         order: RowOrder::AsComputed,
         knn,
     })?];
-    let dataset = DatasetInfo {
-        name: dataset,
-        n_train: 0,
-        n_probe: n,
-        input_dim: d,
+    let file = OneFile {
+        inputs,
+        dataset,
+        shape: (n, d),
         k_views: k,
-        h_t: h_t.map(|h| h.nats),
-    };
-    let config = AnalyzeConfig {
-        inputs: inputs.clone(),
-        info: cfg.info.clone(),
-        verdict: cfg.verdict.clone(),
-        panel: cfg.panel,
-        seed: cfg.seed,
-        series: None,
         h_t,
         views_n: views.as_ref().map(|v| v.dim().0),
         spectrum_only: false,
     };
-    one_epoch_record(dataset, config, name, epochs, cfg)
+    one_epoch_record(file, name, epochs, cfg)
+}
+
+/// The analysed file as the record of [`one_epoch_record`] describes it.
+pub(crate) struct OneFile<'a> {
+    /// The inputs as given (`config.inputs`).
+    pub inputs: &'a AnalyzeInputs,
+    /// INPUT as named in `dataset.name`.
+    pub dataset: String,
+    /// INPUT's (N, d).
+    pub shape: (usize, usize),
+    /// K, the views per input (`dataset.k_views`).
+    pub k_views: Option<usize>,
+    /// H(T) (`config.h_t`, `dataset.h_t`).
+    pub h_t: Option<HtKnown>,
+    /// N′, the inputs of the views (`config.views_n`).
+    pub views_n: Option<usize>,
+    /// Only the streamed collapse signals were measured (`config.spectrum_only`).
+    pub spectrum_only: bool,
 }
 
 /// The record of one analysed file: one run named `name` of `epochs` (epoch 0), judged by the
-/// verdict rules of `cfg`.
+/// verdict rules of `cfg`, with `file`'s dataset and config.
 pub(crate) fn one_epoch_record(
-    dataset: DatasetInfo,
-    config: AnalyzeConfig,
+    file: OneFile<'_>,
     name: String,
     epochs: Vec<EpochRecord>,
     cfg: &RunConfig,
 ) -> Result<RunRecord> {
     let verdict = judge_run(&epochs, None, &cfg.verdict);
+    let (n, d) = file.shape;
     Ok(RunRecord {
         schema_version: SCHEMA_VERSION,
         tool: tool_version(),
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         source: "analyze".into(),
-        dataset,
-        config: canonical(&config)?,
+        dataset: DatasetInfo {
+            name: file.dataset,
+            n_train: 0,
+            n_probe: n,
+            input_dim: d,
+            k_views: file.k_views,
+            h_t: file.h_t.map(|h| h.nats),
+        },
+        config: canonical(&AnalyzeConfig {
+            inputs: file.inputs.clone(),
+            info: cfg.info.clone(),
+            verdict: cfg.verdict.clone(),
+            panel: cfg.panel,
+            seed: cfg.seed,
+            series: None,
+            h_t: file.h_t,
+            views_n: file.views_n,
+            spectrum_only: file.spectrum_only,
+        })?,
         runs: vec![MethodRun {
             name,
             method: "external".into(),

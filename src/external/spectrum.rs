@@ -18,14 +18,13 @@
 
 use anyhow::{bail, Context, Result};
 use ib_estimators::moments::MomentsPass1;
-use ib_reports::record::{DatasetInfo, EpochRecord, RunRecord};
+use ib_reports::record::{EpochRecord, RunRecord};
 use std::collections::BTreeMap;
 
-use super::{one_epoch_record, quoted, spec, AnalyzeInputs};
+use super::{one_epoch_record, quoted, spec, AnalyzeInputs, OneFile};
 use crate::analysis;
 use crate::config::RunConfig;
 use crate::input::{self, NpyBlocks};
-use crate::records::AnalyzeConfig;
 
 /// Measures and judges INPUT's collapse signals alone; the record of
 /// [`super::analyze_as`] without information rows, panel metrics or kNN accuracy, its config
@@ -86,24 +85,14 @@ pub fn analyze_spectrum(
         knn_accuracy: None,
         knn_subsample: None,
     }];
-    let dataset = DatasetInfo {
-        name: main.display_name(),
-        n_train: 0,
-        n_probe: n,
-        input_dim: d,
+    let file = OneFile {
+        inputs,
+        dataset: main.display_name(),
+        shape: (n, d),
         k_views: None,
-        h_t: None,
-    };
-    let config = AnalyzeConfig {
-        inputs: inputs.clone(),
-        info: cfg.info.clone(),
-        verdict: cfg.verdict.clone(),
-        panel: cfg.panel,
-        seed: cfg.seed,
-        series: None,
         h_t: None,
         views_n: None,
         spectrum_only: true,
     };
-    one_epoch_record(dataset, config, name, epochs, cfg)
+    one_epoch_record(file, name, epochs, cfg)
 }
