@@ -78,11 +78,15 @@ fn streamable(dtype: DType, fortran_order: bool, shape: &[usize]) -> bool {
     dtype.is_float() && !fortran_order && shape.len() == 2
 }
 
-/// The `.npy` streaming path. The header is read and checked against the file's size and
-/// the shape against a matrix here (the same errors as the in-memory reader);
-/// `Ok(None)` when the array is not a C-order 2-D floating-point one (the in-memory path then
-/// reads it).
-fn stream_npy(spec: &InputSpec, file: &str) -> Result<Option<Embedding>, InputError> {
+/// A `.npy` opened for streaming: its header read and checked against the file's size and
+/// the shape against a matrix (the same errors as the in-memory reader). Returns the file,
+/// its length, the header and where the data start; `Ok(None)` when the array is not a
+/// C-order 2-D floating-point one (the in-memory path then reads it). Shared by
+/// [`stream_npy`] and [`super::NpyBlocks::open`].
+pub(super) fn open_streamable_npy(
+    spec: &InputSpec,
+    file: &str,
+) -> Result<Option<(std::fs::File, u64, npy::Header, usize)>, InputError> {
     let (mut f, len) = open_input(&spec.path, file)?;
     if len == 0 {
         return Err(InputError::Empty {
@@ -100,6 +104,15 @@ fn stream_npy(spec: &InputSpec, file: &str) -> Result<Option<Embedding>, InputEr
     if !streamable(header.dtype, header.fortran_order, &header.shape) {
         return Ok(None);
     }
+    Ok(Some((f, len, header, offset)))
+}
+
+/// The `.npy` streaming path ([`open_streamable_npy`], then the data straight into the
+/// array); `Ok(None)` when the array is not a C-order 2-D floating-point one.
+fn stream_npy(spec: &InputSpec, file: &str) -> Result<Option<Embedding>, InputError> {
+    let Some((mut f, _, header, offset)) = open_streamable_npy(spec, file)? else {
+        return Ok(None);
+    };
     f.seek(SeekFrom::Start(offset as u64))
         .map_err(io_error(file))?;
     let (n, d) = (header.shape[0], header.shape[1]);

@@ -16,10 +16,9 @@ use std::io::{Read, Seek, SeekFrom};
 
 use ndarray::ArrayView2;
 
-use super::checks::{check_data_size, check_matrix_shape, non_finite};
+use super::checks::non_finite;
 use super::dtype::{bf16_of, f16_of, u32_of, u64_of};
-use super::npy;
-use super::read::open_input;
+use super::embedding::open_streamable_npy;
 use super::{DType, Format, InputError, InputSpec};
 use crate::analysis::rows::block_rows;
 
@@ -51,21 +50,9 @@ impl NpyBlocks {
             return Ok(None);
         }
         let name = spec.display_name();
-        let (mut file, len) = open_input(&spec.path, &name)?;
-        if len == 0 {
-            return Err(InputError::Empty { file: name });
-        }
-        let (header, offset) = npy::read_header(&mut file, len, &name)?;
-        check_data_size(
-            &name,
-            &header.shape,
-            header.dtype.size(),
-            len.saturating_sub(offset as u64),
-        )?;
-        check_matrix_shape(&header.shape, &name)?;
-        if !(header.dtype.is_float() && !header.fortran_order && header.shape.len() == 2) {
+        let Some((file, len, header, offset)) = open_streamable_npy(spec, &name)? else {
             return Ok(None);
-        }
+        };
         Ok(Some(NpyBlocks {
             file,
             name,
@@ -197,6 +184,7 @@ impl NpyBlocks {
 
 #[cfg(test)]
 mod tests {
+    use super::super::npy;
     use super::*;
     use crate::analysis::Embedding;
 
