@@ -140,10 +140,10 @@ Config (TOML; every key optional, defaults shown):
   max_rows = 10000                  analyze: leave-one-out kNN accuracy on a seeded subsample
                                     of at most this many rows (also --knn-rows); also the
                                     rows of TwoNN and NC1 in the metric panel
-  [panel]                           collapse-metric panel (README, \"What is measured\")
+  [panel]                           collapse-metric panel (docs/reference.md, \"What is measured\")
   alpha_req_first_rank = 1          alpha-ReQ fits ln(eigenvalue) on ln(rank) over these ranks
   alpha_req_last_rank = 0           of the centred covariance (0: up to min(N-1, d))
-  [info]                            information estimates (README, \"What is measured\")
+  [info]                            information estimates (docs/reference.md, \"What is measured\")
   scales = \"auto\"                  binned/merge at 50/20/5 % cell occupancy, pairwise sigma
                                     0.05-0.4 on the sphere (x rms raw); or a list of absolute
                                     scales (raw_scales = [...] for the raw space)
