@@ -9,23 +9,16 @@
 use ib_reports::charts::{
     render_svg, ChartSpec, LineStyleKind, PanelSpec, PointLabel, RefLine, Series, XAxis,
 };
-use ib_reports::record::RunRecord;
 use ib_reports::render_svgs;
 use plotters::style::RGBColor;
-use std::path::Path;
+
+mod common;
+use common::fixture;
 
 /// Stroke colour of the bold mesh lines (`plot::style::GRID`).
 const GRID: &str = "stroke=\"#E1E4E8\"";
 /// Fill of the legend background (`plot::style::LEGEND_BG`): the legend starts here.
 const LEGEND_BG: &str = "fill=\"#F6F8FA\"";
-
-fn fixture(name: &str) -> RunRecord {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).expect("fixture readable");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// The value of attribute `name` in the element `line`.
 fn attr<'a>(line: &'a str, name: &str) -> Option<&'a str> {

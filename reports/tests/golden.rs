@@ -15,9 +15,10 @@
 //! the changed files under tests/snapshots/ before committing them.
 
 use ib_reports::html::view::ReportView;
-use ib_reports::record::RunRecord;
 use ib_reports::render_svgs;
-use std::path::Path;
+
+mod common;
+use common::fixture;
 
 const FIXTURES: &[&str] = &[
     "healthy_and_collapse",
@@ -28,14 +29,6 @@ const FIXTURES: &[&str] = &[
     "single_snapshot",
     "two_runs",
 ];
-
-fn fixture(name: &str) -> RunRecord {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).expect("fixture readable");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn settings() -> insta::Settings {
     let mut s = insta::Settings::clone_current();

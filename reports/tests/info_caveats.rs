@@ -10,15 +10,9 @@ use ib_reports::html::escape;
 use ib_reports::html::view::{ReportView, INTERVAL_NOTE, SCALE_RULE_NOTE};
 use ib_reports::record::{InfoRow, RunRecord};
 use ib_reports::{render_html, render_svgs, Chart};
-use std::path::Path;
 
-fn fixture(name: &str) -> RunRecord {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).expect("fixture readable");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod common;
+use common::fixture;
 
 fn chart<'a>(charts: &'a [Chart], name: &str) -> &'a Chart {
     charts

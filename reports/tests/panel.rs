@@ -8,15 +8,9 @@ use ib_reports::charts::{chart_specs, ChartSpec, LineStyleKind, XAxis, FIT_DETAI
 use ib_reports::html::view::ReportView;
 use ib_reports::record::{RunRecord, Subsample};
 use ib_reports::{render_html, render_svgs};
-use std::path::Path;
 
-fn fixture(name: &str) -> RunRecord {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).expect("fixture readable");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod common;
+use common::fixture;
 
 fn html_of(record: &RunRecord) -> String {
     render_html(record, &render_svgs(record).unwrap()).unwrap()

@@ -3,9 +3,11 @@
 //! Set `IB_REPORTS_PREVIEW_DIR=/some/dir` to keep a full report of every fixture there for a
 //! visual check (`preview_reports_when_asked`).
 
-use ib_reports::record::RunRecord;
 use ib_reports::{render_html, render_svgs, write_pngs, write_report, Chart};
 use std::path::Path;
+
+mod common;
+use common::fixture;
 
 const FIXTURES: &[&str] = &[
     "healthy_and_collapse",
@@ -15,14 +17,6 @@ const FIXTURES: &[&str] = &[
     "with_caveats",
 ];
 const SVG_NS: &str = "http://www.w3.org/2000/svg";
-
-fn fixture(name: &str) -> RunRecord {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).expect("fixture readable");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// Every `http://` or `https://` in `page` is the SVG namespace inside an `xmlns="…"` attribute.
 fn assert_only_svg_namespace_urls(page: &str) {

@@ -13,15 +13,9 @@ use ib_reports::html::glance::{self, GlanceView};
 use ib_reports::html::view::{title, ReportView};
 use ib_reports::record::{MethodRun, RunRecord};
 use ib_reports::{render_html, render_svgs, CHART_NAMES};
-use std::path::Path;
 
-fn fixture(name: &str) -> RunRecord {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(format!("{name}.json"));
-    let text = std::fs::read_to_string(&path).expect("fixture readable");
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod common;
+use common::fixture;
 
 fn names(record: &RunRecord) -> Vec<&'static str> {
     chart_specs(record).iter().map(|s| s.name).collect()
